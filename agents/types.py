@@ -1,0 +1,92 @@
+"""The plain request and reply types every agent provider speaks.
+
+The machine builds a request from its folded state; a provider returns a design or a
+candidate. Nothing here knows about events, the store or the state machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the kernel must run."""
+
+    backend: str  # cuda | cpu | ascend
+    arch: str  # h100, a100, cpu, ascend910b4, ...
+    impl_type: str = "triton"  # triton | swft
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One earlier code step, summarised for the next prompt or the search."""
+
+    step: int
+    passed: bool
+    stage: str | None  # verifier stage of failure, None when it passed
+    message: str
+    candidate_time_ms: float | None = None  # profile mode only
+    launch_config: dict[str, Any] | None = None  # what the builtin agent tried
+
+
+@dataclass(frozen=True)
+class AgentRequest:
+    """Everything a Designer or Coder may use. The same type serves both roles."""
+
+    op_name: str
+    reference_source: str
+    framework: str  # torch | numpy | mindspore
+    target: Target
+    task_type: str  # precision_only | profile
+    step: int  # 1-based step number this request belongs to
+    design: str | None = None  # current design (for the coder)
+    previous_code: str | None = None
+    feedback: dict[str, Any] | None = None  # last verifier result, as a dict
+    advice: str | None = None  # the Conductor's reason for this step
+    history: tuple[Attempt, ...] = ()
+
+
+@dataclass(frozen=True)
+class Design:
+    text: str
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: str
+    notes: dict[str, Any] = field(default_factory=dict)  # e.g. {"launch_config": {...}}
+
+
+class AgentError(Exception):
+    """An agent could not produce what was asked; `reason` is a stable short word."""
+
+    reason = "agent_error"
+
+
+class Unsupported(AgentError):
+    """The provider cannot handle this reference (the builtin agent's lowering limits)."""
+
+    reason = "unsupported"
+
+    def __init__(self, ops: list[str], message: str | None = None) -> None:
+        self.ops = list(ops)
+        super().__init__(message or f"cannot lower: {', '.join(self.ops)}")
+
+
+class NoCode(AgentError):
+    """A reply held no usable code; the text says why, for the next attempt."""
+
+    reason = "no_code"
+
+
+class Provider(Protocol):
+    """One provider per role; `name` goes into events."""
+
+    name: str
+
+    async def design(self, request: AgentRequest) -> Design: ...
+
+    async def code(self, request: AgentRequest) -> Candidate: ...

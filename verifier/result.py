@@ -1,0 +1,62 @@
+"""The verifier's job description and structured result: plain data, JSON-able.
+
+A job crosses a process boundary (a subprocess, a Ray actor), so both types convert to
+and from plain dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+STAGES = ("static", "import", "compile", "runtime", "timeout", "crash", "mismatch", "cheat")
+
+
+@dataclass(frozen=True)
+class VerifyJob:
+    reference_source: str
+    candidate_source: str
+    framework: str = "torch"  # torch | numpy | mindspore
+    device: str = "cpu"  # cpu | cuda:N | ascend:N
+    task_type: str = "precision_only"  # or profile
+    trials: int = 3
+    timeout_s: float = 120.0
+    seed: int = 0
+    small_shapes: bool = False  # use get_small_inputs() when the task file defines it
+    tolerances: dict[str, tuple[float, float]] = field(default_factory=dict)  # dtype->(atol,rtol)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VerifyJob:
+        known = {f.name for f in fields(cls)}
+        clean = {k: v for k, v in data.items() if k in known}
+        clean["tolerances"] = {k: tuple(v) for k, v in clean.get("tolerances", {}).items()}
+        return cls(**clean)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    passed: bool
+    stage: str | None  # None when passed; else one of STAGES
+    message: str
+    max_abs_err: float | None = None
+    max_rel_err: float | None = None
+    frac_mismatch: float | None = None
+    first_bad_index: list[int] | None = None
+    trials_run: int = 0
+    duration_s: float = 0.0
+    timings: dict[str, Any] | None = None  # profile mode: see docs/verifier.md
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VerifyResult:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def failure(cls, stage: str, message: str, **extra: Any) -> VerifyResult:
+        return cls(passed=False, stage=stage, message=message, **extra)
