@@ -1,0 +1,103 @@
+"""Finding and loading benchmark task files (the KernelBench task-file format).
+
+A task file defines `Model`, `get_inputs()` and `get_init_inputs()`; files of this
+project's suite add `FAMILY`, `get_small_inputs()` and, where parameter shapes depend on
+the init inputs, `get_small_init_inputs()`. Any directory of KernelBench files works:
+a file without `FAMILY` is in the family "other".
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import importlib.util
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+DEFAULT_SUITE_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "suite"
+
+FAMILIES = ("pointwise", "reduction", "norm", "matmul", "scan", "loss")
+
+# The suite's minimum number of tasks per group of families (issue 9).
+FAMILY_MINIMUMS: dict[tuple[str, ...], int] = {
+    ("pointwise",): 10,
+    ("reduction",): 6,
+    ("norm",): 6,
+    ("matmul",): 5,
+    ("scan", "loss"): 3,
+}
+
+
+class SuiteError(Exception):
+    """A task path or task file that cannot be used; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class SuiteTask:
+    path: Path
+    op_name: str
+    family: str
+
+
+def read_family(path: Path) -> str:
+    """The file's module-level `FAMILY` string, read without running the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "FAMILY" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            return node.value.value
+    return "other"
+
+
+def discover_tasks(paths: Iterable[Path | str], pattern: str | None = None) -> list[SuiteTask]:
+    """Task files under `paths` (files or directories), sorted, optionally filtered.
+
+    `pattern` is a shell glob matched against the file stem, or a plain substring of it.
+    """
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(p for p in sorted(path.glob("*.py")) if not p.name.startswith("_"))
+        elif path.is_file() and path.suffix == ".py":
+            files.append(path)
+        else:
+            raise SuiteError(f"no task file or directory at {path}: pass a .py file or a folder")
+    tasks = [SuiteTask(path=p, op_name=p.stem, family=read_family(p)) for p in files]
+    if pattern:
+        tasks = [t for t in tasks if fnmatch.fnmatch(t.op_name, pattern) or pattern in t.op_name]
+    return tasks
+
+
+def load_task_module(path: Path) -> ModuleType:
+    """Import a task file as a fresh module and check it has the KernelBench functions."""
+    spec = importlib.util.spec_from_file_location(f"aikg_bench_task_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise SuiteError(f"cannot import {path}: it must be a Python source file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    missing = [n for n in ("Model", "get_inputs", "get_init_inputs") if not hasattr(module, n)]
+    if missing:
+        raise SuiteError(f"{path} lacks {', '.join(missing)}: define them as in KernelBench")
+    return module
+
+
+def task_inputs(module: ModuleType, small: bool) -> list[Any]:
+    """Forward inputs: `get_small_inputs()` when small and defined, else `get_inputs()`."""
+    if small and hasattr(module, "get_small_inputs"):
+        return list(module.get_small_inputs())
+    return list(module.get_inputs())
+
+
+def task_init_inputs(module: ModuleType, small: bool) -> list[Any]:
+    """Constructor inputs: `get_small_init_inputs()` when small and defined, else the default."""
+    if small and hasattr(module, "get_small_init_inputs"):
+        return list(module.get_small_init_inputs())
+    return list(module.get_init_inputs())

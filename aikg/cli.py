@@ -1,0 +1,147 @@
+"""The `aikg` command: the parser and the one place errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import NoReturn
+
+from aikg.commands import EXIT_BAD_INPUT, EXIT_OK, UsageError
+
+EPILOG = """examples:
+  aikg run examples/swish.py                    verify a Triton kernel for swish on the CPU
+  aikg run task.py --backend cuda --task-type profile --limit-steps 20
+  aikg ls                                       every task in the event log
+  aikg show TASK_ID                             a task's steps, decisions and result
+  aikg export TASK_ID -o kernel.py              write a task's best kernel
+  aikg resume --all                             continue every interrupted task
+  aikg replay TASK_ID                           re-run a task from its log and compare
+  aikg verify ref.py candidate.py --json        check a hand-written kernel
+
+data: events go to ./.aikg/events.db (override with --db or $AIKG_DB);
+kernels are exported to ./.aikg/kernels/ by default."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that points at --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"aikg: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH", help="event log (default: $AIKG_DB or .aikg/events.db)")
+
+
+def _add_run_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--devices", help="devices to use, e.g. cuda:0,cuda:1 (default: all of the backend)")
+    parser.add_argument("--config", metavar="FILE", help="YAML config overriding configs/default.yaml")
+    parser.add_argument("--llm", default=None, help="agent provider for all roles: builtin (default)")
+    _add_db(parser)
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser(
+        "run",
+        help="generate and verify a kernel for one task file",
+        description="Run the Designer/Coder/Verifier/Conductor loop on a KernelBench-format "
+        "task file until a kernel verifies (or, in profile mode, stops getting faster).",
+    )
+    run.add_argument("task_file", metavar="TASK_FILE", help="defines Model, get_inputs, get_init_inputs")
+    run.add_argument("--op-name", help="operator name (default: the file's stem)")
+    run.add_argument("--task-id", help="stream id in the event log (default: OP-DATE-TIME-XXXX)")
+    run.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
+    run.add_argument("--arch", help="target arch, e.g. h100, a100, ascend910b4 (default: detected)")
+    run.add_argument("--impl-type", default="triton", help="triton | swft (default: triton)")
+    run.add_argument("--framework", default="torch", help="torch | numpy | mindspore (default: torch)")
+    run.add_argument("--task-type", default="precision_only", help="precision_only | profile")
+    run.add_argument("--limit-steps", type=int, default=10, metavar="N", help="most steps (default: 10)")
+    run.add_argument("-o", "--output", metavar="FILE", help="where to export the best kernel")
+    run.add_argument("--resume", action="store_true", help="continue --task-id if it is unfinished")
+    _add_run_output(run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="aikg",
+        description="aikg turns a reference operator into a verified, profiled Triton kernel.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    _add_run(sub)
+
+    resume = sub.add_parser("resume", help="continue interrupted tasks from their event log")
+    resume.add_argument("task_id", metavar="TASK_ID", nargs="?")
+    resume.add_argument("--all", action="store_true", help="every unfinished task in the log")
+    _add_run_output(resume)
+
+    ls = sub.add_parser("ls", help="list tasks in the event log")
+    ls.add_argument("--json", action="store_true", help="print a JSON list")
+    _add_db(ls)
+
+    show = sub.add_parser("show", help="show one task: steps, decisions, result, cost")
+    show.add_argument("task_id", metavar="TASK_ID")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.add_argument("--code", action="store_true", help="also print the best kernel")
+    _add_db(show)
+
+    export = sub.add_parser("export", help="write a task's best kernel to a file (or stdout)")
+    export.add_argument("task_id", metavar="TASK_ID")
+    export.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    _add_db(export)
+
+    sub.add_parser("verify", help="check a candidate kernel file against a reference task file",
+                   add_help=False)
+    return parser
+
+
+def _handler(command: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
+    from aikg.commands import inspect, run
+
+    return {
+        "run": run.cmd_run,
+        "resume": run.cmd_resume,
+        "ls": inspect.cmd_ls,
+        "show": inspect.cmd_show,
+        "export": inspect.cmd_export,
+    }[command]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:
+        from verifier.cli import main as verify_main
+
+        return verify_main(argv[1:])
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse printed help (0) or a one-line usage error (2)
+        return EXIT_OK if exc.code in (0, None) else EXIT_BAD_INPUT
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return asyncio.run(_handler(args.command)(args))
+    except Exception as exc:
+        if _is_user_error(exc):
+            print(f"aikg: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        raise
+
+
+def _is_user_error(exc: Exception) -> bool:
+    from aikg.config import ConfigError
+    from devicepool import DevicePoolError
+    from machine.agent_factory import AgentConfigError
+    from machine.spec import TaskSpecError
+    from store import StoreError
+
+    return isinstance(
+        exc, UsageError | ConfigError | DevicePoolError | AgentConfigError | TaskSpecError | StoreError
+    )

@@ -1,0 +1,73 @@
+"""`aikg ls`, `aikg show`, `aikg export`: read-only views of the log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from aikg.commands import EXIT_FAILED, EXIT_OK
+from aikg.commands.common import load_task_state, open_existing_store
+from aikg.summary import step_lines, summarize
+from machine.recorder import load_state
+
+SHOW_KEYS = ("task_id", "op_name", "backend", "arch", "framework", "task_type", "status",
+             "message", "steps", "limit_steps", "best_step", "llm_calls", "tokens", "cost_usd",
+             "speedup_vs_eager", "speedup_vs_compile")
+
+
+async def cmd_ls(args: argparse.Namespace) -> int:
+    store = await open_existing_store(args)
+    try:
+        rows = []
+        for info in await store.streams():
+            state = await load_state(store, info.stream)
+            if state.spec is not None:
+                rows.append(summarize(state, with_code=False))
+    finally:
+        await store.close()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no tasks yet: try `aikg run examples/swish.py`")
+        return EXIT_OK
+    print(f"{'TASK ID':40} {'OP':18} {'TARGET':12} {'STATUS':14} {'STEPS':>7}")
+    for r in rows:
+        target = f"{r['backend']}/{r['arch']}"
+        steps = f"{r['steps']}/{r['limit_steps']}"
+        print(f"{r['task_id']:40} {r['op_name']:18} {target:12} {r['status']:14} {steps:>7}")
+    return EXIT_OK
+
+
+async def cmd_show(args: argparse.Namespace) -> int:
+    state = await load_task_state(args, args.task_id)
+    summary = summarize(state, with_code=args.json or args.code)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return EXIT_OK
+    for key in SHOW_KEYS:
+        print(f"{key:18} {summary[key]}")
+    print()
+    for line in step_lines(state):
+        print(line)
+    if args.code and summary.get("best_code"):
+        print()
+        print(summary["best_code"])
+    return EXIT_OK
+
+
+async def cmd_export(args: argparse.Namespace) -> int:
+    state = await load_task_state(args, args.task_id)
+    best = state.best
+    if best is None or best.code is None:
+        print(f"aikg: error: task {args.task_id!r} has no verified kernel to export", file=sys.stderr)
+        return EXIT_FAILED
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(best.code)
+        print(args.output)
+    else:
+        sys.stdout.write(best.code)
+    return EXIT_OK

@@ -1,0 +1,145 @@
+"""`aikg run` and `aikg resume`: run tasks to their end, resumably."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from aikg.commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
+from aikg.commands.common import config_for, db_path, load_task_state, open_existing_store
+from aikg.config import Config
+from aikg.export import export_kernel
+from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
+from aikg.progress import ProgressPrinter
+from aikg.summary import summarize
+from devicepool import DevicePool
+from machine.recorder import load_state
+from machine.task import Interrupted, Task
+from store import EventStore
+
+
+def read_task_file(path: str) -> str:
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"task file {path} not found: pass the path of a KernelBench-format .py file")
+    try:
+        return file.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read task file {path}: {exc}") from None
+
+
+def pool_for(config: Config) -> DevicePool | None:
+    return DevicePool(config.devices) if config.devices else None
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    source = read_task_file(args.task_file)
+    config = config_for(args)
+    task = Task(
+        op_name=args.op_name or Path(args.task_file).stem,
+        task_desc=source,
+        task_id=args.task_id,
+        backend=args.backend,
+        arch=args.arch,
+        impl_type=args.impl_type,
+        config=config,
+        device_pool=pool_for(config),
+        framework=args.framework,
+        task_type=args.task_type,
+        limit_steps=args.limit_steps,
+    )
+    task.source_path = str(Path(args.task_file).resolve())
+    if args.task_id and not await _may_continue(args, task.task_id):
+        return EXIT_BAD_INPUT
+    return await run_tasks_and_report(args, task, config)
+
+
+async def _may_continue(args: argparse.Namespace, task_id: str) -> bool:
+    """An unfinished stream of that id: resume with --resume, or ask on a terminal."""
+    path = db_path(args)
+    if not path.exists():
+        return True
+    store = await EventStore.open(path, readonly=True)
+    try:
+        state = await load_state(store, task_id)
+    finally:
+        await store.close()
+    if state.spec is None or state.finished is not None or args.resume:
+        return True
+    where = f"{state.status}, step {state.step}/{state.spec.limit_steps}"
+    if sys.stdin.isatty():
+        answer = input(f"task {task_id} is unfinished ({where}); resume it? [Y/n] ")
+        return answer.strip().lower() in ("", "y", "yes")
+    raise UsageError(
+        f"task {task_id} is unfinished ({where}): pass --resume to continue it, "
+        "or choose another --task-id"
+    )
+
+
+async def run_tasks_and_report(args: argparse.Namespace, task: Task, config: Config) -> int:
+    if not args.quiet:
+        task.subscribe(ProgressPrinter())
+        print(f"aikg: task {task.task_id} ({task.backend}/{task.arch})", file=sys.stderr)
+    try:
+        ok = await interruptible([task], task.run())
+    except Interrupted as exc:
+        print(f"aikg: {exc}", file=sys.stderr)
+        return EXIT_FOR_SIGNAL.get(exc.signal_name, 130)
+    output = getattr(args, "output", None)
+    exported = export_kernel(task.state, output or Path(config.export_dir) / f"{task.task_id}.py")
+    summary = summarize(task.state)
+    summary["kernel_path"] = str(exported) if exported else None
+    print(json.dumps(summary, indent=2) if args.json else one_line(summary))
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def one_line(summary: dict[str, Any]) -> str:
+    steps = f"{summary['steps']}/{summary['limit_steps']} steps"
+    if summary["success"]:
+        speed = summary.get("speedup_vs_eager")
+        speed_text = f", {speed:.2f}x vs eager" if speed else ""
+        return f"verified: {summary['op_name']} in {steps}{speed_text} -> {summary['kernel_path']}"
+    return (
+        f"not verified: {summary['op_name']} ({summary['status']}: {summary['message']}) "
+        f"after {steps}"
+    )
+
+
+async def cmd_resume(args: argparse.Namespace) -> int:
+    if args.all == bool(args.task_id):
+        raise UsageError("give either a TASK_ID or --all")
+    task_ids = args.task_id and [args.task_id] or await _unfinished_ids(args)
+    if not task_ids:
+        print("nothing to resume: every task in the log has finished", file=sys.stderr)
+        return EXIT_OK
+    worst = EXIT_OK
+    for task_id in task_ids:
+        state = await load_task_state(args, task_id)
+        assert state.spec is not None
+        if state.finished is not None:
+            print(f"aikg: task {task_id} already finished ({state.finished.reason})", file=sys.stderr)
+            continue
+        base = Config.model_validate(state.spec.config)
+        config = config_for(args, base).updated({"db": str(db_path(args))})
+        task = Task.from_created(state.spec, config, pool_for(config))
+        code = await run_tasks_and_report(args, task, config)
+        if code in EXIT_FOR_SIGNAL.values():
+            return code
+        worst = max(worst, code)
+    return worst
+
+
+async def _unfinished_ids(args: argparse.Namespace) -> list[str]:
+    store = await open_existing_store(args)
+    try:
+        ids = []
+        for info in await store.streams():
+            state = await load_state(store, info.stream)
+            if state.spec is not None and state.finished is None:
+                ids.append(info.stream)
+        return ids
+    finally:
+        await store.close()

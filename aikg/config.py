@@ -1,0 +1,122 @@
+"""The aikg configuration: `configs/default.yaml`, overlaid by a user file, validated."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+
+
+class ConfigError(ValueError):
+    """A config file or value that cannot be used; the message names key and expected form."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VerifierConfig(_Strict):
+    mode: Literal["warm", "oneshot"] = "warm"
+    trials: int = Field(3, ge=1, le=100)
+    timeout_s: float = Field(300.0, gt=0)
+    small_shapes_on_cpu: bool = True
+    tolerances: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+
+class RoleConfig(_Strict):
+    provider: Literal["builtin", "openai", "replay"] = "builtin"
+    preset: str | None = None
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    temperature: float = Field(0.2, ge=0, le=2)
+    max_tokens: int = Field(8192, ge=1)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(4, ge=0)
+    price_input_per_mtok: float = Field(0.0, ge=0)
+    price_output_per_mtok: float = Field(0.0, ge=0)
+
+
+class AgentsConfig(_Strict):
+    designer: RoleConfig = RoleConfig()
+    coder: RoleConfig = RoleConfig()
+    conductor: RoleConfig | None = None
+
+
+class ConductorConfig(_Strict):
+    llm_analysis: bool = False
+    max_same_failures: int = Field(2, ge=1)
+    profile_patience: int = Field(3, ge=1)
+
+
+class Config(_Strict):
+    db: str | None = None
+    export_dir: str = ".aikg/kernels"
+    devices: list[str] = Field(default_factory=list)
+    verifier: VerifierConfig = VerifierConfig()
+    agents: AgentsConfig = AgentsConfig()
+    conductor: ConductorConfig = ConductorConfig()
+
+    def digest(self) -> str:
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def updated(self, changes: dict[str, Any]) -> Config:
+        """A copy with nested `changes` merged in and validated again."""
+        return _validate(_merge(self.model_dump(mode="json"), changes), "overrides")
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"config {path}{where} is not valid YAML: fix the syntax") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path} must be a YAML mapping of keys to values")
+    return data
+
+
+def _validate(data: dict[str, Any], source: str) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"config {source}: unknown key '{key}'; see configs/default.yaml") from None
+        raise ConfigError(f"config {source}: '{key}': {err['msg']} (got {err.get('input')!r})") from None
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Defaults, then the user file at `path`, then `overrides`; validated at each layer."""
+    data = _read_yaml(DEFAULT_CONFIG)
+    source = str(DEFAULT_CONFIG)
+    if path is not None:
+        data = _merge(data, _read_yaml(Path(path)))
+        source = str(path)
+    config = _validate(data, source)
+    return config.updated(overrides) if overrides else config

@@ -1,0 +1,1 @@
+"""Built-in Jinja2 prompt templates (package data); see docs/llm.md."""

@@ -1,0 +1,141 @@
+"""The Conductor: the task's state graph as data, and the rules that pick the next step.
+
+The graph is driven by a `transitions` AsyncMachine (see `machine/runner.py`); the rules are
+a pure function of the folded state so they test without an event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from machine.state import TaskState
+
+STATES: list[dict[str, Any]] = [
+    {"name": "created"},
+    {"name": "designing"},
+    {"name": "coding"},
+    {"name": "verifying"},
+    {"name": "deciding"},
+    {"name": "finished", "final": True},
+]
+
+# Guards: `has_steps_left` holds limit_steps; `is_verified` holds "a kernel verified".
+TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "start", "source": "created", "dest": "designing"},
+    {"trigger": "designed", "source": "designing", "dest": "coding"},
+    {"trigger": "coded", "source": "coding", "dest": "verifying"},
+    {"trigger": "code_missing", "source": "coding", "dest": "deciding"},
+    {"trigger": "design_missing", "source": "designing", "dest": "deciding"},
+    {"trigger": "checked", "source": "verifying", "dest": "deciding"},
+    {"trigger": "fix_code", "source": "deciding", "dest": "coding", "conditions": "has_steps_left"},
+    {"trigger": "optimize", "source": "deciding", "dest": "coding", "conditions": "has_steps_left"},
+    {
+        "trigger": "fix_design",
+        "source": "deciding",
+        "dest": "designing",
+        "conditions": "has_steps_left",
+    },
+    {"trigger": "finish", "source": "deciding", "dest": "finished", "conditions": "is_verified"},
+    {"trigger": "stop", "source": ["created", "designing", "coding", "deciding"], "dest": "finished"},
+]
+
+ACTIONS_STARTING_A_STEP = {"fix_code": "code", "optimize": "code", "fix_design": "design"}
+
+
+def mermaid_graph() -> str:
+    """The state graph as mermaid text (stored in `task.created`)."""
+    lines = ["stateDiagram-v2", "    [*] --> created"]
+    for t in TRANSITIONS:
+        sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
+        guard = f" [{t['conditions']}]" if "conditions" in t else ""
+        lines += [f"    {s} --> {t['dest']}: {t['trigger']}{guard}" for s in sources]
+    lines.append("    finished --> [*]")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # finish | fix_code | fix_design | optimize | stop
+    reason: str
+    finish_reason: str | None = None  # for finish/stop: the task.finished reason
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Tunable thresholds of the rule-based Conductor (from the config)."""
+
+    max_same_failures: int = 2  # this many failures of one kind in a row -> redesign
+    profile_patience: int = 3  # profile mode: stop after this many steps without a faster kernel
+
+
+def decide(state: TaskState, rules: Rules) -> Decision:
+    """Pick the next step from the folded state. Pure."""
+    spec = state.spec
+    assert spec is not None
+    last = state.last_attempt
+    steps_left = state.step < spec.limit_steps
+    best = state.best
+
+    if last is not None and last.missing and last.missing.startswith("unsupported"):
+        return Decision("stop", last.missing, "unsupported")
+
+    if best is not None:
+        if spec.task_type != "profile":
+            return Decision("finish", f"step {best.step} verified", "verified")
+        if not steps_left:
+            return Decision("finish", f"limit reached; keeping step {best.step}", "verified")
+        if _steps_since_improvement(state) >= rules.profile_patience:
+            return Decision(
+                "finish",
+                f"no faster kernel in {rules.profile_patience} steps; keeping step {best.step}",
+                "verified",
+            )
+        return Decision("optimize", _optimize_reason(state))
+
+    if not steps_left:
+        return Decision(
+            "stop", f"no kernel verified in {spec.limit_steps} steps", "limit_reached"
+        )
+    failure = _failure_kind(last)
+    if _same_failures_in_a_row(state) >= rules.max_same_failures:
+        return Decision("fix_design", f"{failure} failed {rules.max_same_failures} times in a row")
+    return Decision("fix_code", f"last step failed: {failure}")
+
+
+def _failure_kind(attempt: Any) -> str:
+    if attempt is None:
+        return "nothing produced"
+    if attempt.missing:
+        return attempt.missing.split(":", 1)[0]
+    result = attempt.result or {}
+    return str(result.get("stage") or "unknown")
+
+
+def _same_failures_in_a_row(state: TaskState) -> int:
+    """Failures of the last attempt's kind since the last design step."""
+    attempts = [a for a in state.attempts if not a.passed]
+    if not attempts:
+        return 0
+    kind = _failure_kind(attempts[-1])
+    last_design_step = max(
+        (d.step + 1 for d in state.decisions if d.action == "fix_design"), default=1
+    )
+    count = 0
+    for attempt in reversed(state.attempts):
+        if attempt.step < last_design_step or attempt.passed or _failure_kind(attempt) != kind:
+            break
+        count += 1
+    return count
+
+
+def _steps_since_improvement(state: TaskState) -> int:
+    best = state.best
+    return 0 if best is None else state.step - best.step
+
+
+def _optimize_reason(state: TaskState) -> str:
+    best = state.best
+    assert best is not None
+    timed = f" ({best.time_ms:.4g} ms)" if best.time_ms is not None else ""
+    return f"verified; searching for a faster kernel than step {best.step}{timed}"

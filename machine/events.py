@@ -1,0 +1,297 @@
+"""Every event a task stream can hold: frozen dataclasses with a stable type string.
+
+Types are registered in one place (`EVENT_TYPES`); each converts to a JSON payload and
+back. `upcast` brings payloads written by older schema versions up to the current one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+E = TypeVar("E", bound="Event")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of all events. `TYPE` is the stable name stored in the log."""
+
+    TYPE: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+
+    def to_payload(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_payload(cls: type[E], payload: dict[str, Any]) -> E:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(payload) - names
+        if unknown:
+            raise EventDecodeError(f"{cls.TYPE}: unknown fields {sorted(unknown)}")
+        return cls(**payload)
+
+
+class EventDecodeError(ValueError):
+    """A stored payload does not match its event type."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+def register(cls: type[E]) -> type[E]:
+    if not cls.TYPE or cls.TYPE in EVENT_TYPES:
+        raise ValueError(f"event type {cls.TYPE!r} missing or registered twice")
+    EVENT_TYPES[cls.TYPE] = cls
+    return cls
+
+
+# --- the task's lifecycle -----------------------------------------------------------------
+
+
+@register
+@dataclass(frozen=True)
+class TaskCreated(Event):
+    TYPE: ClassVar[str] = "task.created"
+    task_id: str
+    op_name: str
+    task_desc: str
+    backend: str
+    arch: str
+    impl_type: str
+    framework: str
+    task_type: str
+    limit_steps: int
+    config: dict[str, Any]
+    config_digest: str
+    graph: str  # the Conductor's state graph, mermaid text
+    aikg_version: str
+    source_path: str | None = None
+    forked_from: dict[str, Any] | None = None  # {"task_id": ..., "seq": ...}
+
+
+@register
+@dataclass(frozen=True)
+class StepStarted(Event):
+    TYPE: ClassVar[str] = "step.started"
+    step: int
+    action: str  # design | code
+    reason: str
+
+
+@register
+@dataclass(frozen=True)
+class DesignProduced(Event):
+    TYPE: ClassVar[str] = "design.produced"
+    step: int
+    text: str
+    agent: str
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@register
+@dataclass(frozen=True)
+class CodeProduced(Event):
+    TYPE: ClassVar[str] = "code.produced"
+    step: int
+    code: str
+    agent: str
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@register
+@dataclass(frozen=True)
+class CodeMissing(Event):
+    """An agent produced no usable code this step (it still counts as a step)."""
+
+    TYPE: ClassVar[str] = "code.missing"
+    step: int
+    agent: str
+    reason: str  # no_code | unsupported | agent_error
+    message: str
+    role: str = "coder"
+    ops: list[str] = field(default_factory=list)
+
+
+@register
+@dataclass(frozen=True)
+class DeviceLeased(Event):
+    TYPE: ClassVar[str] = "device.leased"
+    step: int
+    device: str
+
+
+@register
+@dataclass(frozen=True)
+class DeviceReleased(Event):
+    TYPE: ClassVar[str] = "device.released"
+    step: int
+    device: str
+    held_s: float
+
+
+@register
+@dataclass(frozen=True)
+class VerifyFinished(Event):
+    TYPE: ClassVar[str] = "verify.finished"
+    step: int
+    device: str
+    result: dict[str, Any]  # verifier.result.VerifyResult.to_dict()
+
+
+@register
+@dataclass(frozen=True)
+class ConductorDecided(Event):
+    TYPE: ClassVar[str] = "conductor.decided"
+    step: int
+    action: str  # finish | fix_code | fix_design | optimize | stop
+    reason: str
+    by: str = "rules"  # rules | llm
+
+
+@register
+@dataclass(frozen=True)
+class TaskFinished(Event):
+    TYPE: ClassVar[str] = "task.finished"
+    success: bool
+    reason: str  # verified | limit_reached | unsupported | agent_error | no_improvement
+    message: str
+    steps: int
+    best_step: int | None = None
+
+
+@register
+@dataclass(frozen=True)
+class TaskInterrupted(Event):
+    TYPE: ClassVar[str] = "task.interrupted"
+    signal: str
+    state: str
+    step: int
+
+
+@register
+@dataclass(frozen=True)
+class TaskResumed(Event):
+    TYPE: ClassVar[str] = "task.resumed"
+    state: str
+    step: int
+    redo: str  # what is redone: the state that was in flight
+
+
+# --- LLM calls ----------------------------------------------------------------------------
+
+
+@register
+@dataclass(frozen=True)
+class LLMRequested(Event):
+    TYPE: ClassVar[str] = "llm.requested"
+    call_id: str
+    step: int
+    role: str
+    model: str
+    messages: list[dict[str, Any]]
+
+
+@register
+@dataclass(frozen=True)
+class LLMPartial(Event):
+    TYPE: ClassVar[str] = "llm.partial"
+    call_id: str
+    text: str
+
+
+@register
+@dataclass(frozen=True)
+class LLMRetried(Event):
+    TYPE: ClassVar[str] = "llm.retried"
+    call_id: str
+    attempt: int
+    reason: str
+    wait_s: float
+
+
+@register
+@dataclass(frozen=True)
+class LLMResponded(Event):
+    TYPE: ClassVar[str] = "llm.responded"
+    call_id: str
+    text: str
+    usage: dict[str, Any]
+    latency_s: float
+    cost_usd: float
+
+
+@register
+@dataclass(frozen=True)
+class LLMFailed(Event):
+    TYPE: ClassVar[str] = "llm.failed"
+    call_id: str
+    reason: str
+
+
+# --- the shared `devices` stream: pool occupancy for the dashboard ------------------------
+
+DEVICES_STREAM = "devices"
+
+
+@register
+@dataclass(frozen=True)
+class PoolLeased(Event):
+    TYPE: ClassVar[str] = "pool.leased"
+    device: str
+    holder: str  # task id
+    queue_length: int
+
+
+@register
+@dataclass(frozen=True)
+class PoolReleased(Event):
+    TYPE: ClassVar[str] = "pool.released"
+    device: str
+    holder: str
+    held_s: float
+    queue_length: int
+
+
+@register
+@dataclass(frozen=True)
+class PoolQuarantined(Event):
+    TYPE: ClassVar[str] = "pool.quarantined"
+    device: str
+    reason: str
+    failures: int
+
+
+# --- reading and writing ------------------------------------------------------------------
+
+# Upcasters: (type, stored version) -> function turning that payload into the next version.
+UPCASTERS: dict[tuple[str, int], Any] = {}
+
+
+class UnknownEventType(EventDecodeError):
+    pass
+
+
+def decode(type_: str, version: int, payload: dict[str, Any]) -> Event:
+    """Turn a stored (type, version, payload) into the current event dataclass."""
+    cls = EVENT_TYPES.get(type_)
+    if cls is None:
+        raise UnknownEventType(f"unknown event type {type_!r}")
+    if version > cls.VERSION:
+        raise EventDecodeError(
+            f"{type_} v{version} is newer than this aikg understands (v{cls.VERSION}); upgrade aikg"
+        )
+    while version < cls.VERSION:
+        payload = UPCASTERS[(type_, version)](payload)
+        version += 1
+    return cls.from_payload(payload)

@@ -1,0 +1,99 @@
+"""Checks of a task's parameters, before anything is recorded or spent."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+
+BACKENDS = ("cuda", "cpu", "ascend")
+IMPL_TYPES = ("triton", "swft")
+FRAMEWORKS = ("torch", "numpy", "mindspore")
+TASK_TYPES = ("precision_only", "profile")
+ARCHS: dict[str, tuple[str, ...]] = {
+    "cpu": ("cpu",),
+    "cuda": ("a100", "a10", "a10g", "h100", "h800", "h20", "h200", "l20", "l40", "l40s", "l4",
+             "v100", "b200", "rtx4090"),
+    "ascend": ("ascend910b1", "ascend910b2", "ascend910b3", "ascend910b4", "ascend310p3"),
+}
+DEFAULT_ARCH = {"cpu": "cpu", "cuda": "h100", "ascend": "ascend910b4"}
+
+
+class TaskSpecError(ValueError):
+    """A task parameter or task file that cannot be used; one line naming the fix."""
+
+
+def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise TaskSpecError(f"{name} {value!r} is not supported: use one of {', '.join(allowed)}")
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def detect_cuda_arch() -> str:
+    """The arch name of cuda:0 (e.g. h100), or the default when it is not recognised."""
+    import torch
+
+    name = torch.cuda.get_device_name(0).lower()
+    for arch in sorted(ARCHS["cuda"], key=len, reverse=True):
+        if arch in name.replace(" ", ""):
+            return arch
+    return DEFAULT_ARCH["cuda"]
+
+
+def check_combination(backend: str, arch: str | None, impl_type: str, framework: str) -> str:
+    """Validate backend/arch/impl_type/framework; return the arch to use."""
+    _one_of("backend", backend, BACKENDS)
+    _one_of("impl_type", impl_type, IMPL_TYPES)
+    _one_of("framework", framework, FRAMEWORKS)
+    if arch is not None and arch not in ARCHS[backend]:
+        raise TaskSpecError(
+            f"arch {arch!r} is not a {backend} arch: use one of {', '.join(ARCHS[backend])}"
+        )
+    if impl_type == "swft" and backend != "ascend":
+        raise TaskSpecError("impl_type 'swft' needs backend 'ascend': use --impl-type triton")
+    if framework == "mindspore" and not _installed("mindspore"):
+        raise TaskSpecError("framework 'mindspore' needs MindSpore: pip install 'aikg[mindspore]'")
+    if backend == "ascend":
+        missing = [m for m in ("torch_npu",) if not _installed(m)]
+        if impl_type == "swft" and not _installed("swft"):
+            missing.append("swft")
+        if missing:
+            raise TaskSpecError(
+                f"backend 'ascend' needs {', '.join(missing)} and an Ascend NPU: install them "
+                "on an Ascend host, or use --backend cpu"
+            )
+    if backend == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise TaskSpecError("backend 'cuda' but no CUDA device is visible: use --backend cpu")
+        return arch or detect_cuda_arch()
+    return arch or DEFAULT_ARCH[backend]
+
+
+def check_task_source(source: str, framework: str, where: str = "task file") -> None:
+    """The KernelBench contract: `class Model`, `get_inputs()`, `get_init_inputs()`."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise TaskSpecError(f"{where} line {exc.lineno}: syntax error: {exc.msg}") from None
+    names = {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    names |= {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    missing = [n for n in ("Model", "get_inputs", "get_init_inputs") if n not in names]
+    if missing:
+        raise TaskSpecError(
+            f"{where} lacks {', '.join(missing)}: a task file defines class Model, "
+            "get_inputs() and get_init_inputs() (KernelBench format)"
+        )

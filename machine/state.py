@@ -1,0 +1,129 @@
+"""Task state as a pure fold over its events. Nothing here waits or writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from machine import events as ev
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One code step: the candidate (if any) and what the verifier said of it."""
+
+    step: int
+    code: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+    missing: str | None = None  # why there was no code
+    result: dict[str, Any] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.result and self.result.get("passed"))
+
+    @property
+    def time_ms(self) -> float | None:
+        timings = (self.result or {}).get("timings") or {}
+        value = (timings.get("candidate") or {}).get("median_ms")
+        return float(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class TaskState:
+    spec: ev.TaskCreated | None = None
+    status: str = "new"  # the Conductor state; "finished" at the end
+    step: int = 0
+    action: str | None = None  # what the current step started with: design | code
+    design: str | None = None
+    attempts: tuple[Attempt, ...] = ()
+    decisions: tuple[ev.ConductorDecided, ...] = ()
+    held_device: str | None = None
+    finished: ev.TaskFinished | None = None
+    interrupted: bool = False
+    llm_calls: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    last_seq: int = 0
+    last_type: str = ""
+
+    @property
+    def task_id(self) -> str | None:
+        return self.spec.task_id if self.spec else None
+
+    @property
+    def success(self) -> bool:
+        return bool(self.finished and self.finished.success)
+
+    @property
+    def last_attempt(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def best(self) -> Attempt | None:
+        """The verified attempt to keep: the fastest when timed, else the first."""
+        verified = [a for a in self.attempts if a.passed]
+        if not verified:
+            return None
+        timed = [a for a in verified if a.time_ms is not None]
+        return min(timed, key=lambda a: a.time_ms or 0.0) if timed else verified[0]
+
+
+def fold(events: Iterable[tuple[int, ev.Event]], state: TaskState | None = None) -> TaskState:
+    """Apply `(seq, event)` pairs in order."""
+    state = state or TaskState()
+    for seq, event in events:
+        state = apply(state, event, seq)
+    return state
+
+
+def _update_attempt(state: TaskState, step: int, **changes: Any) -> tuple[Attempt, ...]:
+    attempts = list(state.attempts)
+    for i in range(len(attempts) - 1, -1, -1):
+        if attempts[i].step == step:
+            attempts[i] = replace(attempts[i], **changes)
+            return tuple(attempts)
+    return (*attempts, Attempt(step=step, **changes))
+
+
+def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:  # noqa: PLR0911
+    state = replace(state, last_seq=seq or state.last_seq + 1, last_type=event.TYPE)
+    if isinstance(event, ev.TaskCreated):
+        return replace(state, spec=event, status="created")
+    if isinstance(event, ev.StepStarted):
+        status = "designing" if event.action == "design" else "coding"
+        return replace(state, step=event.step, action=event.action, status=status)
+    if isinstance(event, ev.DesignProduced):
+        return replace(state, design=event.text, status="coding")
+    if isinstance(event, ev.CodeProduced):
+        attempts = _update_attempt(state, event.step, code=event.code, notes=dict(event.notes))
+        return replace(state, attempts=attempts, status="verifying")
+    if isinstance(event, ev.CodeMissing):
+        attempts = _update_attempt(state, event.step, missing=f"{event.reason}: {event.message}")
+        return replace(state, attempts=attempts, status="deciding")
+    if isinstance(event, ev.DeviceLeased):
+        return replace(state, held_device=event.device)
+    if isinstance(event, ev.DeviceReleased):
+        return replace(state, held_device=None)
+    if isinstance(event, ev.VerifyFinished):
+        attempts = _update_attempt(state, event.step, result=dict(event.result))
+        return replace(state, attempts=attempts, status="deciding")
+    if isinstance(event, ev.ConductorDecided):
+        return replace(state, decisions=(*state.decisions, event))
+    if isinstance(event, ev.TaskFinished):
+        return replace(state, finished=event, status="finished", held_device=None)
+    if isinstance(event, ev.TaskInterrupted):
+        return replace(state, interrupted=True, held_device=None)
+    if isinstance(event, ev.TaskResumed):
+        return replace(state, interrupted=False)
+    if isinstance(event, ev.LLMResponded):
+        usage = event.usage or {}
+        tokens = int(usage.get("total_tokens") or 0)
+        return replace(
+            state,
+            llm_calls=state.llm_calls + 1,
+            tokens=state.tokens + tokens,
+            cost_usd=state.cost_usd + float(event.cost_usd or 0.0),
+        )
+    return state
