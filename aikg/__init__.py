@@ -1,7 +1,7 @@
 """aikg: verified, profiled Triton kernels from reference operators.
 
-    from aikg import Task, DevicePool, load_config
-    ok = await Task(op_name="swish", task_desc=source, backend="cpu").run()
+from aikg import Task, DevicePool, load_config
+ok = await Task(op_name="swish", task_desc=source, backend="cpu").run()
 """
 
 from aikg.config import Config, ConfigError, load_config

@@ -32,15 +32,23 @@ class Parser(argparse.ArgumentParser):
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH", help="event log (default: $AIKG_DB or .aikg/events.db)")
+    parser.add_argument(
+        "--db", metavar="PATH", help="event log (default: $AIKG_DB or .aikg/events.db)"
+    )
 
 
 def _add_run_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object with the result")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
-    parser.add_argument("--devices", help="devices to use, e.g. cuda:0,cuda:1 (default: all of the backend)")
-    parser.add_argument("--config", metavar="FILE", help="YAML config overriding configs/default.yaml")
-    parser.add_argument("--llm", default=None, help="agent provider for all roles: builtin (default)")
+    parser.add_argument(
+        "--devices", help="devices to use, e.g. cuda:0,cuda:1 (default: all of the backend)"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", help="YAML config overriding configs/default.yaml"
+    )
+    parser.add_argument(
+        "--llm", default=None, help="agent provider for all roles: builtin (default)"
+    )
     _add_db(parser)
 
 
@@ -51,15 +59,21 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         description="Run the Designer/Coder/Verifier/Conductor loop on a KernelBench-format "
         "task file until a kernel verifies (or, in profile mode, stops getting faster).",
     )
-    run.add_argument("task_file", metavar="TASK_FILE", help="defines Model, get_inputs, get_init_inputs")
+    run.add_argument(
+        "task_file", metavar="TASK_FILE", help="defines Model, get_inputs, get_init_inputs"
+    )
     run.add_argument("--op-name", help="operator name (default: the file's stem)")
     run.add_argument("--task-id", help="stream id in the event log (default: OP-DATE-TIME-XXXX)")
     run.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
     run.add_argument("--arch", help="target arch, e.g. h100, a100, ascend910b4 (default: detected)")
     run.add_argument("--impl-type", default="triton", help="triton | swft (default: triton)")
-    run.add_argument("--framework", default="torch", help="torch | numpy | mindspore (default: torch)")
+    run.add_argument(
+        "--framework", default="torch", help="torch | numpy | mindspore (default: torch)"
+    )
     run.add_argument("--task-type", default="precision_only", help="precision_only | profile")
-    run.add_argument("--limit-steps", type=int, default=10, metavar="N", help="most steps (default: 10)")
+    run.add_argument(
+        "--limit-steps", type=int, default=10, metavar="N", help="most steps (default: 10)"
+    )
     run.add_argument("-o", "--output", metavar="FILE", help="where to export the best kernel")
     run.add_argument("--resume", action="store_true", help="continue --task-id if it is unfinished")
     _add_run_output(run)
@@ -95,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
     _add_db(export)
 
-    sub.add_parser("verify", help="check a candidate kernel file against a reference task file",
-                   add_help=False)
+    sub.add_parser(
+        "verify", help="check a candidate kernel file against a reference task file", add_help=False
+    )
     return parser
 
 
@@ -143,5 +158,6 @@ def _is_user_error(exc: Exception) -> bool:
     from store import StoreError
 
     return isinstance(
-        exc, UsageError | ConfigError | DevicePoolError | AgentConfigError | TaskSpecError | StoreError
+        exc,
+        UsageError | ConfigError | DevicePoolError | AgentConfigError | TaskSpecError | StoreError,
     )

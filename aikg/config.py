@@ -107,8 +107,12 @@ def _validate(data: dict[str, Any], source: str) -> Config:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
         if err["type"] == "extra_forbidden":
-            raise ConfigError(f"config {source}: unknown key '{key}'; see configs/default.yaml") from None
-        raise ConfigError(f"config {source}: '{key}': {err['msg']} (got {err.get('input')!r})") from None
+            raise ConfigError(
+                f"config {source}: unknown key '{key}'; see configs/default.yaml"
+            ) from None
+        raise ConfigError(
+            f"config {source}: '{key}': {err['msg']} (got {err.get('input')!r})"
+        ) from None
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:

@@ -28,7 +28,7 @@ class ProgressPrinter:
             )
 
     @staticmethod
-    def describe(event: ev.Event, state: TaskState) -> str | None:  # noqa: PLR0911
+    def describe(event: ev.Event, state: TaskState) -> str | None:
         if isinstance(event, ev.StepStarted):
             return f"{event.action}: {event.reason}"
         if isinstance(event, ev.DesignProduced):
@@ -45,7 +45,8 @@ class ProgressPrinter:
         if isinstance(event, ev.VerifyFinished):
             result = event.result
             if result.get("passed"):
-                return f"verified ({result.get('trials_run')} trials, {result.get('duration_s', 0):.1f}s)"
+                trials, took = result.get("trials_run"), result.get("duration_s") or 0.0
+                return f"verified ({trials} trials, {took:.1f}s)"
             return f"rejected at {result.get('stage')}: {result.get('message')}"
         if isinstance(event, ev.ConductorDecided):
             return f"decided {event.action}: {event.reason}"

@@ -123,7 +123,9 @@ class DevicePool:
 
     def _free_device(self, kind: str) -> str | None:
         candidates = [
-            d for d in self.devices if device_kind(d) == kind and len(self._leases[d]) < self.capacity
+            d
+            for d in self.devices
+            if device_kind(d) == kind and len(self._leases[d]) < self.capacity
         ]
         return min(candidates, key=lambda d: len(self._leases[d]), default=None)
 

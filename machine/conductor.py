@@ -37,7 +37,11 @@ TRANSITIONS: list[dict[str, Any]] = [
         "conditions": "has_steps_left",
     },
     {"trigger": "finish", "source": "deciding", "dest": "finished", "conditions": "is_verified"},
-    {"trigger": "stop", "source": ["created", "designing", "coding", "deciding"], "dest": "finished"},
+    {
+        "trigger": "stop",
+        "source": ["created", "designing", "coding", "deciding"],
+        "dest": "finished",
+    },
 ]
 
 ACTIONS_STARTING_A_STEP = {"fix_code": "code", "optimize": "code", "fix_design": "design"}
@@ -94,9 +98,7 @@ def decide(state: TaskState, rules: Rules) -> Decision:
         return Decision("optimize", _optimize_reason(state))
 
     if not steps_left:
-        return Decision(
-            "stop", f"no kernel verified in {spec.limit_steps} steps", "limit_reached"
-        )
+        return Decision("stop", f"no kernel verified in {spec.limit_steps} steps", "limit_reached")
     failure = _failure_kind(last)
     if _same_failures_in_a_row(state) >= rules.max_same_failures:
         return Decision("fix_design", f"{failure} failed {rules.max_same_failures} times in a row")

@@ -65,7 +65,7 @@ class Recorded:
         return [e for _, _, e in self.events if isinstance(e, cls)]
 
 
-def summarize_event(event: ev.Event) -> str:  # noqa: PLR0911
+def summarize_event(event: ev.Event) -> str:
     if isinstance(event, ev.StepStarted):
         return f"{event.action}: {event.reason}"
     if isinstance(event, ev.DesignProduced):
@@ -93,7 +93,9 @@ def difference(want: ev.Event, got: ev.Event, *, loose_verify: bool) -> str | No
         keys = ("passed", "stage") if loose_verify else tuple(a["result"])
         for key in keys:
             if a["result"].get(key) != b["result"].get(key):
-                return f"result.{key}: recorded {a['result'].get(key)!r}, now {b['result'].get(key)!r}"
+                return (
+                    f"result.{key}: recorded {a['result'].get(key)!r}, now {b['result'].get(key)!r}"
+                )
         a, b = {**a, "result": None, "device": None}, {**b, "result": None, "device": None}
     for key in a:
         if a[key] != b[key]:
@@ -152,9 +154,7 @@ class RecordedProvider:
         self.name = name
         self._designs = {e.step: e for e in recorded.of_type(ev.DesignProduced)}
         self._codes = {e.step: e for e in recorded.of_type(ev.CodeProduced)}
-        self._missing = {
-            e.step: e for e in recorded.of_type(ev.CodeMissing) if e.role == role
-        }
+        self._missing = {e.step: e for e in recorded.of_type(ev.CodeMissing) if e.role == role}
 
     def _raise_missing(self, step: int) -> None:
         missing = self._missing.get(step)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from transitions.extensions.asyncio import AsyncMachine
@@ -89,7 +90,9 @@ class TaskRun:
             await self.trigger("code_missing")
             return
         await self.recorder.append(
-            ev.CodeProduced(self.folded.step, candidate.code, self.coder.name, dict(candidate.notes))
+            ev.CodeProduced(
+                self.folded.step, candidate.code, self.coder.name, dict(candidate.notes)
+            )
         )
         await self.trigger("coded")
 
@@ -110,11 +113,9 @@ class TaskRun:
         )
         async with task.device_pool.lease(task.task_id, task.backend) as device:
             since = time.monotonic()
-            await self.recorder.append(ev.DeviceLeased(step, device))
             try:
-                result = await self.verifier.verify(
-                    VerifyJob(**{**job.to_dict(), "device": job_device(device)})
-                )
+                await self.recorder.append(ev.DeviceLeased(step, device))
+                result = await self.verifier.verify(replace(job, device=job_device(device)))
                 await self.recorder.append(ev.VerifyFinished(step, device, result.to_dict()))
             finally:
                 held = round(time.monotonic() - since, 3)
@@ -202,8 +203,11 @@ class TaskRun:
         )
 
 
-async def run_task(task: Task) -> TaskState:
-    """Create or resume `task`'s stream and run it to `task.finished`."""
+async def run_task(task: Task, providers: dict[str, Provider] | None = None) -> TaskState:
+    """Create or resume `task`'s stream and run it to `task.finished`.
+
+    `providers` ({"designer": ..., "coder": ...}) replaces the config's agents.
+    """
     store = await EventStore.open(resolve_db_path(task.config.db))
     try:
         state = await load_state(store, task.task_id)
@@ -220,8 +224,11 @@ async def run_task(task: Task) -> TaskState:
         secrets = [r.api_key_env for r in (roles.designer, roles.coder) if r.api_key_env]
         try:
             async with verifier_session(task.config.verifier.mode, secrets) as verifier:
-                designer = make_provider("designer", roles.designer.model_dump())
-                coder = make_provider("coder", roles.coder.model_dump())
+                chosen = providers or {}
+                designer = chosen.get("designer") or make_provider(
+                    "designer", roles.designer.model_dump()
+                )
+                coder = chosen.get("coder") or make_provider("coder", roles.coder.model_dump())
                 await drive(TaskRun(task.run_spec(), recorder, verifier, designer, coder))
         except asyncio.CancelledError:
             if task.interrupted_by is None:

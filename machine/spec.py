@@ -11,8 +11,22 @@ FRAMEWORKS = ("torch", "numpy", "mindspore")
 TASK_TYPES = ("precision_only", "profile")
 ARCHS: dict[str, tuple[str, ...]] = {
     "cpu": ("cpu",),
-    "cuda": ("a100", "a10", "a10g", "h100", "h800", "h20", "h200", "l20", "l40", "l40s", "l4",
-             "v100", "b200", "rtx4090"),
+    "cuda": (
+        "a100",
+        "a10",
+        "a10g",
+        "h100",
+        "h800",
+        "h20",
+        "h200",
+        "l20",
+        "l40",
+        "l40s",
+        "l4",
+        "v100",
+        "b200",
+        "rtx4090",
+    ),
     "ascend": ("ascend910b1", "ascend910b2", "ascend910b3", "ascend910b4", "ascend310p3"),
 }
 DEFAULT_ARCH = {"cpu": "cpu", "cuda": "h100", "ascend": "ascend910b4"}

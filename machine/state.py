@@ -87,7 +87,7 @@ def _update_attempt(state: TaskState, step: int, **changes: Any) -> tuple[Attemp
     return (*attempts, Attempt(step=step, **changes))
 
 
-def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:  # noqa: PLR0911
+def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
     state = replace(state, last_seq=seq or state.last_seq + 1, last_type=event.TYPE)
     if isinstance(event, ev.TaskCreated):
         return replace(state, spec=event, status="created")

@@ -56,7 +56,8 @@ class RunSpec:
             task_type=spec.task_type,
             limit_steps=spec.limit_steps,
             config=config or Config.model_validate(spec.config),
-            device_pool=device_pool or DevicePool([spec.backend if spec.backend == "cpu" else f"{spec.backend}:0"]),
+            device_pool=device_pool
+            or DevicePool([spec.backend if spec.backend == "cpu" else f"{spec.backend}:0"]),
         )
 
 
@@ -168,11 +169,14 @@ class Task:
             source_path=self.source_path,
         )
 
-    async def run(self) -> bool:
-        """Run (or resume) the task to its end; True only for a verified kernel."""
+    async def run(self, providers: dict[str, Any] | None = None) -> bool:
+        """Run (or resume) the task to its end; True only for a verified kernel.
+
+        `providers` ({"designer": ..., "coder": ...}) replaces the agents the config names.
+        """
         from machine.runner import run_task
 
-        self._running = asyncio.ensure_future(run_task(self))
+        self._running = asyncio.ensure_future(run_task(self, providers))
         try:
             self.state = await self._running
         finally:
@@ -215,8 +219,8 @@ def _default_devices(backend: str) -> list[str]:
 
         return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
     if backend == "ascend":
-        import torch_npu  # noqa: F401  (checked installed by check_combination)
         import torch
+        import torch_npu  # noqa: F401  (checked installed by check_combination)
 
         return [f"ascend:{i}" for i in range(torch.npu.device_count())]  # type: ignore[attr-defined]
     return ["cpu"]

@@ -11,7 +11,9 @@ _shared: dict[str, tuple[Verifier, int]] = {}
 
 
 @asynccontextmanager
-async def verifier_session(mode: str, secret_env_names: Iterable[str] = ()) -> AsyncIterator[Verifier]:
+async def verifier_session(
+    mode: str, secret_env_names: Iterable[str] = ()
+) -> AsyncIterator[Verifier]:
     """Borrow the process's verifier for `mode`; the last borrower closes it."""
     verifier, users = _shared.get(mode, (None, 0))
     if verifier is None:

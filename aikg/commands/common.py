@@ -24,7 +24,10 @@ def config_for(args: argparse.Namespace, base: Config | None = None) -> Config:
     if llm:
         if llm != "builtin":
             raise UsageError(f"--llm {llm}: this build offers only --llm builtin")
-        overrides["agents"] = {"designer": {"provider": "builtin"}, "coder": {"provider": "builtin"}}
+        overrides["agents"] = {
+            "designer": {"provider": "builtin"},
+            "coder": {"provider": "builtin"},
+        }
     if base is not None and not getattr(args, "config", None):
         return base.updated(overrides) if overrides else base
     return load_config(getattr(args, "config", None), overrides or None)

@@ -12,9 +12,24 @@ from aikg.commands.common import load_task_state, open_existing_store
 from aikg.summary import step_lines, summarize
 from machine.recorder import load_state
 
-SHOW_KEYS = ("task_id", "op_name", "backend", "arch", "framework", "task_type", "status",
-             "message", "steps", "limit_steps", "best_step", "llm_calls", "tokens", "cost_usd",
-             "speedup_vs_eager", "speedup_vs_compile")
+SHOW_KEYS = (
+    "task_id",
+    "op_name",
+    "backend",
+    "arch",
+    "framework",
+    "task_type",
+    "status",
+    "message",
+    "steps",
+    "limit_steps",
+    "best_step",
+    "llm_calls",
+    "tokens",
+    "cost_usd",
+    "speedup_vs_eager",
+    "speedup_vs_compile",
+)
 
 
 async def cmd_ls(args: argparse.Namespace) -> int:
@@ -62,7 +77,9 @@ async def cmd_export(args: argparse.Namespace) -> int:
     state = await load_task_state(args, args.task_id)
     best = state.best
     if best is None or best.code is None:
-        print(f"aikg: error: task {args.task_id!r} has no verified kernel to export", file=sys.stderr)
+        print(
+            f"aikg: error: task {args.task_id!r} has no verified kernel to export", file=sys.stderr
+        )
         return EXIT_FAILED
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)

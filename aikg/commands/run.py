@@ -18,13 +18,15 @@ from aikg.summary import summarize
 from devicepool import DevicePool
 from machine.recorder import load_state
 from machine.task import Interrupted, Task
-from store import EventStore
+from store import EventStore, resolve_db_path
 
 
 def read_task_file(path: str) -> str:
     file = Path(path)
     if not file.is_file():
-        raise UsageError(f"task file {path} not found: pass the path of a KernelBench-format .py file")
+        raise UsageError(
+            f"task file {path} not found: pass the path of a KernelBench-format .py file"
+        )
     try:
         return file.read_text()
     except (OSError, UnicodeDecodeError) as exc:
@@ -80,6 +82,7 @@ async def _may_continue(args: argparse.Namespace, task_id: str) -> bool:
 
 
 async def run_tasks_and_report(args: argparse.Namespace, task: Task, config: Config) -> int:
+    await (await EventStore.open(resolve_db_path(config.db))).close()  # a bad file stops here
     if not args.quiet:
         task.subscribe(ProgressPrinter())
         print(f"aikg: task {task.task_id} ({task.backend}/{task.arch})", file=sys.stderr)
@@ -111,7 +114,7 @@ def one_line(summary: dict[str, Any]) -> str:
 async def cmd_resume(args: argparse.Namespace) -> int:
     if args.all == bool(args.task_id):
         raise UsageError("give either a TASK_ID or --all")
-    task_ids = args.task_id and [args.task_id] or await _unfinished_ids(args)
+    task_ids = (args.task_id and [args.task_id]) or await _unfinished_ids(args)
     if not task_ids:
         print("nothing to resume: every task in the log has finished", file=sys.stderr)
         return EXIT_OK
@@ -120,7 +123,9 @@ async def cmd_resume(args: argparse.Namespace) -> int:
         state = await load_task_state(args, task_id)
         assert state.spec is not None
         if state.finished is not None:
-            print(f"aikg: task {task_id} already finished ({state.finished.reason})", file=sys.stderr)
+            print(
+                f"aikg: task {task_id} already finished ({state.finished.reason})", file=sys.stderr
+            )
             continue
         base = Config.model_validate(state.spec.config)
         config = config_for(args, base).updated({"db": str(db_path(args))})

@@ -72,7 +72,9 @@ def test_invalid_config(aikg, tmp_path: Path) -> None:
     one_line_error(aikg("run", SWISH, "--config", str(config)), "verifier.mode")
     config.write_text("verifier: [\n")
     one_line_error(aikg("run", SWISH, "--config", str(config)), "not valid YAML")
-    one_line_error(aikg("run", SWISH, "--config", str(tmp_path / "missing.yaml")), "cannot read config")
+    one_line_error(
+        aikg("run", SWISH, "--config", str(tmp_path / "missing.yaml")), "cannot read config"
+    )
 
 
 def test_not_an_aikg_database(aikg, tmp_path: Path) -> None:

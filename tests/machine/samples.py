@@ -6,16 +6,28 @@ from machine import events as ev
 
 SAMPLES: dict[str, ev.Event] = {
     "task.created": ev.TaskCreated(
-        task_id="swish-1", op_name="swish", task_desc="class Model: ...", backend="cpu",
-        arch="cpu", impl_type="triton", framework="torch", task_type="precision_only",
-        limit_steps=3, config={"verifier": {"trials": 3}}, config_digest="abc",
-        graph="stateDiagram-v2", aikg_version="0.1.0", source_path="/x/swish.py",
+        task_id="swish-1",
+        op_name="swish",
+        task_desc="class Model: ...",
+        backend="cpu",
+        arch="cpu",
+        impl_type="triton",
+        framework="torch",
+        task_type="precision_only",
+        limit_steps=3,
+        config={"verifier": {"trials": 3}},
+        config_digest="abc",
+        graph="stateDiagram-v2",
+        aikg_version="0.1.0",
+        source_path="/x/swish.py",
         forked_from={"task_id": "swish-0", "seq": 4},
     ),
     "step.started": ev.StepStarted(step=1, action="design", reason="first step"),
     "design.produced": ev.DesignProduced(step=1, text="one pass", agent="builtin", notes={"k": 1}),
     "code.produced": ev.CodeProduced(
-        step=1, code="class ModelNew: ...", agent="builtin",
+        step=1,
+        code="class ModelNew: ...",
+        agent="builtin",
         notes={"launch_config": {"BLOCK": 1024, "num_warps": 4}},
     ),
     "code.missing": ev.CodeMissing(
@@ -24,9 +36,15 @@ SAMPLES: dict[str, ev.Event] = {
     "device.leased": ev.DeviceLeased(step=1, device="cuda:0"),
     "device.released": ev.DeviceReleased(step=1, device="cuda:0", held_s=1.25),
     "verify.finished": ev.VerifyFinished(
-        step=1, device="cuda:0",
-        result={"passed": True, "stage": None, "message": "ok", "max_abs_err": 1.5e-7,
-                "timings": {"candidate": {"median_ms": 0.125}}},
+        step=1,
+        device="cuda:0",
+        result={
+            "passed": True,
+            "stage": None,
+            "message": "ok",
+            "max_abs_err": 1.5e-7,
+            "timings": {"candidate": {"median_ms": 0.125}},
+        },
     ),
     "conductor.decided": ev.ConductorDecided(step=1, action="finish", reason="verified"),
     "task.finished": ev.TaskFinished(
@@ -35,16 +53,25 @@ SAMPLES: dict[str, ev.Event] = {
     "task.interrupted": ev.TaskInterrupted(signal="SIGINT", state="verifying", step=1),
     "task.resumed": ev.TaskResumed(state="verifying", step=1, redo="verifying"),
     "llm.requested": ev.LLMRequested(
-        call_id="c1", step=1, role="coder", model="gpt", messages=[{"role": "user", "content": "hi"}]
+        call_id="c1",
+        step=1,
+        role="coder",
+        model="gpt",
+        messages=[{"role": "user", "content": "hi"}],
     ),
     "llm.partial": ev.LLMPartial(call_id="c1", text="```py"),
     "llm.retried": ev.LLMRetried(call_id="c1", attempt=1, reason="429", wait_s=0.5),
     "llm.responded": ev.LLMResponded(
-        call_id="c1", text="```python\n```", usage={"total_tokens": 12}, latency_s=0.3,
+        call_id="c1",
+        text="```python\n```",
+        usage={"total_tokens": 12},
+        latency_s=0.3,
         cost_usd=0.0012,
     ),
     "llm.failed": ev.LLMFailed(call_id="c1", reason="timeout"),
     "pool.leased": ev.PoolLeased(device="cuda:0", holder="swish-1", queue_length=2),
     "pool.released": ev.PoolReleased(device="cuda:0", holder="swish-1", held_s=0.5, queue_length=1),
-    "pool.quarantined": ev.PoolQuarantined(device="cuda:1", reason="3 crashes in a row", failures=3),
+    "pool.quarantined": ev.PoolQuarantined(
+        device="cuda:1", reason="3 crashes in a row", failures=3
+    ),
 }

@@ -23,7 +23,9 @@ def passed(step: int, ms: float | None = None) -> list[ev.Event]:
     return [
         ev.StepStarted(step, "code", "retry"),
         ev.CodeProduced(step, f"code {step}", "builtin"),
-        ev.VerifyFinished(step, "cpu", {"passed": True, "stage": None, "message": "ok", "timings": timings}),
+        ev.VerifyFinished(
+            step, "cpu", {"passed": True, "stage": None, "message": "ok", "timings": timings}
+        ),
     ]
 
 
@@ -48,7 +50,9 @@ def test_fold_keeps_fastest_verified_in_profile_mode() -> None:
 def test_fold_device_and_llm_usage() -> None:
     state = folded(ev.DeviceLeased(1, "cpu"))
     assert state.held_device == "cpu"
-    state = folded(ev.DeviceLeased(1, "cpu"), ev.DeviceReleased(1, "cpu", 0.1), SAMPLES["llm.responded"])
+    state = folded(
+        ev.DeviceLeased(1, "cpu"), ev.DeviceReleased(1, "cpu", 0.1), SAMPLES["llm.responded"]
+    )
     assert state.held_device is None
     assert (state.llm_calls, state.tokens) == (1, 12)
 

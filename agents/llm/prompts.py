@@ -1,0 +1,94 @@
+"""Rendering the chat messages for each role from Jinja2 templates.
+
+Templates live in `configs/prompts/`; a user directory, when given, is searched first, so
+any template (a whole prompt, the output contract, one hardware sheet) can be replaced by
+dropping a file of the same name there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from agents.types import AgentError, AgentRequest
+
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "configs" / "prompts"
+
+Message = dict[str, str]
+
+
+class PromptError(AgentError):
+    """A prompt directory or template is missing or broken."""
+
+    reason = "prompt_error"
+
+
+class PromptLibrary:
+    """Renders `[system, user]` messages for the designer, coder and conductor."""
+
+    def __init__(self, user_dir: str | Path | None = None, builtin_dir: Path = BUILTIN_DIR) -> None:
+        dirs = [Path(builtin_dir)]
+        if user_dir is not None:
+            user = Path(user_dir).expanduser()
+            if not user.is_dir():
+                raise PromptError(
+                    f"prompt directory {user} does not exist; "
+                    "create it or drop the prompt_dir setting"
+                )
+            dirs.insert(0, user)
+        self.dirs = tuple(dirs)
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+        self._names = frozenset(self._env.list_templates(extensions=["j2"]))
+
+    def hardware_template(self, arch: str) -> str:
+        """`hardware_<arch>.j2`, else the longest arch prefix that has one, else the generic one."""
+        arch = arch.lower()
+        for end in range(len(arch), 0, -1):
+            name = f"hardware_{arch[:end]}.j2"
+            if name in self._names:
+                return name
+        return "hardware_generic.j2"
+
+    def render(self, name: str, **context: Any) -> str:
+        try:
+            text = self._env.get_template(name).render(**context)
+        except jinja2.TemplateNotFound as err:
+            raise PromptError(
+                f"prompt template {err.name} not found in {', '.join(map(str, self.dirs))}"
+            ) from err
+        except jinja2.TemplateError as err:
+            raise PromptError(f"prompt template {name}: {err}") from err
+        return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+    def context(self, request: AgentRequest) -> dict[str, Any]:
+        data = asdict(request)
+        data["hardware_template"] = self.hardware_template(request.target.arch)
+        return data
+
+    def messages(self, role: str, request: AgentRequest) -> list[Message]:
+        suffix = "_swft" if role == "coder" and request.target.impl_type == "swft" else ""
+        context = self.context(request)
+        return [
+            {"role": "system", "content": self.render(f"system_{role}{suffix}.j2", **context)},
+            {"role": "user", "content": self.render(f"{role}{suffix}.j2", **context)},
+        ]
+
+    def designer(self, request: AgentRequest) -> list[Message]:
+        return self.messages("designer", request)
+
+    def coder(self, request: AgentRequest) -> list[Message]:
+        return self.messages("coder", request)
+
+    def conductor(self, request: AgentRequest) -> list[Message]:
+        return self.messages("conductor", request)

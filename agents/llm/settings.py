@@ -1,0 +1,210 @@
+"""Per-role LLM settings, named presets, CLI overrides, and reading keys at call time.
+
+Settings hold the *name* of the environment variable that holds an API key, never the key:
+they are serialised into the config digest and the event log. `api_key()` reads the value
+from the environment only when a call is about to be made.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agents.types import AgentError
+
+ROLES = ("designer", "coder", "conductor")
+
+# Sent when a role names no key variable: local servers (vLLM, SGLang, Ollama) ignore it,
+# and the OpenAI client refuses an empty key.
+NO_KEY_PLACEHOLDER = "EMPTY"
+
+
+class MissingApiKey(AgentError):
+    """The environment variable a role names for its key is unset or empty."""
+
+    reason = "missing_api_key"
+
+    def __init__(self, role: str, env_name: str) -> None:
+        self.env_name = env_name
+        super().__init__(
+            f"{role}: environment variable {env_name} is not set; export {env_name}=<your key> "
+            f"or choose another with --llm-api-key-env"
+        )
+
+
+class RoleSettings(BaseModel):
+    """How one role (designer, coder or conductor) talks to its model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: Literal["builtin", "openai", "replay"] = "builtin"
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None  # the NAME of the variable, e.g. OPENAI_API_KEY
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    max_tokens: int = Field(8192, gt=0)
+    timeout_s: float = Field(120.0, gt=0.0)  # longest wait for the next byte of a reply
+    max_retries: int = Field(4, ge=0)
+    backoff_base_s: float = Field(1.0, ge=0.0)
+    backoff_max_s: float = Field(60.0, ge=0.0)
+    stream: bool = True
+    price_input_per_mtok: float = Field(0.0, ge=0.0)  # USD per 1M prompt tokens
+    price_output_per_mtok: float = Field(0.0, ge=0.0)  # USD per 1M completion tokens
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_preset(cls, data: Any) -> Any:
+        """`{"preset": "deepseek", "temperature": 0}` = the preset with those fields replaced."""
+        if isinstance(data, str):
+            data = {"preset": data}
+        if isinstance(data, Mapping) and "preset" in data:
+            rest = {k: v for k, v in data.items() if k != "preset"}
+            if data["preset"] is None:
+                return rest
+            given = {k: v for k, v in rest.items() if v is not None}
+            return {**preset_fields(str(data["preset"])), **given}
+        return data
+
+    @model_validator(mode="after")
+    def _openai_needs_model(self) -> RoleSettings:
+        if self.provider == "openai" and not self.model:
+            raise ValueError("provider openai needs a model: set `model:` or pass --llm-model")
+        return self
+
+    def api_key(self, role: str, environ: Mapping[str, str] | None = None) -> str:
+        """The key's value, read now from the environment; never store the result."""
+        if not self.api_key_env:
+            return NO_KEY_PLACEHOLDER
+        value = (os.environ if environ is None else environ).get(self.api_key_env, "")
+        if not value:
+            raise MissingApiKey(role, self.api_key_env)
+        return value
+
+    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (
+            prompt_tokens * self.price_input_per_mtok
+            + completion_tokens * self.price_output_per_mtok
+        ) / 1_000_000
+
+
+class LLMSettings(BaseModel):
+    """The three roles' settings. `{"preset": NAME}` at the top applies to every role."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    designer: RoleSettings = RoleSettings()
+    coder: RoleSettings = RoleSettings()
+    conductor: RoleSettings = RoleSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_preset(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "preset" in data:
+            name = data["preset"]
+            out: dict[str, Any] = {}
+            for role in ROLES:
+                given = data.get(role, {})
+                if isinstance(given, str):
+                    given = {"preset": given}
+                out[role] = {"preset": name, **given}
+            unknown = set(data) - {"preset", *ROLES}
+            out.update({k: data[k] for k in unknown})
+            return out
+        return data
+
+    def role(self, name: str) -> RoleSettings:
+        if name not in ROLES:
+            raise ValueError(f"unknown role {name!r}: choose one of {', '.join(ROLES)}")
+        return getattr(self, name)
+
+
+_PRESETS: dict[str, dict[str, Any]] = {
+    "openai": {
+        "provider": "openai",
+        "model": "gpt-4.1",
+        "base_url": "https://api.openai.com/v1",
+        "api_key_env": "OPENAI_API_KEY",
+        "price_input_per_mtok": 2.0,
+        "price_output_per_mtok": 8.0,
+    },
+    "deepseek": {
+        "provider": "openai",
+        "model": "deepseek-chat",
+        "base_url": "https://api.deepseek.com/v1",
+        "api_key_env": "DEEPSEEK_API_KEY",
+        "price_input_per_mtok": 0.27,
+        "price_output_per_mtok": 1.10,
+    },
+    "vllm": {
+        "provider": "openai",
+        "model": "Qwen/Qwen2.5-Coder-32B-Instruct",
+        "base_url": "http://127.0.0.1:8000/v1",
+        "api_key_env": None,
+    },
+    "sglang": {
+        "provider": "openai",
+        "model": "Qwen/Qwen2.5-Coder-32B-Instruct",
+        "base_url": "http://127.0.0.1:30000/v1",
+        "api_key_env": None,
+    },
+    "ollama": {
+        "provider": "openai",
+        "model": "qwen2.5-coder:32b",
+        "base_url": "http://127.0.0.1:11434/v1",
+        "api_key_env": None,
+    },
+    "builtin": {"provider": "builtin"},
+    "replay": {"provider": "replay"},
+}
+
+PRESETS = tuple(_PRESETS)
+
+# Fields a preset or `--llm NAME` sets; the rest (temperature, limits) stay per role.
+_CONNECTION_FIELDS = (
+    "provider",
+    "model",
+    "base_url",
+    "api_key_env",
+    "price_input_per_mtok",
+    "price_output_per_mtok",
+)
+
+
+def preset_fields(name: str) -> dict[str, Any]:
+    if name not in _PRESETS:
+        raise ValueError(f"unknown LLM preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return dict(_PRESETS[name])
+
+
+def apply_cli_overrides(
+    settings: LLMSettings,
+    *,
+    llm: str | None = None,
+    base_url: str | None = None,
+    model: str | None = None,
+    api_key_env: str | None = None,
+) -> LLMSettings:
+    """Apply `--llm NAME --llm-base-url URL --llm-model NAME --llm-api-key-env VAR` to all roles.
+
+    `--llm` replaces each role's connection (provider, model, URL, key variable, prices) and
+    keeps its temperature and limits; the other flags then replace one field each. A URL or
+    a model alone switches a builtin role to the `openai` provider.
+    """
+    roles: dict[str, RoleSettings] = {}
+    for role in ROLES:
+        fields = settings.role(role).model_dump()
+        if llm is not None:
+            preset = preset_fields(llm)
+            fields.update(
+                {k: preset.get(k, RoleSettings.model_fields[k].default) for k in _CONNECTION_FIELDS}
+            )
+        for key, value in (("base_url", base_url), ("model", model), ("api_key_env", api_key_env)):
+            if value is not None:
+                fields[key] = value
+        if (base_url or model) and fields["provider"] == "builtin":
+            fields["provider"] = "openai"
+        roles[role] = RoleSettings.model_validate(fields)
+    return LLMSettings(**roles)

@@ -1,0 +1,68 @@
+"""Agent providers for machine tests: real Triton kernels that are wrong or that crash.
+
+The machine is what these tests exercise; these providers stand in for an agent that
+writes a bad kernel, and their kernels go through the real verifier.
+"""
+
+from __future__ import annotations
+
+from agents.types import AgentRequest, Candidate, Design
+
+KERNEL = """
+import os
+
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def scale_kernel(x_ptr, out_ptr, n, factor, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, x * factor, mask=mask)
+
+
+class ModelNew(nn.Module):
+    def __init__(self, beta):
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, x):
+        {prelude}
+        x = x.contiguous()
+        out = torch.empty_like(x)
+        n = x.numel()
+        scale_kernel[(triton.cdiv(n, 1024),)](x, out, n, 2.0, BLOCK=1024)
+        return out
+"""
+
+
+class ScriptedProvider:
+    """Returns the same candidate every step; counts its calls."""
+
+    def __init__(self, prelude: str = "pass") -> None:
+        self.name = "scripted"
+        self.code_calls = 0
+        self.design_calls = 0
+        self._code = KERNEL.replace("{prelude}", prelude)
+
+    async def design(self, request: AgentRequest) -> Design:
+        self.design_calls += 1
+        return Design(f"design {request.step}: scale by two")
+
+    async def code(self, request: AgentRequest) -> Candidate:
+        self.code_calls += 1
+        return Candidate(self._code)
+
+
+def wrong_kernel() -> ScriptedProvider:
+    """Computes 2*x instead of swish: rejected at `mismatch`."""
+    return ScriptedProvider()
+
+
+def segfaulting_kernel() -> ScriptedProvider:
+    """Kills its own process with SIGSEGV inside forward."""
+    return ScriptedProvider("os.kill(os.getpid(), 11)  # SIGSEGV")
