@@ -46,8 +46,20 @@ def _add_run_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", metavar="FILE", help="YAML config overriding configs/default.yaml"
     )
-    parser.add_argument(
-        "--llm", default=None, help="agent provider for all roles: builtin (default)"
+    llm = parser.add_argument_group("agents")
+    llm.add_argument(
+        "--llm",
+        metavar="NAME",
+        help="provider or preset for every role: builtin (default, no LLM), openai, deepseek, "
+        "vllm, sglang, ollama, replay",
+    )
+    llm.add_argument("--llm-base-url", metavar="URL", help="OpenAI-compatible endpoint")
+    llm.add_argument("--llm-model", metavar="NAME", help="model name at that endpoint")
+    llm.add_argument(
+        "--llm-api-key-env", metavar="VAR", help="environment variable holding the API key"
+    )
+    llm.add_argument(
+        "--from", dest="replay_from", metavar="TASK_ID", help="with --llm replay: serve its replies"
     )
     _add_db(parser)
 

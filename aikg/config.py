@@ -10,6 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agents.llm.settings import LLMSettings
+
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
 
 
@@ -29,39 +31,31 @@ class VerifierConfig(_Strict):
     tolerances: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
 
-class RoleConfig(_Strict):
-    provider: Literal["builtin", "openai", "replay"] = "builtin"
-    preset: str | None = None
-    model: str | None = None
-    base_url: str | None = None
-    api_key_env: str | None = None
-    temperature: float = Field(0.2, ge=0, le=2)
-    max_tokens: int = Field(8192, ge=1)
-    timeout_s: float = Field(120.0, gt=0)
-    max_retries: int = Field(4, ge=0)
-    price_input_per_mtok: float = Field(0.0, ge=0)
-    price_output_per_mtok: float = Field(0.0, ge=0)
-
-
-class AgentsConfig(_Strict):
-    designer: RoleConfig = RoleConfig()
-    coder: RoleConfig = RoleConfig()
-    conductor: RoleConfig | None = None
-
-
 class ConductorConfig(_Strict):
     llm_analysis: bool = False
     max_same_failures: int = Field(2, ge=1)
     profile_patience: int = Field(3, ge=1)
 
 
+class DevicePoolConfig(_Strict):
+    kind: Literal["local", "ray"] = "local"  # ray: verification jobs run on a Ray cluster
+    address: str | None = None  # ray: the cluster's address, e.g. 10.0.0.1:6379 or auto
+    capacity: int = Field(1, ge=1)  # verifications at once per device
+    lease_timeout_s: float | None = Field(None, gt=0)  # None: wait for a device for ever
+    quarantine_after: int = Field(3, ge=1)  # crashes/timeouts in a row that bench a device
+    resources: dict[str, float] = Field(default_factory=dict)  # ray: custom resources per job
+
+
 class Config(_Strict):
     db: str | None = None
     export_dir: str = ".aikg/kernels"
     devices: list[str] = Field(default_factory=list)
+    prompt_dir: str | None = None  # templates here override configs/prompts/*.j2
+    replay_from: str | None = None  # --llm replay: the task whose recorded replies to serve
     verifier: VerifierConfig = VerifierConfig()
-    agents: AgentsConfig = AgentsConfig()
+    agents: LLMSettings = LLMSettings()
     conductor: ConductorConfig = ConductorConfig()
+    devicepool: DevicePoolConfig = DevicePoolConfig()
 
     def digest(self) -> str:
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)

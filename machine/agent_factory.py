@@ -1,21 +1,47 @@
-"""Builds the provider for each role from the config's plain settings."""
+"""Builds the provider for each role from its settings."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
+from agents.llm.client import ChatBackend, OpenAIChat
+from agents.llm.prompts import PromptLibrary
+from agents.llm.provider import LLMProvider
+from agents.llm.settings import RoleSettings
+from agents.llm.sink import LLMSink, NullSink
+from agents.replay import ReplayProvider
 from agents.types import Provider
+from machine.llm_wiring import RecordedCall, ResumeCache
 
 
 class AgentConfigError(ValueError):
     """A role's provider cannot be built; the message names the fix."""
 
 
-def make_provider(role: str, settings: dict[str, Any], **context: Any) -> Provider:
-    """`settings` is the role's config as a dict; `context` carries the sink and recordings."""
-    provider = settings.get("provider", "builtin")
-    if provider == "builtin":
+@dataclass
+class AgentContext:
+    """What LLM providers of one run share."""
+
+    sink: LLMSink = field(default_factory=NullSink)
+    prompts: PromptLibrary = field(default_factory=PromptLibrary)
+    pending: list[RecordedCall] = field(default_factory=list)  # calls completed before a resume
+    replay: ReplayProvider | None = None  # the one replay provider of `--llm replay`
+
+
+def make_provider(role: str, settings: RoleSettings, context: AgentContext) -> Provider:
+    if settings.provider == "builtin":
         from agents.builtin import BuiltinProvider
 
         return BuiltinProvider()
-    raise AgentConfigError(f"{role}: provider {provider!r} is not available in this build")
+    if settings.provider == "replay":
+        if context.replay is None:
+            raise AgentConfigError(f"{role}: --llm replay needs --from TASK_ID (a recorded task)")
+        return context.replay
+    return LLMProvider(chat_backend(settings, context), context.prompts, f"openai:{settings.model}")
+
+
+def chat_backend(settings: RoleSettings, context: AgentContext) -> ChatBackend:
+    """The role's chat backend, answering calls completed before a resume from the log."""
+    if settings.provider == "replay" and context.replay is not None:
+        return context.replay.backend
+    return ResumeCache(OpenAIChat(settings, context.sink), context.pending)

@@ -46,6 +46,15 @@ TRANSITIONS: list[dict[str, Any]] = [
 
 ACTIONS_STARTING_A_STEP = {"fix_code": "code", "optimize": "code", "fix_design": "design"}
 
+# Agent failures another step cannot fix -> the task.finished reason they end the task with.
+FATAL_AGENT_ERRORS = {
+    "unsupported": "unsupported",
+    "replay_diverged": "replay_diverged",
+    "missing_api_key": "agent_error",
+    "llm_failed": "agent_error",
+    "prompt_error": "agent_error",
+}
+
 
 def mermaid_graph() -> str:
     """The state graph as mermaid text (stored in `task.created`)."""
@@ -81,8 +90,10 @@ def decide(state: TaskState, rules: Rules) -> Decision:
     steps_left = state.step < spec.limit_steps
     best = state.best
 
-    if last is not None and last.missing and last.missing.startswith("unsupported"):
-        return Decision("stop", last.missing, "unsupported")
+    if last is not None and last.missing:
+        kind = last.missing.split(":", 1)[0]
+        if kind in FATAL_AGENT_ERRORS:
+            return Decision("stop", last.missing, FATAL_AGENT_ERRORS[kind])
 
     if best is not None:
         if spec.task_type != "profile":

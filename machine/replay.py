@@ -204,6 +204,13 @@ class RecordedVerifier:
         return None
 
 
+def _agent_name(recorded: Recorded, role: str) -> str:
+    produced = ev.DesignProduced if role == "designer" else ev.CodeProduced
+    names = [e.agent for e in recorded.of_type(produced)]
+    names += [e.agent for e in recorded.of_type(ev.CodeMissing) if e.role == role]
+    return names[0] if names else role
+
+
 @dataclass
 class ReplayReport:
     task_id: str
@@ -223,23 +230,33 @@ async def replay_task(
     reverify: Any = None,
 ) -> ReplayReport:
     """Replay a recorded stream. `reverify`: a verifier to run the checks again with."""
-    from machine.agent_factory import make_provider
+    from agents.replay import ReplayBackend
+    from machine.agent_factory import AgentContext, make_provider
+    from machine.llm_wiring import replay_recording
     from machine.runner import TaskRun, drive
     from machine.task import RunSpec
 
     spec = recorded.created
     task = RunSpec.from_created(spec)
     recorder = ReplayRecorder(recorded, until, loose_verify=reverify is not None)
-    roles = spec.config.get("agents", {})
+    roles = task.config.agents
     providers = []
     for role in ("designer", "coder"):
-        settings = roles.get(role) or {"provider": "builtin"}
-        if settings.get("provider", "builtin") == "builtin":
-            providers.append(make_provider(role, settings))
+        settings = roles.role(role)
+        if settings.provider == "builtin":
+            providers.append(make_provider(role, settings, AgentContext()))
         else:
-            providers.append(RecordedProvider(settings.get("provider", "llm"), recorded, role))
+            providers.append(RecordedProvider(_agent_name(recorded, role), recorded, role))
     verifier = reverify or RecordedVerifier(recorded)
-    run = TaskRun(task, recorder, verifier, providers[0], providers[1])  # type: ignore[arg-type]
+    analyst = None
+    if task.config.conductor.llm_analysis:
+        calls = [
+            c
+            for c in replay_recording([e for _, _, e in recorded.events])
+            if c["role"] == "conductor"
+        ]
+        analyst = ReplayBackend(calls)
+    run = TaskRun(task, recorder, verifier, providers[0], providers[1], analyst)  # type: ignore[arg-type]
     divergence = None
     try:
         await drive(run)

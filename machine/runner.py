@@ -9,21 +9,29 @@ state that was in flight.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from transitions.extensions.asyncio import AsyncMachine
 
+from agents.llm.client import ChatBackend
+from agents.llm.conductor import analyse_failure_with
+from agents.llm.prompts import PromptLibrary
+from agents.replay import ReplayProvider
 from agents.types import AgentError, AgentRequest, Attempt, Provider, Target
 from machine import events as ev
-from machine.agent_factory import make_provider
+from machine.agent_factory import AgentConfigError, AgentContext, chat_backend, make_provider
 from machine.conductor import STATES, TRANSITIONS, Decision, Rules, decide
-from machine.recorder import Recorder, load_state
+from machine.llm_wiring import EventSink, RecordedCall, calls_in_flight, replay_recording
+from machine.occupancy import publishing_occupancy
+from machine.ray_verification import verification_session
+from machine.recorder import Recorder, decode_stored
 from machine.spec import TaskSpecError
-from machine.state import TaskState
+from machine.state import TaskState, fold
 from machine.task import Interrupted
-from machine.verification import job_device, verifier_session
+from machine.verification import job_device
 from store import EventStore, resolve_db_path
 from verifier.result import VerifyJob
 
@@ -44,12 +52,16 @@ class TaskRun:
         verifier: Verifier,
         designer: Provider,
         coder: Provider,
+        analyst: ChatBackend | None = None,
+        prompts: PromptLibrary | None = None,
     ) -> None:
         self.task = task
         self.recorder = recorder
         self.verifier = verifier
         self.designer = designer
         self.coder = coder
+        self.analyst = analyst
+        self.prompts = prompts or PromptLibrary()
         conductor = task.config.conductor
         self.rules = Rules(conductor.max_same_failures, conductor.profile_patience)
         self.resumed_decision: Decision | None = None  # set when resuming right after one
@@ -116,6 +128,7 @@ class TaskRun:
             try:
                 await self.recorder.append(ev.DeviceLeased(step, device))
                 result = await self.verifier.verify(replace(job, device=job_device(device)))
+                task.device_pool.report_result(device, result.stage, result.message)
                 await self.recorder.append(ev.VerifyFinished(step, device, result.to_dict()))
             finally:
                 held = round(time.monotonic() - since, 3)
@@ -126,9 +139,9 @@ class TaskRun:
         decision = self.resumed_decision
         self.resumed_decision = None
         if decision is None:
-            decision = decide(self.folded, self.rules)
+            decision, by = await self._decide()
             await self.recorder.append(
-                ev.ConductorDecided(self.folded.step, decision.action, decision.reason)
+                ev.ConductorDecided(self.folded.step, decision.action, decision.reason, by)
             )
         if decision.action in ("finish", "stop"):
             await self._finish(decision)
@@ -138,6 +151,14 @@ class TaskRun:
             await self.trigger("stop")
 
     # --- helpers --------------------------------------------------------------------------
+
+    async def _decide(self) -> tuple[Decision, str]:
+        """The rules decide; with LLM analysis on, an LLM picks how to repair a failure."""
+        decision = decide(self.folded, self.rules)
+        if self.analyst is None or decision.action not in ("fix_code", "fix_design"):
+            return decision, "rules"
+        action, reason = await analyse_failure_with(self.analyst, self.prompts, self._request())
+        return Decision(action, reason), "llm"
 
     async def _begin_step(self, action: str) -> None:
         """Start a new step unless this state continues one (design then code)."""
@@ -177,6 +198,11 @@ class TaskRun:
     def _request(self) -> AgentRequest:
         task, state = self.task, self.folded
         last = state.last_attempt
+        with_code = [a for a in state.attempts if a.code is not None]
+        feedback = _without_noise(last.result) if last else None
+        if last is not None and last.missing:
+            stage, _, message = last.missing.partition(": ")
+            feedback = {"passed": False, "stage": stage, "message": message}
         history = tuple(
             Attempt(
                 step=a.step,
@@ -196,11 +222,32 @@ class TaskRun:
             task_type=task.task_type,
             step=state.step,
             design=state.design,
-            previous_code=last.code if last else None,
-            feedback=last.result if last else None,
+            previous_code=with_code[-1].code if with_code else None,
+            feedback=feedback,
             advice=state.decisions[-1].reason if state.decisions else None,
             history=history,
         )
+
+
+def _without_noise(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The verifier's result minus what changes run to run (so prompts replay exactly)."""
+    if result is None:
+        return None
+    return {k: v for k, v in result.items() if k != "duration_s"}
+
+
+def check_api_keys(config: Any) -> None:
+    """Every key variable an LLM role names is set: fail before anything is spent."""
+    for role in ("designer", "coder", "conductor"):
+        settings = config.agents.role(role)
+        if role == "conductor" and not config.conductor.llm_analysis:
+            continue
+        key_env = settings.api_key_env
+        if settings.provider == "openai" and key_env and not os.environ.get(key_env):
+            raise AgentConfigError(
+                f"{role}: environment variable {settings.api_key_env} is not set; "
+                f"export {settings.api_key_env}=<your key> or pass --llm-api-key-env VAR"
+            )
 
 
 async def run_task(task: Task, providers: dict[str, Provider] | None = None) -> TaskState:
@@ -208,9 +255,11 @@ async def run_task(task: Task, providers: dict[str, Provider] | None = None) -> 
 
     `providers` ({"designer": ..., "coder": ...}) replaces the config's agents.
     """
+    check_api_keys(task.config)
     store = await EventStore.open(resolve_db_path(task.config.db))
     try:
-        state = await load_state(store, task.task_id)
+        events = [decode_stored(s) for s in await store.read_stream(task.task_id)]
+        state = fold(enumerate(events, start=1))
         if state.spec is not None:
             _check_same_spec(task, state.spec)
             if state.finished is not None:
@@ -218,18 +267,26 @@ async def run_task(task: Task, providers: dict[str, Provider] | None = None) -> 
         recorder = Recorder(store, task.task_id, state)
         for observer in task._observers:
             recorder.subscribe(observer)
+        context = await _agent_context(task, store, recorder, calls_in_flight(events))
+        roles = task.config.agents
+        chosen = providers or {}
+        designer = chosen.get("designer") or make_provider("designer", roles.designer, context)
+        coder = chosen.get("coder") or make_provider("coder", roles.coder, context)
+        analyst = None
+        if task.config.conductor.llm_analysis:
+            analyst = chat_backend(roles.conductor, context)
         if state.spec is None:
             await recorder.append(task.created_event())
-        roles = task.config.agents
-        secrets = [r.api_key_env for r in (roles.designer, roles.coder) if r.api_key_env]
+        secrets = [r.api_key_env for r in (roles.designer, roles.coder, roles.conductor)]
         try:
-            async with verifier_session(task.config.verifier.mode, secrets) as verifier:
-                chosen = providers or {}
-                designer = chosen.get("designer") or make_provider(
-                    "designer", roles.designer.model_dump()
+            async with (
+                verification_session(task.config, [s for s in secrets if s]) as v,
+                publishing_occupancy(task.device_pool, store.path),
+            ):
+                run = TaskRun(
+                    task.run_spec(), recorder, v, designer, coder, analyst, context.prompts
                 )
-                coder = chosen.get("coder") or make_provider("coder", roles.coder.model_dump())
-                await drive(TaskRun(task.run_spec(), recorder, verifier, designer, coder))
+                await drive(run)
         except asyncio.CancelledError:
             if task.interrupted_by is None:
                 raise
@@ -240,6 +297,26 @@ async def run_task(task: Task, providers: dict[str, Provider] | None = None) -> 
         return recorder.state
     finally:
         await store.close()
+
+
+async def _agent_context(
+    task: Task, store: EventStore, recorder: Recorder, pending: list[RecordedCall]
+) -> AgentContext:
+    prompts = PromptLibrary(task.config.prompt_dir)
+    sink = EventSink(recorder, lambda: recorder.state.step)
+    replay = None
+    uses_replay = any(
+        r.provider == "replay" for r in (task.config.agents.designer, task.config.agents.coder)
+    )
+    if uses_replay:
+        source = task.config.replay_from
+        if not source:
+            raise AgentConfigError("--llm replay needs --from TASK_ID (a recorded task)")
+        recorded = [decode_stored(s) for s in await store.read_stream(source)]
+        if not recorded:
+            raise AgentConfigError(f"--from {source}: no such task in the event log (see aikg ls)")
+        replay = ReplayProvider(replay_recording(recorded), prompts, sink)
+    return AgentContext(sink=sink, prompts=prompts, pending=pending, replay=replay)
 
 
 async def drive(run: TaskRun) -> None:

@@ -61,6 +61,23 @@ async def _connect(path: Path, mode: str, busy_timeout_s: float) -> aiosqlite.Co
     )
 
 
+async def _ensure_wal(conn: aiosqlite.Connection, busy_timeout_s: float) -> None:
+    """Switch to WAL once (it persists in the file). The switch needs the file to itself and
+    ignores the busy handler, so a writer opening beside another one retries it."""
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        async with conn.execute("PRAGMA journal_mode") as cursor:
+            row = await cursor.fetchone()
+        if row and str(row[0]).lower() == "wal":
+            return
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.02)
+
+
 class EventStore:
     """One open store file. Use `await EventStore.open(path)`, not the constructor."""
 
@@ -126,7 +143,7 @@ class EventStore:
                     if conn.in_transaction:
                         await conn.execute("ROLLBACK")
                     raise
-            await conn.execute("PRAGMA journal_mode = WAL")
+            await _ensure_wal(conn, busy_timeout_s)
             # WAL + NORMAL never corrupts; a power cut may lose the last commits, which
             # resume redoes as the in-flight step.
             await conn.execute("PRAGMA synchronous = NORMAL")

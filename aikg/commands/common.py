@@ -6,6 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from agents.llm.settings import PRESETS, apply_cli_overrides
 from aikg.commands import UsageError
 from aikg.config import Config, load_config
 from machine.recorder import load_state
@@ -20,17 +23,34 @@ def config_for(args: argparse.Namespace, base: Config | None = None) -> Config:
         overrides["db"] = args.db
     if getattr(args, "devices", None):
         overrides["devices"] = [d for d in args.devices.split(",") if d]
-    llm = getattr(args, "llm", None)
-    if llm:
-        if llm != "builtin":
-            raise UsageError(f"--llm {llm}: this build offers only --llm builtin")
-        overrides["agents"] = {
-            "designer": {"provider": "builtin"},
-            "coder": {"provider": "builtin"},
-        }
+    if getattr(args, "replay_from", None):
+        overrides["replay_from"] = args.replay_from
     if base is not None and not getattr(args, "config", None):
-        return base.updated(overrides) if overrides else base
-    return load_config(getattr(args, "config", None), overrides or None)
+        config = base.updated(overrides) if overrides else base
+    else:
+        config = load_config(getattr(args, "config", None), overrides or None)
+    return with_llm_flags(config, args)
+
+
+def with_llm_flags(config: Config, args: argparse.Namespace) -> Config:
+    """`--llm NAME --llm-base-url URL --llm-model NAME --llm-api-key-env VAR` for every role."""
+    flags = {
+        "llm": getattr(args, "llm", None),
+        "base_url": getattr(args, "llm_base_url", None),
+        "model": getattr(args, "llm_model", None),
+        "api_key_env": getattr(args, "llm_api_key_env", None),
+    }
+    if not any(flags.values()):
+        return config
+    if flags["llm"] is not None and flags["llm"] not in PRESETS:
+        raise UsageError(f"--llm {flags['llm']}: choose one of {', '.join(PRESETS)}")
+    try:
+        agents = apply_cli_overrides(config.agents, **flags)
+    except ValidationError as exc:
+        raise UsageError(f"--llm flags: {exc.errors()[0]['msg']}") from None
+    if flags["llm"] == "replay" and not config.replay_from:
+        raise UsageError("--llm replay needs --from TASK_ID (the task whose replies to serve)")
+    return config.updated({"agents": agents.model_dump(mode="json")})
 
 
 def db_path(args: argparse.Namespace) -> Path:
