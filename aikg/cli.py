@@ -106,6 +106,41 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--all", action="store_true", help="every unfinished task in the log")
     _add_run_output(resume)
 
+    replay = sub.add_parser(
+        "replay",
+        help="re-run a task from its log (no LLM calls) and report any divergence",
+        description="Rebuild a run from its events: recorded LLM outputs are served, built-in "
+        "agent outputs are generated again and compared, and every step is checked against "
+        "the recording. Exit 1 on any divergence.",
+    )
+    replay.add_argument("task_id", metavar="TASK_ID")
+    replay.add_argument("--until", type=int, metavar="SEQ", help="stop after this event")
+    replay.add_argument("--reverify", action="store_true", help="run the verifications again")
+    _add_db(replay)
+
+    fork = sub.add_parser(
+        "fork",
+        help="start a new task from another's history up to an event, with new settings",
+    )
+    fork.add_argument("task_id", metavar="TASK_ID")
+    fork.add_argument("--at", type=int, required=True, metavar="SEQ", help="last event to keep")
+    fork.add_argument("--limit-steps", type=int, metavar="N", help="a new step limit")
+    fork.add_argument("--task-id", dest="task_id_new", metavar="NEW_ID", help="the fork's id")
+    _add_run_output(fork)
+
+    db = sub.add_parser("db", help="check, export or import the event log")
+    db_sub = db.add_subparsers(
+        dest="db_command", metavar="ACTION", parser_class=Parser, required=True
+    )
+    check = db_sub.add_parser("check", help="integrity: gaps, unknown types, bad JSON, SQLite")
+    _add_db(check)
+    export_db = db_sub.add_parser("export", help="write events as JSON lines to stdout")
+    export_db.add_argument("task_ids", metavar="TASK_ID", nargs="*", help="default: every stream")
+    _add_db(export_db)
+    import_db = db_sub.add_parser("import", help="append the streams of a JSON-lines file")
+    import_db.add_argument("file", metavar="FILE.jsonl")
+    _add_db(import_db)
+
     ls = sub.add_parser("ls", help="list tasks in the event log")
     ls.add_argument("--json", action="store_true", help="print a JSON list")
     _add_db(ls)
@@ -128,9 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
-    from aikg.commands import inspect, run
+    from aikg.commands import db, history, inspect, run
 
     return {
+        "db check": db.cmd_db_check,
+        "db export": db.cmd_db_export,
+        "db import": db.cmd_db_import,
+        "replay": history.cmd_replay,
+        "fork": history.cmd_fork,
         "run": run.cmd_run,
         "resume": run.cmd_resume,
         "ls": inspect.cmd_ls,
@@ -154,7 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        return asyncio.run(_handler(args.command)(args))
+        command = args.command
+        if command == "db":
+            command = f"db {args.db_command}"
+        return asyncio.run(_handler(command)(args))
     except Exception as exc:
         if _is_user_error(exc):
             print(f"aikg: error: {exc}", file=sys.stderr)

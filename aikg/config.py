@@ -61,9 +61,24 @@ class Config(_Strict):
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    @classmethod
+    def from_recorded(cls, data: dict[str, Any]) -> Config:
+        """A config stored in a `task.created` event, read by this version of aikg.
+
+        Keys recorded as null take today's defaults, so logs from older versions load.
+        """
+        defaults = _read_yaml(DEFAULT_CONFIG)
+        return _validate(_merge(defaults, _without_nulls(data)), "recorded in the task")
+
     def updated(self, changes: dict[str, Any]) -> Config:
         """A copy with nested `changes` merged in and validated again."""
         return _validate(_merge(self.model_dump(mode="json"), changes), "overrides")
+
+
+def _without_nulls(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: _without_nulls(v) if isinstance(v, dict) else v for k, v in data.items() if v is not None
+    }
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

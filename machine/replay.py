@@ -99,8 +99,18 @@ def difference(want: ev.Event, got: ev.Event, *, loose_verify: bool) -> str | No
         a, b = {**a, "result": None, "device": None}, {**b, "result": None, "device": None}
     for key in a:
         if a[key] != b[key]:
+            if isinstance(a[key], str) and isinstance(b[key], str):
+                return f"{key}: {_first_line_difference(a[key], b[key])}"
             return f"{key}: recorded {_short(a[key])}, now {_short(b[key])}"
     return None
+
+
+def _first_line_difference(old: str, new: str) -> str:
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    for number, (was, now) in enumerate(zip(old_lines, new_lines), start=1):
+        if was != now:
+            return f"line {number}: recorded {_short(was)}, now {_short(now)}"
+    return f"recorded {len(old_lines)} lines, now {len(new_lines)}"
 
 
 def _short(value: Any) -> str:

@@ -55,7 +55,7 @@ class RunSpec:
             framework=spec.framework,
             task_type=spec.task_type,
             limit_steps=spec.limit_steps,
-            config=config or Config.model_validate(spec.config),
+            config=config or Config.from_recorded(spec.config),
             device_pool=device_pool
             or DevicePool([spec.backend if spec.backend == "cpu" else f"{spec.backend}:0"]),
         )
@@ -203,7 +203,7 @@ class Task:
             backend=spec.backend,
             arch=spec.arch,
             impl_type=spec.impl_type,
-            config=config or Config.model_validate(spec.config),
+            config=config or Config.from_recorded(spec.config),
             device_pool=device_pool,
             framework=spec.framework,
             task_type=spec.task_type,

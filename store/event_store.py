@@ -213,7 +213,8 @@ class EventStore:
             # Encoded lazily: a bad payload fails mid-batch, inside the transaction.
             for seq, event in enumerate(events, start=last + 1):
                 payloads.append(_encode(event))
-                yield (stream, seq, event.type, event.version, ts, payloads[-1])
+                when = ts if event.ts is None else event.ts
+                yield (stream, seq, event.type, event.version, when, payloads[-1])
 
         await self._conn.executemany(_INSERT, rows())
         positions = await self._conn.execute_fetchall(
@@ -221,7 +222,15 @@ class EventStore:
             (stream, last),
         )
         return [
-            StoredEvent(pos, stream, seq, ev.type, ev.version, ts, json.loads(text))
+            StoredEvent(
+                pos,
+                stream,
+                seq,
+                ev.type,
+                ev.version,
+                ts if ev.ts is None else ev.ts,
+                json.loads(text),
+            )
             for (pos,), seq, ev, text in zip(
                 positions, range(last + 1, last + 1 + len(events)), events, payloads, strict=True
             )

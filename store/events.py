@@ -13,6 +13,7 @@ class NewEvent:
     type: str
     payload: Any
     version: int = 1
+    ts: float | None = None  # None: the time of the append; set only to import history
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ class VerifyJob:
     seed: int = 0
     small_shapes: bool = False  # use get_small_inputs() when the task file defines it
     tolerances: dict[str, tuple[float, float]] = field(default_factory=dict)  # dtype->(atol,rtol)
+    roofline: str = "auto"  # profile mode: auto | bandwidth | matmul
+    flop_count: float | None = None  # profile mode: FLOPs of one forward, when known
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

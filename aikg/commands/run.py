@@ -127,7 +127,7 @@ async def cmd_resume(args: argparse.Namespace) -> int:
                 f"aikg: task {task_id} already finished ({state.finished.reason})", file=sys.stderr
             )
             continue
-        base = Config.model_validate(state.spec.config)
+        base = Config.from_recorded(state.spec.config)
         config = config_for(args, base).updated({"db": str(db_path(args))})
         task = Task.from_created(state.spec, config, pool_for(config))
         code = await run_tasks_and_report(args, task, config)

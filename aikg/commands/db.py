@@ -1,0 +1,127 @@
+"""`aikg db check|export|import`: the event log's integrity and portability."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
+from aikg.commands.common import db_path, open_existing_store
+from machine import events as ev
+from store import EventStore, NewEvent
+
+
+def check_events(rows: list[tuple[str, int, str, int, str]]) -> list[str]:
+    """Problems in raw `(stream, seq, type, version, payload_text)` rows, in stream order."""
+    problems: list[str] = []
+    expected: dict[str, int] = defaultdict(lambda: 1)
+    for stream, seq, type_, version, text in rows:
+        if seq != expected[stream]:
+            problems.append(f"{stream}: seq {seq} follows {expected[stream] - 1} (a gap)")
+        expected[stream] = seq + 1
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            problems.append(f"{stream} seq {seq}: payload is not valid JSON")
+            continue
+        try:
+            ev.decode(type_, version, payload)
+        except ev.UnknownEventType:
+            problems.append(f"{stream} seq {seq}: unknown event type {type_!r}")
+        except (ev.EventDecodeError, TypeError, KeyError) as exc:
+            problems.append(f"{stream} seq {seq}: {type_} does not decode: {exc}")
+        if seq == 1 and stream != ev.DEVICES_STREAM and type_ != ev.TaskCreated.TYPE:
+            problems.append(f"{stream}: starts with {type_}, not task.created")
+    return problems
+
+
+def raw_rows(path: Path) -> tuple[str, list[tuple[str, int, str, int, str]]]:
+    """SQLite's own integrity verdict and every event row, read without the store's decoding."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        verdict = "; ".join(str(r[0]) for r in conn.execute("PRAGMA integrity_check"))
+        rows = conn.execute(
+            "SELECT stream, seq, type, version, payload FROM events ORDER BY stream, seq"
+        ).fetchall()
+    finally:
+        conn.close()
+    return verdict, rows
+
+
+async def cmd_db_check(args: argparse.Namespace) -> int:
+    store = await open_existing_store(args)  # refuses files that are not aikg stores
+    await store.close()
+    path = db_path(args)
+    verdict, rows = raw_rows(path)
+    problems = [] if verdict == "ok" else [f"SQLite integrity check: {verdict}"]
+    problems += check_events(rows)
+    streams = len({r[0] for r in rows})
+    for problem in problems:
+        print(problem)
+    status = "ok" if not problems else f"{len(problems)} problem(s)"
+    print(f"{path}: {len(rows)} events in {streams} streams: {status}")
+    return EXIT_OK if not problems else EXIT_FAILED
+
+
+async def cmd_db_export(args: argparse.Namespace) -> int:
+    store = await open_existing_store(args)
+    try:
+        streams = args.task_ids or [info.stream for info in await store.streams()]
+        out = sys.stdout
+        for stream in streams:
+            stored = await store.read_stream(stream)
+            if not stored:
+                raise UsageError(f"no task {stream!r} in the event log: see `aikg ls`")
+            for e in stored:
+                record = {
+                    "stream": e.stream,
+                    "seq": e.seq,
+                    "type": e.type,
+                    "version": e.version,
+                    "ts": e.ts,
+                    "payload": e.payload,
+                }
+                out.write(json.dumps(record, sort_keys=True) + "\n")
+    finally:
+        await store.close()
+    return EXIT_OK
+
+
+def read_jsonl(path: str) -> dict[str, list[dict[str, Any]]]:
+    try:
+        lines = Path(path).read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    streams: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            stream, seq = str(record["stream"]), int(record["seq"])
+            ev.decode(record["type"], int(record["version"]), record["payload"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{path} line {number}: not an aikg event ({exc})") from None
+        if seq != len(streams[stream]) + 1:
+            raise UsageError(f"{path} line {number}: {stream} seq {seq} out of order or missing")
+        streams[stream].append(record)
+    return streams
+
+
+async def cmd_db_import(args: argparse.Namespace) -> int:
+    streams = read_jsonl(args.file)
+    async with await EventStore.open(db_path(args)) as store:
+        clashes = [s for s in streams if await store.last_seq(s)]
+        if clashes:
+            raise UsageError(f"already in the log: {', '.join(clashes)}; import into another --db")
+        for stream, records in streams.items():
+            batch = [NewEvent(r["type"], r["payload"], r["version"], r.get("ts")) for r in records]
+            await store.append(stream, batch, expected_seq=0)
+    total = sum(len(r) for r in streams.values())
+    print(f"imported {total} events in {len(streams)} streams", file=sys.stderr)
+    return EXIT_OK

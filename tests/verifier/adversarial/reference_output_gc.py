@@ -1,0 +1,31 @@
+# ruff: noqa  (deliberately bad code: an adversarial candidate)
+"""Cheat: finds the reference's output among live objects with gc (static: gc banned)."""
+
+import gc
+
+import torch
+import triton
+import triton.language as tl
+from torch import nn
+
+
+@triton.jit
+def swish_kernel(x_ptr, out_ptr, n, beta, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, x * tl.sigmoid(beta * x), mask=mask)
+
+
+class ModelNew(nn.Module):
+    def __init__(self, beta):
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, x):
+        for obj in gc.get_objects():
+            if isinstance(obj, torch.Tensor) and obj is not x and obj.shape == x.shape:
+                return obj
+        out = torch.empty_like(x)
+        swish_kernel[(1,)](x, out, 0, self.beta, BLOCK=256)
+        return out

@@ -1,0 +1,81 @@
+"""Adversarial candidates through a real warm worker (and the process-level ones also in
+one-shot mode): each is rejected at the expected stage, correct kernels pass."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+
+from verifier import Verifier, VerifyJob
+
+from .conftest import ADVERSARIAL, source
+
+MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
+
+EXPECTED_STAGE = {
+    "compile_error": "compile",
+    "data_ptr_cache": "cheat",
+    "empty_output": "mismatch",
+    "hang": "timeout",
+    "hardcoded_seed": "mismatch",
+    "in_place": "cheat",
+    "module_cache": "static",
+    "numpy_compute": "cheat",
+    "os_exit": "crash",
+    "out_of_memory": "runtime",
+    "reference_output_gc": "static",
+    "reference_output_leftovers": "cheat",
+    "segfault": "crash",
+    "segfault_ctypes": "static",
+    "side_stream": "static",
+    "swallow": "static",
+    "sys_exit": "runtime",
+    "torch_arithmetic": "static",
+    "torch_op": "static",
+    "wrong_math": "mismatch",
+    "zero_inputs": "cheat",
+}
+PROCESS_LEVEL = ["hang", "segfault", "os_exit", "sys_exit", "out_of_memory"]
+TIMEOUT_S = 20.0
+HANG_TIMEOUT_S = 4.0
+
+
+def job_for(name: str) -> VerifyJob:
+    timeout = HANG_TIMEOUT_S if name == "hang" else TIMEOUT_S
+    candidate = (ADVERSARIAL / f"{name}.py").read_text()
+    return VerifyJob(source("ref_swish.py"), candidate, trials=5, timeout_s=timeout)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def warm() -> Verifier:
+    verifier = Verifier(mode="warm", cpu_memory_headroom_bytes=1 << 30)
+    yield verifier
+    await verifier.close()
+
+
+def test_every_adversarial_file_has_an_expectation() -> None:
+    assert sorted(p.stem for p in ADVERSARIAL.glob("*.py")) == sorted(EXPECTED_STAGE)
+
+
+@MODULE_LOOP
+@pytest.mark.parametrize("name", sorted(EXPECTED_STAGE))
+async def test_warm_rejects_at_expected_stage(warm: Verifier, name: str) -> None:
+    result = await warm.verify(job_for(name))
+    assert not result.passed
+    assert result.stage == EXPECTED_STAGE[name], result.message
+    assert result.message
+
+
+@MODULE_LOOP
+@pytest.mark.parametrize("good", ["swish", "add_broadcast"])
+async def test_warm_passes_correct_kernels(warm: Verifier, good: str) -> None:
+    reference = "ref_swish.py" if good == "swish" else "ref_add_broadcast.py"
+    result = await warm.verify(VerifyJob(source(reference), source(f"good/{good}.py"), trials=5))
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("name", PROCESS_LEVEL)
+async def test_oneshot_rejects_at_expected_stage(name: str) -> None:
+    async with Verifier(mode="oneshot", cpu_memory_headroom_bytes=1 << 30) as verifier:
+        result = await verifier.verify(job_for(name))
+    assert result.stage == EXPECTED_STAGE[name], result.message

@@ -1,0 +1,175 @@
+"""What runs inside the worker process: one job from source strings to a ``VerifyResult``.
+
+``run_job`` never raises for a bad candidate; ``verify_in_process`` is the same, usable
+from tests and tools without a subprocess (and without isolation).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from verifier.loading import build_model, load_module, share_parameters, unload
+from verifier.result import VerifyJob, VerifyResult
+from verifier.static_check import check_source
+from verifier.timing import looks_like_matmul, profile
+from verifier.trials import CandidateFailure, ReferenceFailure, run_trials
+
+
+@dataclass
+class Outcome:
+    result: VerifyResult
+    recycle: bool  # the worker's state may be damaged: replace it
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}"[:500] if first else type(exc).__name__
+
+
+def _where(exc: BaseException, path_hint: str) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if path_hint in f.filename]
+    return f" (candidate line {frames[-1].lineno})" if frames else ""
+
+
+def _is_compile_error(exc: BaseException) -> bool:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"CompilationError", "CompileTimeAssertionFailure", "InterpreterError"})
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    text = str(exc)
+    return (
+        isinstance(exc, (MemoryError, torch.cuda.OutOfMemoryError))
+        or "out of memory" in text
+        or "can't allocate memory" in text
+        or "CUDA error" in text
+        or "illegal memory access" in text
+        or type(exc).__name__ == "AcceleratorError"
+    )
+
+
+def run_job(job: VerifyJob, workdir: Path) -> Outcome:
+    started = time.monotonic()
+    outcome = _run(job, workdir)
+    result = outcome.result
+    duration = time.monotonic() - started
+    fields = {**result.to_dict(), "duration_s": duration}
+    return Outcome(VerifyResult.from_dict(fields), outcome.recycle)
+
+
+def _run(job: VerifyJob, workdir: Path) -> Outcome:
+    findings = check_source(job.candidate_source)
+    if findings:
+        text = "; ".join(str(f) for f in findings[:8])
+        return Outcome(VerifyResult.failure("static", f"static check failed: {text}"), False)
+    if job.framework == "mindspore":
+        try:
+            import mindspore  # noqa: F401
+        except ImportError:
+            message = "framework mindspore needs the mindspore package: pip install mindspore"
+            return Outcome(VerifyResult.failure("import", message), False)
+    device = job.device
+    try:
+        task = load_module(job.reference_source, "reference", workdir)
+        ref_device = device if job.framework == "torch" else "cpu"
+        reference = build_model(task.Model, task, job.seed, ref_device, job.small_shapes)
+    except BaseException as exc:
+        return Outcome(
+            VerifyResult.failure("import", f"the reference task failed to load: {_short(exc)}"),
+            True,
+        )
+    loaded: list[Any] = [task]
+
+    def make_candidate() -> Any:
+        module = load_module(job.candidate_source, "candidate", workdir)
+        loaded.append(module)
+        if not hasattr(module, "ModelNew"):
+            raise CandidateFailure("import", "the candidate defines no ModelNew")
+        model = build_model(module.ModelNew, task, job.seed, device, job.small_shapes)
+        share_parameters(reference, model)
+        return model
+
+    stage = "import"
+    trials_run = 0
+    try:
+        candidate = make_candidate()
+        stage = "runtime"
+        trials_run = run_trials(
+            job.seed,
+            max(1, job.trials),
+            task,
+            reference,
+            candidate,
+            make_candidate,
+            device,
+            job.small_shapes,
+            job.framework,
+            dict(job.tolerances),
+        )
+        timings = None
+        if job.task_type == "profile":
+            roofline = job.roofline
+            if roofline == "auto":
+                roofline = "matmul" if looks_like_matmul(job.reference_source) else "bandwidth"
+            timings = profile(
+                task,
+                reference,
+                candidate,
+                device,
+                job.seed + 7,
+                job.small_shapes,
+                job.framework,
+                roofline,
+                job.flop_count,
+            )
+        message = f"passed {trials_run} trials on {device}"
+        return Outcome(
+            VerifyResult(True, None, message, trials_run=trials_run, timings=timings), False
+        )
+    except CandidateFailure as failure:
+        mm = failure.mismatch
+        extra: dict[str, Any] = {"trials_run": trials_run}
+        if mm is not None:
+            extra.update(
+                max_abs_err=mm.max_abs_err,
+                max_rel_err=mm.max_rel_err,
+                frac_mismatch=mm.frac_mismatch,
+                first_bad_index=mm.first_bad_index,
+            )
+        return Outcome(VerifyResult.failure(failure.stage, failure.message, **extra), False)
+    except ReferenceFailure as exc:
+        return Outcome(VerifyResult.failure("runtime", str(exc)), True)
+    except SystemExit as exc:
+        message = f"the candidate called sys.exit({exc.code!r}); kernels must not exit the process"
+        return Outcome(VerifyResult.failure("runtime", message), True)
+    except BaseException as exc:
+        where = _where(exc, "aikg_candidate_")
+        if _is_compile_error(exc) and stage == "runtime":
+            return Outcome(
+                VerifyResult.failure("compile", f"Triton compile error{where}: {_short(exc)}"),
+                False,
+            )
+        if _is_fatal(exc):
+            message = f"out of memory or device error{where}: {_short(exc)}"
+            return Outcome(VerifyResult.failure("runtime", message), True)
+        prefix = "ModelNew failed to import or build" if stage == "import" else "forward raised"
+        return Outcome(
+            VerifyResult.failure(stage, f"{prefix}{where}: {_short(exc)}"), stage == "import"
+        )
+    finally:
+        for module in loaded:
+            unload(module)
+
+
+def verify_in_process(job: VerifyJob) -> VerifyResult:
+    """Runs a job in this process (no isolation); for tests and trusted tools."""
+    with tempfile.TemporaryDirectory(prefix="aikg-verify-") as tmp:
+        return run_job(job, Path(tmp)).result

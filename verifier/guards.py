@@ -1,0 +1,187 @@
+"""Instruments the worker process while a candidate runs.
+
+- ``KernelLaunches``: counts Triton kernel launches, or turns them into no-ops (the
+  "ghost" run), by wrapping the launch method of Triton's kernel classes.
+- ``TorchOpRecorder``: records the torch ops forward runs outside any kernel launch.
+- ``poisoned_allocations``: fresh ``torch.empty*`` memory is filled with NaN (floats) or a
+  sentinel (integers), and on CUDA the caching allocator is pre-filled with NaN, so output
+  memory the candidate never writes shows up as a mismatch.
+
+These patch our own worker process only; the candidate cannot undo them (static checks
+forbid monkey-patching).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+ALLOWED_ATEN_OPS = {
+    "empty",
+    "empty_like",
+    "empty_strided",
+    "new_empty",
+    "new_empty_strided",
+    "new_zeros",
+    "new_ones",
+    "new_full",
+    "zeros",
+    "zeros_like",
+    "ones",
+    "ones_like",
+    "full",
+    "full_like",
+    "zero_",
+    "fill_",
+    "arange",
+    "view",
+    "_unsafe_view",
+    "reshape",
+    "_reshape_alias",
+    "permute",
+    "transpose",
+    "t",
+    "expand",
+    "squeeze",
+    "unsqueeze",
+    "flatten",
+    "unflatten",
+    "select",
+    "slice",
+    "narrow",
+    "as_strided",
+    "alias",
+    "detach",
+    "clone",
+    "contiguous",
+    "_to_copy",
+    "copy_",
+    "split",
+    "split_with_sizes",
+    "chunk",
+    "unbind",
+    "lift_fresh",
+    "view_as",
+    "expand_as",
+    "sym_size",
+    "sym_stride",
+    "sym_numel",
+    "sym_storage_offset",
+    "is_same_size",
+    "_local_scalar_dense",
+    "resize_",
+    "set_",
+    "empty_permuted",
+}
+
+
+def _kernel_classes() -> list[type]:
+    classes: list[type] = []
+    from triton.runtime.jit import JITFunction
+
+    classes.append(JITFunction)
+    with contextlib.suppress(ImportError):
+        from triton.runtime.interpreter import InterpretedFunction
+
+        classes.append(InterpretedFunction)
+    return classes
+
+
+class KernelLaunches:
+    """Context manager: counts launches; with ``ghost=True`` launches do nothing."""
+
+    paused_recorders = 0
+
+    def __init__(self, ghost: bool = False) -> None:
+        self.ghost = ghost
+        self.count = 0
+        self._saved: list[tuple[type, Any]] = []
+
+    def __enter__(self) -> KernelLaunches:
+        for cls in _kernel_classes():
+            original = cls.__dict__["run"]
+            self._saved.append((cls, original))
+            cls.run = self._wrap(original)  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for cls, original in reversed(self._saved):
+            cls.run = original  # type: ignore[method-assign]
+        self._saved.clear()
+
+    def _wrap(self, original: Any) -> Any:
+        launches = self
+
+        def run(kernel: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("warmup"):
+                return original(kernel, *args, **kwargs)
+            launches.count += 1
+            if launches.ghost:
+                return None
+            KernelLaunches.paused_recorders += 1
+            try:
+                return original(kernel, *args, **kwargs)
+            finally:
+                KernelLaunches.paused_recorders -= 1
+
+        return run
+
+
+class TorchOpRecorder(TorchDispatchMode):
+    """Records aten ops run outside kernel launches that are not allocation or views."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forbidden: list[str] = []
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        if KernelLaunches.paused_recorders == 0:
+            name = func._schema.name.split("::")[-1]
+            if name not in ALLOWED_ATEN_OPS and name not in self.forbidden:
+                self.forbidden.append(name)
+        return func(*args, **(kwargs or {}))
+
+
+def _poison_fill(tensor: torch.Tensor) -> torch.Tensor:
+    if tensor.is_floating_point() or tensor.is_complex():
+        tensor.fill_(float("nan"))
+    elif tensor.dtype != torch.bool and tensor.numel():
+        tensor.fill_(torch.iinfo(tensor.dtype).min)
+    return tensor
+
+
+@contextlib.contextmanager
+def poisoned_allocations(device: str, nbytes: int) -> Iterator[None]:
+    """Fresh allocations made inside come back filled with NaN/sentinels, not zeros."""
+    if device.startswith("cuda"):
+        # Blocks freed here stay in the caching allocator; later allocations reuse them.
+        big = torch.empty(max(nbytes * 4, 64 << 20), dtype=torch.uint8, device=device)
+        big.view(torch.float32)[: big.numel() // 4].fill_(float("nan"))
+        smalls = [torch.full((1 << 18,), float("nan"), device=device) for _ in range(8)]
+        del big, smalls
+    originals = {
+        "empty": torch.empty,
+        "empty_like": torch.empty_like,
+        "empty_strided": torch.empty_strided,
+    }
+    new_empty = torch.Tensor.new_empty
+
+    def wrap(fn: Any) -> Any:
+        def poisoned(*args: Any, **kwargs: Any) -> Any:
+            return _poison_fill(fn(*args, **kwargs))
+
+        return poisoned
+
+    for name, fn in originals.items():
+        setattr(torch, name, wrap(fn))
+    torch.Tensor.new_empty = wrap(new_empty)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for name, fn in originals.items():
+            setattr(torch, name, fn)
+        torch.Tensor.new_empty = new_empty  # type: ignore[method-assign]

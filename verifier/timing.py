@@ -1,0 +1,235 @@
+"""Profile mode: timing the candidate against eager and ``torch.compile`` baselines.
+
+On CUDA: warm-up, then the median of many runs timed with CUDA events, the L2 cache
+flushed (a 256 MB write) and fresh input clones before every run. The device's copy
+bandwidth and matmul rate are measured once per worker process and give the roofline
+fraction. On CPU, Triton runs in its interpreter: timings come from ``time.perf_counter``
+and are not speedups.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from verifier.compare import flatten_outputs, to_torch
+from verifier.trials import TrialInputs, make_inputs
+
+L2_FLUSH_BYTES = 256 << 20
+SUSPICIOUS_SPEEDUP = 10.0
+_device_caps: dict[str, dict[str, float]] = {}
+
+
+def _stats(times_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(times_ms)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {
+        "median_ms": statistics.median(ordered),
+        "p10_ms": pick(0.1),
+        "p90_ms": pick(0.9),
+        "min_ms": ordered[0],
+        "spread_ms": pick(0.9) - pick(0.1),
+        "runs": len(ordered),
+    }
+
+
+def _clone_args(args: list[Any]) -> list[Any]:
+    return [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+
+
+def time_cuda(
+    fn: Callable[[list[Any]], Any], args: list[Any], device: str, runs: int, warmup: int
+) -> dict[str, float]:
+    """Median of ``runs`` CUDA-event timings, L2 flushed and inputs cloned before each."""
+    flush = torch.empty(L2_FLUSH_BYTES, dtype=torch.uint8, device=device)
+    with torch.no_grad():
+        for _ in range(warmup):
+            fn(_clone_args(args))
+        torch.cuda.synchronize(device)
+        events = []
+        for _ in range(runs):
+            fresh = _clone_args(args)
+            flush.zero_()
+            start = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn(fresh)
+            end.record()
+            events.append((start, end))
+        torch.cuda.synchronize(device)
+    return _stats([s.elapsed_time(e) for s, e in events])
+
+
+def time_cpu(fn: Callable[[list[Any]], Any], args: list[Any], runs: int) -> dict[str, float]:
+    times = []
+    with torch.no_grad():
+        fn(_clone_args(args))
+        for _ in range(runs):
+            fresh = _clone_args(args)
+            start = time.perf_counter()
+            fn(fresh)
+            times.append((time.perf_counter() - start) * 1e3)
+    return _stats(times)
+
+
+def device_caps(device: str) -> dict[str, float]:
+    """Copy bandwidth (bytes/s) and bf16 matmul rate (FLOP/s), measured once per process."""
+    if device in _device_caps:
+        return _device_caps[device]
+    n_bytes = 1 << 30
+    copy_ms = _copy_ms(device, n_bytes)
+    n = 8192
+    matmul_ms = _matmul_ms(device, n)
+    caps = {
+        "copy_bytes_per_s": 2 * n_bytes / (copy_ms / 1e3),
+        "matmul_bf16_flop_per_s": 2 * n**3 / (matmul_ms / 1e3),
+    }
+    _device_caps[device] = caps
+    return caps
+
+
+def _copy_ms(device: str, n_bytes: int) -> float:
+    src = torch.empty(n_bytes, dtype=torch.uint8, device=device).random_()
+    dst = torch.empty_like(src)
+    return time_cuda(lambda _: dst.copy_(src), [], device, runs=20, warmup=3)["median_ms"]
+
+
+def _matmul_ms(device: str, n: int) -> float:
+    a = torch.randn(n, n, device=device, dtype=torch.bfloat16)
+    b = torch.randn(n, n, device=device, dtype=torch.bfloat16)
+    return time_cuda(lambda _: a @ b, [], device, runs=20, warmup=3)["median_ms"]
+
+
+def _tensor_bytes(values: list[Any]) -> int:
+    return sum(
+        t.numel() * t.element_size() for t in map(to_torch, values) if isinstance(t, torch.Tensor)
+    )
+
+
+def _matmul_flops(args: list[Any]) -> float | None:
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if len(tensors) < 2 or tensors[0].dim() < 2 or tensors[1].dim() < 2:
+        return None
+    a, b = tensors[0], tensors[1]
+    if a.shape[-1] != b.shape[-2]:
+        return None
+    batch = max(a[..., 0, 0].numel(), b[..., 0, 0].numel())
+    return 2.0 * batch * a.shape[-2] * a.shape[-1] * b.shape[-1]
+
+
+def looks_like_matmul(reference_source: str) -> bool:
+    return bool(re.search(r"matmul|\.mm\(|bmm|\s@\s|nn\.Linear|einsum", reference_source))
+
+
+def profile(
+    task: ModuleType,
+    reference: Any,
+    candidate: Any,
+    device: str,
+    seed: int,
+    small: bool,
+    framework: str,
+    roofline: str,
+    flop_count: float | None,
+) -> dict[str, Any]:
+    inputs = make_inputs(task, seed, device, small, framework)
+    if device.startswith("cuda"):
+        return _profile_cuda(inputs, reference, candidate, device, framework, roofline, flop_count)
+    return _profile_cpu(inputs, reference, candidate)
+
+
+def _profile_cpu(inputs: TrialInputs, reference: Any, candidate: Any) -> dict[str, Any]:
+    cand = time_cpu(lambda a: candidate(*a), inputs.candidate, runs=3)
+    eager = time_cpu(lambda a: reference(*a), inputs.reference, runs=3)
+    return {
+        "candidate": cand,
+        "eager": eager,
+        "compile": None,
+        "note": "CPU: Triton ran in its interpreter; these timings are not speedups",
+    }
+
+
+def _profile_cuda(
+    inputs: TrialInputs,
+    reference: Any,
+    candidate: Any,
+    device: str,
+    framework: str,
+    roofline: str,
+    flop_count: float | None,
+) -> dict[str, Any]:
+    runs, warmup = 100, 10
+    timings: dict[str, Any] = {"device_name": torch.cuda.get_device_name(device)}
+    cand = time_cuda(lambda a: candidate(*a), inputs.candidate, device, runs, warmup)
+    if framework == "torch":
+        eager = time_cuda(lambda a: reference(*a), inputs.reference, device, runs, warmup)
+        try:
+            compiled = torch.compile(reference)
+            comp = time_cuda(lambda a: compiled(*a), inputs.reference, device, runs, warmup)
+        except Exception as exc:
+            comp = None
+            timings["compile_error"] = str(exc).splitlines()[0][:300] if str(exc) else repr(exc)
+    else:
+        eager = time_cpu(lambda a: reference(*a), inputs.reference, runs=10)
+        comp = None
+    timings.update({"candidate": cand, "eager": eager, "compile": comp})
+    caps = device_caps(device)
+    timings["device_copy_bytes_per_s"] = caps["copy_bytes_per_s"]
+    timings["device_matmul_bf16_flop_per_s"] = caps["matmul_bf16_flop_per_s"]
+    with torch.no_grad():
+        out = candidate(*_clone_args(inputs.candidate))
+    moved = _tensor_bytes(inputs.candidate) + _tensor_bytes(flatten_outputs(out))
+    _fill_rates(timings, cand["median_ms"], moved, inputs.candidate, roofline, flop_count, caps)
+    suspicious = _suspicion(timings)
+    if suspicious:
+        recheck = time_cuda(lambda a: candidate(*a), inputs.candidate, device, runs, warmup)
+        timings["recheck"] = recheck
+        _fill_rates(
+            timings, recheck["median_ms"], moved, inputs.candidate, roofline, flop_count, caps
+        )
+        suspicious = _suspicion(timings)
+    timings["suspicious"] = bool(suspicious)
+    if suspicious:
+        timings["suspicious_reason"] = suspicious
+    return timings
+
+
+def _fill_rates(
+    timings: dict[str, Any],
+    cand_ms: float,
+    moved: int,
+    args: list[Any],
+    roofline: str,
+    flop_count: float | None,
+    caps: dict[str, float],
+) -> None:
+    seconds = cand_ms / 1e3
+    eager, comp = timings.get("eager"), timings.get("compile")
+    timings["speedup_vs_eager"] = eager["median_ms"] / cand_ms if eager else None
+    timings["speedup_vs_compile"] = comp["median_ms"] / cand_ms if comp else None
+    timings["bytes_moved"] = moved
+    timings["achieved_bytes_per_s"] = moved / seconds
+    flops = flop_count if flop_count else (_matmul_flops(args) if roofline == "matmul" else None)
+    if flops:
+        timings["achieved_flop_per_s"] = flops / seconds
+        timings["roofline"] = "matmul_bf16"
+        timings["roofline_fraction"] = flops / seconds / caps["matmul_bf16_flop_per_s"]
+    else:
+        timings["roofline"] = "copy_bandwidth"
+        timings["roofline_fraction"] = moved / seconds / caps["copy_bytes_per_s"]
+
+
+def _suspicion(timings: dict[str, Any]) -> str:
+    reasons = []
+    speedup = timings.get("speedup_vs_eager")
+    if speedup is not None and speedup > SUSPICIOUS_SPEEDUP:
+        reasons.append(f"speedup over eager {speedup:.1f}x > {SUSPICIOUS_SPEEDUP:g}x")
+    if timings["roofline_fraction"] > 1.0:
+        reasons.append(f"{timings['roofline_fraction']:.0%} of the measured {timings['roofline']}")
+    return "; ".join(reasons)

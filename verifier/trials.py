@@ -1,0 +1,278 @@
+"""Correctness trials: fresh inputs per trial, reference vs candidate, cheat detection."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+
+from verifier.compare import Mismatch, compare_outputs, flatten_outputs, to_torch
+from verifier.guards import KernelLaunches, TorchOpRecorder, poisoned_allocations
+from verifier.loading import np_seed
+
+
+class CandidateFailure(Exception):
+    """The candidate failed at a stage; the message says what to fix."""
+
+    def __init__(self, stage: str, message: str, mismatch: Mismatch | None = None) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.message = message
+        self.mismatch = mismatch
+
+
+class ReferenceFailure(Exception):
+    """The reference itself failed: the task file, not the candidate, is at fault."""
+
+
+@dataclass
+class TrialInputs:
+    reference: list[Any]
+    candidate: list[Any]
+    pristine: list[Any]
+
+
+def trial_seed(base: int, index: int) -> int:
+    return (base * 1_000_003 + 7919 * (index + 1) + 104729) % 2**31
+
+
+def _nonzero(value: Any) -> Any:
+    is_float = isinstance(value, torch.Tensor) and value.is_floating_point()
+    if is_float and value.numel() and not bool(value.any()):
+        return torch.randn_like(value)
+    is_float_array = isinstance(value, np.ndarray) and value.dtype.kind == "f"
+    if is_float_array and value.size and not value.any():
+        return np.random.standard_normal(value.shape).astype(value.dtype)
+    return value
+
+
+def _clone(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def make_inputs(
+    module: ModuleType, seed: int, device: str, small: bool, framework: str
+) -> TrialInputs:
+    """Fresh inputs from the task file under ``seed`` (never all zeros)."""
+    fn = getattr(module, "get_small_inputs", None) if small else None
+    fn = fn or module.get_inputs
+    torch.manual_seed(seed)
+    np_seed(seed)
+    random.seed(seed)
+    values = [_nonzero(v) for v in fn()]
+    if framework == "torch":
+        values = [v.to(device) if isinstance(v, torch.Tensor) else v for v in values]
+        return TrialInputs([_clone(v) for v in values], [_clone(v) for v in values], values)
+    as_torch = [to_torch(v) for v in values]
+    on_device = [v.to(device) if isinstance(v, torch.Tensor) else v for v in as_torch]
+    reference = [_clone(v) for v in values]
+    if framework == "mindspore":
+        import mindspore
+
+        reference = [mindspore.Tensor(v) if isinstance(v, np.ndarray) else v for v in reference]
+    return TrialInputs(reference, [_clone(v) for v in on_device], on_device)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if not isinstance(a, torch.Tensor):
+        return True
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.is_floating_point():
+        return bool(torch.equal(torch.nan_to_num(a), torch.nan_to_num(b)))
+    return bool(torch.equal(a, b))
+
+
+def check_inputs_unchanged(inputs: TrialInputs) -> None:
+    for i, (now, before) in enumerate(zip(inputs.candidate, inputs.pristine, strict=True)):
+        if not _same(now, before):
+            raise CandidateFailure(
+                "cheat",
+                f"forward modified its input #{i} in place; inputs are read-only, write results "
+                "to a new output tensor",
+            )
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+def output_nbytes(value: Any) -> int:
+    return sum(
+        t.numel() * t.element_size()
+        for t in map(to_torch, flatten_outputs(value))
+        if isinstance(t, torch.Tensor)
+    )
+
+
+def run_reference(model: Any, inputs: TrialInputs, device: str) -> Any:
+    try:
+        with torch.no_grad():
+            out = model(*inputs.reference)
+        _sync(device)
+    except Exception as exc:
+        raise ReferenceFailure(f"the reference task failed on its own inputs: {exc}") from exc
+    return out
+
+
+def run_candidate(
+    model: Any,
+    inputs: TrialInputs,
+    device: str,
+    poison_bytes: int,
+    record_ops: bool = False,
+    ghost: bool = False,
+) -> tuple[Any, KernelLaunches, list[str]]:
+    recorder = TorchOpRecorder() if record_ops else None
+    with poisoned_allocations(device, poison_bytes), KernelLaunches(ghost=ghost) as launches:
+        with torch.no_grad():
+            if recorder is not None:
+                with recorder:
+                    out = model(*inputs.candidate)
+            else:
+                out = model(*inputs.candidate)
+        _sync(device)
+    return out, launches, (recorder.forbidden if recorder else [])
+
+
+def _all_constant(value: Any) -> bool:
+    for leaf in map(to_torch, flatten_outputs(value)):
+        if isinstance(leaf, torch.Tensor) and leaf.numel() > 1:
+            flat = leaf.reshape(-1)
+            if not bool(torch.all((flat == flat[0]) | (torch.isnan(flat) & torch.isnan(flat[0])))):
+                return False
+    return True
+
+
+def run_trials(
+    job_seed: int,
+    trials: int,
+    task: ModuleType,
+    reference: Any,
+    candidate: Any,
+    make_ghost: Callable[[], Any],
+    device: str,
+    small: bool,
+    framework: str,
+    tolerances: dict[str, tuple[float, float]],
+) -> int:
+    """Runs the correctness trials and the ghost run; returns trials run or raises."""
+    passed_after_reference = False
+    for index in range(trials):
+        inputs = make_inputs(task, trial_seed(job_seed, index), device, small, framework)
+        candidate_first = index % 2 == 1
+        if candidate_first:
+            out, launches, ops = run_candidate(candidate, inputs, device, 0, record_ops=index == 0)
+            expected = run_reference(reference, inputs, device)
+        else:
+            expected = run_reference(reference, inputs, device)
+            out, launches, ops = run_candidate(
+                candidate, inputs, device, output_nbytes(expected), record_ops=index == 0
+            )
+        if ops:
+            raise CandidateFailure(
+                "static",
+                f"forward ran torch op(s) {', '.join(ops[:5])} outside any Triton kernel "
+                "(found while running); only allocation, views and kernel launches are allowed",
+            )
+        if launches.count == 0:
+            raise CandidateFailure("cheat", "forward launched no Triton kernel on these inputs")
+        check_inputs_unchanged(inputs)
+        mismatch = compare_outputs(expected, out, tolerances)
+        if mismatch is not None:
+            if candidate_first and passed_after_reference:
+                raise CandidateFailure(
+                    "cheat",
+                    "output is right only when the reference ran just before the candidate "
+                    f"(it reads the reference's leftovers): {mismatch.message}",
+                    mismatch,
+                )
+            raise CandidateFailure("mismatch", f"trial {index + 1}: {mismatch.message}", mismatch)
+        passed_after_reference = passed_after_reference or not candidate_first
+        del out, expected
+        if index == 0:
+            _rerun_same_buffers(
+                job_seed,
+                trials,
+                task,
+                reference,
+                candidate,
+                inputs,
+                device,
+                small,
+                framework,
+                tolerances,
+            )
+        del inputs
+    _ghost_run(job_seed, trials, task, reference, make_ghost, device, small, framework, tolerances)
+    return trials
+
+
+def _rerun_same_buffers(
+    job_seed: int,
+    trials: int,
+    task: ModuleType,
+    reference: Any,
+    candidate: Any,
+    inputs: TrialInputs,
+    device: str,
+    small: bool,
+    framework: str,
+    tolerances: dict[str, tuple[float, float]],
+) -> None:
+    """New data in the very same input buffers: a result cached by pointer goes stale."""
+    fresh = make_inputs(task, trial_seed(job_seed, trials + 1), device, small, framework)
+    for old, new in zip(inputs.candidate, fresh.pristine, strict=True):
+        if isinstance(old, torch.Tensor) and isinstance(new, torch.Tensor):
+            old.copy_(new.to(old.device))
+    same = TrialInputs(fresh.reference, inputs.candidate, fresh.pristine)
+    expected = run_reference(reference, same, device)
+    out, _, _ = run_candidate(candidate, same, device, output_nbytes(expected))
+    check_inputs_unchanged(same)
+    mismatch = compare_outputs(expected, out, tolerances)
+    if mismatch is not None:
+        raise CandidateFailure(
+            "cheat",
+            "wrong output when the same input buffers hold new data (results cached by "
+            f"pointer or by call?): {mismatch.message}",
+            mismatch,
+        )
+
+
+def _ghost_run(
+    job_seed: int,
+    trials: int,
+    task: ModuleType,
+    reference: Any,
+    make_ghost: Callable[[], Any],
+    device: str,
+    small: bool,
+    framework: str,
+    tolerances: dict[str, tuple[float, float]],
+) -> None:
+    """With every kernel launch a no-op, the candidate must fail; if it passes, it cheats."""
+    inputs = make_inputs(task, trial_seed(job_seed, trials), device, small, framework)
+    expected = run_reference(reference, inputs, device)
+    if _all_constant(expected):
+        return
+    ghost = make_ghost()
+    try:
+        out, _, _ = run_candidate(ghost, inputs, device, output_nbytes(expected), ghost=True)
+    except Exception:
+        return
+    if compare_outputs(expected, out, tolerances) is None:
+        raise CandidateFailure(
+            "cheat",
+            "the output is still right with every Triton kernel replaced by a no-op: "
+            "the kernels are not what computes the result",
+        )

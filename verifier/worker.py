@@ -1,0 +1,83 @@
+"""The worker process: ``python -m verifier.worker``.
+
+Protocol (JSON lines): the parent writes a nonce line, then one job per line on stdin; the
+worker answers ``{"ready": ...}`` once torch and Triton are imported, then one
+``{"result": ..., "recycle": ...}`` per job. Answers go to a private duplicate of the
+original stdout; fd 1 is pointed at stderr so the candidate's prints cannot corrupt the
+protocol, and every answer carries the nonce.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+from verifier.process import MEMORY_ENV, RSS_LIMIT_ENV
+
+
+def _vm_size_bytes() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _limit_memory() -> None:
+    """Caps the address space at what is mapped now plus the headroom (CPU workers only)."""
+    headroom = os.environ.get(MEMORY_ENV)
+    if headroom and os.path.exists("/proc/self/status"):
+        limit = _vm_size_bytes() + int(headroom)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _send(stream: TextIO, nonce: str, message: dict[str, Any]) -> None:
+    stream.write(json.dumps({"nonce": nonce, **message}) + "\n")
+    stream.flush()
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def main() -> int:
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    nonce = sys.stdin.readline().strip()
+    import torch
+    import triton  # noqa: F401
+
+    from verifier.child import run_job
+    from verifier.result import VerifyJob
+
+    _limit_memory()
+    rss_limit = int(os.environ.get(RSS_LIMIT_ENV, "0"))
+    _send(protocol, nonce, {"ready": True, "pid": os.getpid()})
+    workdir = Path.cwd()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = VerifyJob.from_dict(json.loads(line))
+        jobdir = Path(tempfile.mkdtemp(prefix="job-", dir=workdir))
+        try:
+            outcome = run_job(job, jobdir)
+        finally:
+            shutil.rmtree(jobdir, ignore_errors=True)
+        recycle = outcome.recycle or bool(rss_limit and _peak_rss_bytes() > rss_limit)
+        if job.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+        _send(protocol, nonce, {"result": outcome.result.to_dict(), "recycle": recycle})
+    if workdir.parent.name.startswith("aikg-worker-"):
+        # End of input: the parent has gone or closed us; leave no private folder behind.
+        shutil.rmtree(workdir.parent, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
