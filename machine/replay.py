@@ -107,7 +107,7 @@ def difference(want: ev.Event, got: ev.Event, *, loose_verify: bool) -> str | No
 
 def _first_line_difference(old: str, new: str) -> str:
     old_lines, new_lines = old.splitlines(), new.splitlines()
-    for number, (was, now) in enumerate(zip(old_lines, new_lines), start=1):
+    for number, (was, now) in enumerate(zip(old_lines, new_lines, strict=False), start=1):
         if was != now:
             return f"line {number}: recorded {_short(was)}, now {_short(now)}"
     return f"recorded {len(old_lines)} lines, now {len(new_lines)}"

@@ -275,7 +275,8 @@ async def run_task(task: Task, providers: dict[str, Provider] | None = None) -> 
         analyst = None
         if task.config.conductor.llm_analysis:
             analyst = chat_backend(roles.conductor, context)
-        if state.spec is None:
+        resuming = state.spec is not None
+        if not resuming:
             await recorder.append(task.created_event())
         secrets = [r.api_key_env for r in (roles.designer, roles.coder, roles.conductor)]
         try:
@@ -286,7 +287,7 @@ async def run_task(task: Task, providers: dict[str, Provider] | None = None) -> 
                 run = TaskRun(
                     task.run_spec(), recorder, v, designer, coder, analyst, context.prompts
                 )
-                await drive(run)
+                await drive(run, resuming)
         except asyncio.CancelledError:
             if task.interrupted_by is None:
                 raise
@@ -319,8 +320,11 @@ async def _agent_context(
     return AgentContext(sink=sink, prompts=prompts, pending=pending, replay=replay)
 
 
-async def drive(run: TaskRun) -> None:
-    """Put the machine in the folded state and run until it finishes (or is interrupted)."""
+async def drive(run: TaskRun, resuming: bool = False) -> None:
+    """Put the machine in the folded state and run until it finishes (or is interrupted).
+
+    `resuming`: the stream was written by an earlier process; its in-flight state is redone.
+    """
     recorder = run.recorder
     state = recorder.state
     initial = state.status if state.status != "new" else "created"
@@ -333,16 +337,17 @@ async def drive(run: TaskRun) -> None:
         auto_transitions=False,
         send_event=False,
     )
+    if resuming:
+        if state.pending_decision is not None:
+            last = state.pending_decision
+            run.resumed_decision = Decision(last.action, last.reason)
+        if state.held_device is not None:  # the process died holding it
+            await recorder.append(ev.DeviceReleased(state.step, state.held_device, 0.0))
+        await recorder.append(ev.TaskResumed(initial, state.step, initial))
     if initial == "created":
         await run.trigger("start")
-        return
-    if state.last_type == ev.ConductorDecided.TYPE:
-        last = state.decisions[-1]
-        run.resumed_decision = Decision(last.action, last.reason)
-    if state.held_device is not None:  # the process died holding it
-        await recorder.append(ev.DeviceReleased(state.step, state.held_device, 0.0))
-    await recorder.append(ev.TaskResumed(initial, state.step, initial))
-    await getattr(run, f"on_enter_{initial}")()  # redo the state that was in flight
+    else:
+        await getattr(run, f"on_enter_{initial}")()  # redo the state that was in flight
 
 
 def _check_same_spec(task: Task, spec: ev.TaskCreated) -> None:

@@ -39,6 +39,7 @@ class TaskState:
     design: str | None = None
     attempts: tuple[Attempt, ...] = ()
     decisions: tuple[ev.ConductorDecided, ...] = ()
+    pending_decision: ev.ConductorDecided | None = None  # decided, next step not yet begun
     held_device: str | None = None
     finished: ev.TaskFinished | None = None
     interrupted: bool = False
@@ -46,7 +47,6 @@ class TaskState:
     tokens: int = 0
     cost_usd: float = 0.0
     last_seq: int = 0
-    last_type: str = ""
 
     @property
     def task_id(self) -> str | None:
@@ -88,12 +88,14 @@ def _update_attempt(state: TaskState, step: int, **changes: Any) -> tuple[Attemp
 
 
 def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
-    state = replace(state, last_seq=seq or state.last_seq + 1, last_type=event.TYPE)
+    state = replace(state, last_seq=seq or state.last_seq + 1)
     if isinstance(event, ev.TaskCreated):
         return replace(state, spec=event, status="created")
     if isinstance(event, ev.StepStarted):
         status = "designing" if event.action == "design" else "coding"
-        return replace(state, step=event.step, action=event.action, status=status)
+        return replace(
+            state, step=event.step, action=event.action, status=status, pending_decision=None
+        )
     if isinstance(event, ev.DesignProduced):
         return replace(state, design=event.text, status="coding")
     if isinstance(event, ev.CodeProduced):
@@ -110,9 +112,11 @@ def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
         attempts = _update_attempt(state, event.step, result=dict(event.result))
         return replace(state, attempts=attempts, status="deciding")
     if isinstance(event, ev.ConductorDecided):
-        return replace(state, decisions=(*state.decisions, event))
+        return replace(state, decisions=(*state.decisions, event), pending_decision=event)
     if isinstance(event, ev.TaskFinished):
-        return replace(state, finished=event, status="finished", held_device=None)
+        return replace(
+            state, finished=event, status="finished", held_device=None, pending_decision=None
+        )
     if isinstance(event, ev.TaskInterrupted):
         return replace(state, interrupted=True, held_device=None)
     if isinstance(event, ev.TaskResumed):

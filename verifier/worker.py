@@ -13,8 +13,11 @@ import json
 import os
 import resource
 import shutil
+import signal
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -46,7 +49,21 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _exit_with_parent(interval_s: float = 0.5) -> None:
+    """A worker whose parent died (even by SIGKILL, mid-job) ends itself and its group."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval_s)
+            if os.getppid() != parent:
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="aikg-parent-watch", daemon=True).start()
+
+
 def main() -> int:
+    _exit_with_parent()
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     nonce = sys.stdin.readline().strip()

@@ -15,7 +15,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -71,9 +71,13 @@ class RecordedRequest:
     received_at: float  # time.monotonic()
 
 
+Responder = Callable[[dict[str, Any]], Step]
+
+
 @dataclass
 class _Shared:
     script: list[Step]
+    responder: Responder | None = None  # answers by request body once the script is spent
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,8 +85,8 @@ class _Shared:
 class ScriptedOpenAIServer:
     """Starts on a free port in a background thread; `stop()` (or `with`) shuts it down."""
 
-    def __init__(self, script: Iterable[Step] = ()) -> None:
-        self._shared = _Shared(list(script))
+    def __init__(self, script: Iterable[Step] = (), responder: Responder | None = None) -> None:
+        self._shared = _Shared(list(script), responder)
         handler = type("Handler", (_Handler,), {"shared": self._shared})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
@@ -156,6 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
             step = self.shared.script.pop(0) if self.shared.script else None
+        if step is None and self.shared.responder is not None:
+            step = self.shared.responder(body)
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._json(404, {"error": {"message": f"no route {self.path}"}})
             return

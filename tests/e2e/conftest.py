@@ -1,0 +1,84 @@
+"""Helpers for whole-program tests: the real `aikg` command in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.kernels import DESIGN, SWISH_KERNEL, WRONG_KERNEL, fenced
+from tests.support.openai_server import Step
+
+REPO = Path(__file__).resolve().parents[2]
+SWISH = str(REPO / "examples" / "swish.py")
+KEY = "sk-test-7f3a9c1e5b2d8046-secret"
+
+
+def llm_flags(base_url: str) -> list[str]:
+    return [
+        "--llm",
+        "openai",
+        "--llm-base-url",
+        base_url,
+        "--llm-model",
+        "scripted",
+        "--llm-api-key-env",
+        "AIKG_TEST_KEY",
+    ]
+
+
+def by_role(chunk_delay_s: float = 0.0) -> Callable[[dict[str, Any]], Step]:
+    """Answers like a model would: a design, then a wrong kernel, then (told why) a right one."""
+
+    def respond(body: dict[str, Any]) -> Step:
+        text = json.dumps(body["messages"])
+        options = {"chunk_delay_s": chunk_delay_s, "chunk_chars": 200}
+        if "Designer" in text or "design" in body["messages"][0]["content"].lower()[:200]:
+            return Step.reply(DESIGN, **options)
+        kernel = SWISH_KERNEL if "mismatch" in text else WRONG_KERNEL
+        return Step.reply(fenced(kernel), **options)
+
+    return respond
+
+
+def rows(db: Path, stream: str) -> list[tuple[int, str, str]]:
+    """(seq, type, payload) of a stream, read with plain sqlite3 while others write."""
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(
+            "SELECT seq, type, payload FROM events WHERE stream = ? ORDER BY seq", (stream,)
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def aikg_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AIKG_DB": str(tmp_path / "events.db"),
+        "AIKG_TEST_KEY": KEY,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def run_aikg(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300):
+    return subprocess.run(
+        [sys.executable, "-m", "aikg", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

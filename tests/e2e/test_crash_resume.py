@@ -1,0 +1,94 @@
+"""SIGKILL `aikg run` at many points of a real run, resume it, and check nothing is lost.
+
+Each case starts the real command against a scripted OpenAI-compatible server (replies
+streamed slowly, so kills land inside LLM calls as well as between appends and during
+verification), kills it with SIGKILL as soon as the log holds K events, then runs
+`aikg resume` to the end.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import SWISH, by_role, llm_flags, rows, run_aikg
+from tests.support.openai_server import ScriptedOpenAIServer
+
+# A full run (design, wrong kernel, fixed kernel) holds about 30 events; every K from 1 up
+# is a distinct kill point: after task.created, inside each LLM call, around each append,
+# while the verifier runs, just before task.finished.
+KILL_AFTER = list(range(1, 23))
+
+
+def kill_when(proc: subprocess.Popen[str], db: Path, stream: str, count: int) -> list:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        seen = rows(db, stream)
+        if len(seen) >= count or proc.poll() is not None:
+            break
+        time.sleep(0.003)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    return rows(db, stream)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("count", KILL_AFTER)
+def test_sigkill_then_resume(tmp_path: Path, aikg_env, count: int) -> None:
+    db = tmp_path / "events.db"
+    with ScriptedOpenAIServer(responder=by_role(chunk_delay_s=0.01)) as server:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "aikg",
+                "run",
+                SWISH,
+                "--task-id",
+                "c",
+                "-q",
+                *llm_flags(server.base_url),
+            ],
+            cwd=tmp_path,
+            env=aikg_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        before = kill_when(proc, db, "c", count)
+        assert before, "the run was killed before it recorded anything"
+        asked_before = len(server.requests)
+        resumed = run_aikg(["resume", "c", "--json", "-q"], tmp_path, aikg_env)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        after_requests = server.requests[asked_before:]
+
+    final = rows(db, "c")
+    assert final[: len(before)] == before  # nothing lost, nothing rewritten
+    assert [seq for seq, _, _ in final] == list(range(1, len(final) + 1))  # no gap, no duplicate
+    types = [t for _, t, _ in final]
+    assert types[-1] == "task.finished" and json.loads(final[-1][2])["success"]
+    if len(before) < len(final) and types[len(before) - 1] != "task.finished":
+        assert "task.resumed" in types[len(before) :]
+    assert types.count("device.leased") == types.count("device.released")
+
+    # no LLM call completed before the kill was made again after it
+    asked = {}
+    for _, t, payload in before:
+        data = json.loads(payload)
+        if t == "llm.requested":
+            asked[data["call_id"]] = data["messages"]
+        elif t == "llm.responded":
+            done = asked[data["call_id"]]
+            assert all(r.body["messages"] != done for r in after_requests)
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
