@@ -17,6 +17,7 @@ EPILOG = """examples:
   aikg show TASK_ID                             a task's steps, decisions and result
   aikg export TASK_ID -o kernel.py              write a task's best kernel
   aikg resume --all                             continue every interrupted task
+  aikg batch tasks/ --devices cpu:0,cpu:1       run every task file in a folder
   aikg replay TASK_ID                           re-run a task from its log and compare
   aikg verify ref.py candidate.py --json        check a hand-written kernel
 
@@ -100,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     _add_run(sub)
+    from aikg.commands.batch import add_batch_parser
+
+    add_batch_parser(sub)
 
     resume = sub.add_parser("resume", help="continue interrupted tasks from their event log")
     resume.add_argument("task_id", metavar="TASK_ID", nargs="?")
@@ -157,13 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(export)
 
     sub.add_parser(
+        "tui", help="the live dashboard: tasks, code diffs, devices, replay", add_help=False
+    )
+    sub.add_parser(
         "verify", help="check a candidate kernel file against a reference task file", add_help=False
     )
     return parser
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
-    from aikg.commands import db, history, inspect, run
+    from aikg.commands import batch, db, history, inspect, run
 
     return {
         "db check": db.cmd_db_check,
@@ -173,6 +180,7 @@ def _handler(command: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
         "fork": history.cmd_fork,
         "run": run.cmd_run,
         "resume": run.cmd_resume,
+        "batch": batch.cmd_batch,
         "ls": inspect.cmd_ls,
         "show": inspect.cmd_show,
         "export": inspect.cmd_export,
@@ -181,6 +189,10 @@ def _handler(command: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["tui"]:
+        from tui.cli import main as tui_main
+
+        return tui_main(argv[1:])
     if argv[:1] == ["verify"]:
         from verifier.cli import main as verify_main
 

@@ -26,7 +26,7 @@ from machine import events as ev  # noqa: E402
 from machine.conductor import mermaid_graph  # noqa: E402
 from store import EventStore, NewEvent  # noqa: E402
 
-REFERENCE = '''import torch
+REFERENCE = """import torch
 
 
 class Model(torch.nn.Module):
@@ -40,9 +40,9 @@ def get_inputs():
 
 def get_init_inputs():
     return []
-'''
+"""
 
-CODE_V1 = '''import torch
+CODE_V1 = """import torch
 import triton
 import triton.language as tl
 
@@ -62,9 +62,9 @@ class ModelNew(torch.nn.Module):
         y = torch.empty_like(x)
         softmax_kernel[(x.shape[0],)](x, y, x.shape[1], BLOCK=1024)
         return y
-'''
+"""
 
-CODE_V2 = '''import torch
+CODE_V2 = """import torch
 import triton
 import triton.language as tl
 
@@ -85,7 +85,7 @@ class ModelNew(torch.nn.Module):
         y = torch.empty_like(x)
         softmax_kernel[(x.shape[0],)](x, y, x.shape[1], BLOCK=1024, num_warps=4)
         return y
-'''
+"""
 
 DESIGN = (
     "One program per row. Load the row once (BLOCK = next power of two >= n_cols),\n"
@@ -97,10 +97,20 @@ DESIGN = (
 def created(task_id: str, op: str, backend: str, arch: str, limit: int, kind: str) -> NewEvent:
     return _new(
         ev.TaskCreated(
-            task_id=task_id, op_name=op, task_desc=REFERENCE, backend=backend, arch=arch,
-            impl_type="triton", framework="torch", task_type=kind, limit_steps=limit,
-            config={"verifier": {"trials": 3}}, config_digest="c0ffee", graph=mermaid_graph(),
-            aikg_version="0.1.0", source_path=f"benchmarks/suite/{op}.py",
+            task_id=task_id,
+            op_name=op,
+            task_desc=REFERENCE,
+            backend=backend,
+            arch=arch,
+            impl_type="triton",
+            framework="torch",
+            task_type=kind,
+            limit_steps=limit,
+            config={"verifier": {"trials": 3}},
+            config_digest="c0ffee",
+            graph=mermaid_graph(),
+            aikg_version="0.1.0",
+            source_path=f"benchmarks/suite/{op}.py",
         )
     )
 
@@ -113,7 +123,10 @@ def llm_call(call_id: str, step: int, role: str, prompt: str, reply: str, chunks
     """An LLM call whose reply streams in `chunks` partials before the final response."""
     out: list[ev.Event] = [
         ev.LLMRequested(
-            call_id=call_id, step=step, role=role, model="deepseek-chat",
+            call_id=call_id,
+            step=step,
+            role=role,
+            model="deepseek-chat",
             messages=[
                 {"role": "system", "content": f"You are the aikg {role}."},
                 {"role": "user", "content": prompt},
@@ -124,7 +137,10 @@ def llm_call(call_id: str, step: int, role: str, prompt: str, reply: str, chunks
         out.append(ev.LLMPartial(call_id=call_id, text=reply[: len(reply) * i // (chunks + 1)]))
     out.append(
         ev.LLMResponded(
-            call_id=call_id, text=reply, latency_s=2.5, cost_usd=0.0021,
+            call_id=call_id,
+            text=reply,
+            latency_s=2.5,
+            cost_usd=0.0021,
             usage={"prompt_tokens": 900, "completion_tokens": 450, "total_tokens": 1350},
         )
     )
@@ -133,18 +149,30 @@ def llm_call(call_id: str, step: int, role: str, prompt: str, reply: str, chunks
 
 def mismatch(err: float) -> dict[str, Any]:
     return {
-        "passed": False, "stage": "mismatch",
+        "passed": False,
+        "stage": "mismatch",
         "message": f"output differs from the reference: max abs err {err:g} > atol 1e-05",
-        "max_abs_err": err, "max_rel_err": err * 3, "frac_mismatch": 0.031,
-        "first_bad_index": [0, 17], "trials_run": 1, "duration_s": 1.2, "timings": None,
+        "max_abs_err": err,
+        "max_rel_err": err * 3,
+        "frac_mismatch": 0.031,
+        "first_bad_index": [0, 17],
+        "trials_run": 1,
+        "duration_s": 1.2,
+        "timings": None,
     }
 
 
 def passed(candidate_ms: float, eager_ms: float, compile_ms: float) -> dict[str, Any]:
     return {
-        "passed": True, "stage": None, "message": "3 trials matched the reference",
-        "max_abs_err": 2.4e-7, "max_rel_err": 1.1e-6, "frac_mismatch": 0.0,
-        "first_bad_index": None, "trials_run": 3, "duration_s": 4.8,
+        "passed": True,
+        "stage": None,
+        "message": "3 trials matched the reference",
+        "max_abs_err": 2.4e-7,
+        "max_rel_err": 1.1e-6,
+        "frac_mismatch": 0.0,
+        "first_bad_index": None,
+        "trials_run": 3,
+        "duration_s": 4.8,
         "timings": {
             "candidate": {"median_ms": candidate_ms},
             "eager": {"median_ms": eager_ms},
@@ -187,14 +215,20 @@ def success_task() -> list[ev.Event]:
 
 def failure_task() -> list[ev.Event]:
     compile_error = {
-        "passed": False, "stage": "compile",
+        "passed": False,
+        "stage": "compile",
         "message": "triton compile error: tl.dot needs both operands of rank 2",
-        "max_abs_err": None, "max_rel_err": None, "trials_run": 0, "duration_s": 0.8,
+        "max_abs_err": None,
+        "max_rel_err": None,
+        "trials_run": 0,
+        "duration_s": 0.8,
     }
     code = CODE_V1.replace("softmax", "layernorm")
     return [
         ev.StepStarted(step=1, action="design", reason="first step"),
-        ev.DesignProduced(step=1, text="Two passes: mean and variance, then normalise.", agent="openai"),
+        ev.DesignProduced(
+            step=1, text="Two passes: mean and variance, then normalise.", agent="openai"
+        ),
         *verify_step(1, code, "cuda:1", compile_error),
         ev.ConductorDecided(step=1, action="fix_code", reason="last step failed: compile"),
         ev.StepStarted(step=2, action="code", reason="last step failed: compile"),
@@ -218,7 +252,9 @@ def batch_task(i: int, device: str, done: bool) -> list[ev.Event]:
             ev.VerifyFinished(step=1, device=device, result=passed(0.010 + i / 1000, 0.02, 0.015)),
             ev.DeviceReleased(step=1, device=device, held_s=2.0),
             ev.ConductorDecided(step=1, action="finish", reason="step 1 verified"),
-            ev.TaskFinished(success=True, reason="verified", message="step 1 verified", steps=1, best_step=1),
+            ev.TaskFinished(
+                success=True, reason="verified", message="step 1 verified", steps=1, best_step=1
+            ),
         ]
     return out
 
@@ -244,13 +280,23 @@ def canned_streams() -> list[tuple[str, list[NewEvent]]]:
         out.append((stream, events + [_new(e) for e in body]))
 
     add("softmax-1", created("softmax-1", "softmax", "cuda", "h100", 4, "profile"), success_task())
-    add("layernorm-1", created("layernorm-1", "layernorm", "cuda", "h100", 2, "precision_only"),
-        failure_task())
-    for i, device, done in ((1, "cuda:0", True), (2, "cuda:1", True), (3, "cuda:0", False),
-                            (4, "cuda:1", True)):
+    add(
+        "layernorm-1",
+        created("layernorm-1", "layernorm", "cuda", "h100", 2, "precision_only"),
+        failure_task(),
+    )
+    for i, device, done in (
+        (1, "cuda:0", True),
+        (2, "cuda:1", True),
+        (3, "cuda:0", False),
+        (4, "cuda:1", True),
+    ):
         task_id = f"batch-add-{i}"
-        add(task_id, created(task_id, "add", "cuda", "h100", 3, "profile"),
-            batch_task(i, device, done))
+        add(
+            task_id,
+            created(task_id, "add", "cuda", "h100", 3, "profile"),
+            batch_task(i, device, done),
+        )
     add(ev.DEVICES_STREAM, None, devices_events())
     return out
 
@@ -261,8 +307,10 @@ def big_streams(n_tasks: int, n_events: int) -> list[tuple[str, list[NewEvent]]]
     out: list[tuple[str, list[NewEvent]]] = []
     for t in range(n_tasks):
         task_id = f"bulk-{t:03d}"
-        body: list[ev.Event] = [ev.StepStarted(step=1, action="design", reason="first step"),
-                                ev.DesignProduced(step=1, text=DESIGN, agent="openai")]
+        body: list[ev.Event] = [
+            ev.StepStarted(step=1, action="design", reason="first step"),
+            ev.DesignProduced(step=1, text=DESIGN, agent="openai"),
+        ]
         step = 0
         while len(body) + 16 < per_task - 1:
             step += 1
