@@ -110,6 +110,26 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--all", action="store_true", help="every unfinished task in the log")
     _add_run_output(resume)
 
+    bench = sub.add_parser(
+        "bench",
+        help="run a suite of task files in profile mode and write a report",
+        description="Run every task (default: benchmarks/suite) through the full loop in "
+        "profile mode; write report.md, report.json and speedup.png to --out.",
+    )
+    bench.add_argument("paths", metavar="PATH", nargs="*", help="task files or directories")
+    bench.add_argument("--backend", default="cpu", help="cpu | cuda (default: cpu)")
+    bench.add_argument(
+        "--shapes",
+        choices=("default", "small"),
+        help="input shapes (default: small on cpu, default on cuda)",
+    )
+    bench.add_argument("--filter", metavar="PATTERN", help="glob or substring of task names")
+    bench.add_argument("--out", metavar="DIR", help="report folder (default: bench-BACKEND-TIME)")
+    bench.add_argument(
+        "--limit-steps", type=int, default=6, metavar="N", help="steps per task (default: 6)"
+    )
+    _add_run_output(bench)
+
     replay = sub.add_parser(
         "replay",
         help="re-run a task from its log (no LLM calls) and report any divergence",
@@ -170,9 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
-    from aikg.commands import batch, db, history, inspect, run
+    from aikg.commands import batch, bench, db, history, inspect, run
 
     return {
+        "bench": bench.cmd_bench,
         "db check": db.cmd_db_check,
         "db export": db.cmd_db_export,
         "db import": db.cmd_db_import,

@@ -27,7 +27,7 @@ class VerifierConfig(_Strict):
     mode: Literal["warm", "oneshot"] = "warm"
     trials: int = Field(3, ge=1, le=100)
     timeout_s: float = Field(300.0, gt=0)
-    small_shapes_on_cpu: bool = True
+    shapes: Literal["auto", "default", "small"] = "auto"  # auto: small on cpu, else default
     tolerances: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
 

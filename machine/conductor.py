@@ -98,6 +98,10 @@ def decide(state: TaskState, rules: Rules) -> Decision:
     if best is not None:
         if spec.task_type != "profile":
             return Decision("finish", f"step {best.step} verified", "verified")
+        if spec.backend == "cpu":  # interpreter timings are not speedups: nothing to search
+            return Decision(
+                "finish", f"step {best.step} verified (cpu: no timing search)", "verified"
+            )
         if not steps_left:
             return Decision("finish", f"limit reached; keeping step {best.step}", "verified")
         if _steps_since_improvement(state) >= rules.profile_patience:

@@ -22,8 +22,8 @@ from store import EventStore, NewEvent, StoreError
 class OccupancyPublisher:
     """Turns pool notifications into `pool.*` events in `DEVICES_STREAM`."""
 
-    def __init__(self, store: EventStore, pool: DevicePool) -> None:
-        self.store = store
+    def __init__(self, db_path: str | Path, pool: DevicePool) -> None:
+        self.db_path = db_path
         self.pool = pool
         self._queue: asyncio.Queue[ev.Event | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
@@ -53,20 +53,22 @@ class OccupancyPublisher:
             await asyncio.shield(self._writer)
 
     async def _write_loop(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            events = [e for e in batch if e is not None]
-            if events:
-                await self._append(events)
-            if len(events) < len(batch):
-                return
+        async with await EventStore.open(self.db_path) as store:
+            while True:
+                batch = [await self._queue.get()]
+                while not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                events = [e for e in batch if e is not None]
+                if events:
+                    await self._append(store, events)
+                if len(events) < len(batch):
+                    return
 
-    async def _append(self, events: list[ev.Event]) -> None:
+    @staticmethod
+    async def _append(store: EventStore, events: list[ev.Event]) -> None:
         batch = [NewEvent(e.TYPE, e.to_payload(), e.VERSION) for e in events]
         try:
-            await self.store.append(ev.DEVICES_STREAM, batch)
+            await store.append(ev.DEVICES_STREAM, batch)
         except StoreError as exc:  # occupancy is for the dashboard: never stop the tasks
             print(f"aikg: warning: {len(batch)} device events not recorded: {exc}", file=sys.stderr)
 
@@ -78,12 +80,12 @@ _sessions: dict[int, tuple[OccupancyPublisher, int]] = {}
 async def publishing_occupancy(pool: DevicePool, db_path: str | Path) -> AsyncIterator[None]:
     """Publish `pool`'s occupancy to the log at `db_path` while any borrower is inside.
 
-    One publisher per pool per process: the first borrower starts it with its own store
-    connection, the last one flushes and closes it.
+    One publisher per pool per process: the first borrower starts it, the last one
+    flushes and closes it.
     """
     publisher, users = _sessions.get(id(pool), (None, 0))
     if publisher is None:
-        publisher = OccupancyPublisher(await EventStore.open(db_path), pool)
+        publisher = OccupancyPublisher(db_path, pool)
         publisher.start()
     _sessions[id(pool)] = (publisher, users + 1)
     try:
@@ -92,9 +94,6 @@ async def publishing_occupancy(pool: DevicePool, db_path: str | Path) -> AsyncIt
         publisher, users = _sessions[id(pool)]
         if users <= 1:
             del _sessions[id(pool)]
-            try:
-                await publisher.close()
-            finally:
-                await publisher.store.close()
+            await publisher.close()
         else:
             _sessions[id(pool)] = (publisher, users - 1)

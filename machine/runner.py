@@ -120,7 +120,7 @@ class TaskRun:
             trials=task.config.verifier.trials,
             timeout_s=task.config.verifier.timeout_s,
             seed=step,
-            small_shapes=task.backend == "cpu" and task.config.verifier.small_shapes_on_cpu,
+            small_shapes=uses_small_shapes(task.backend, task.config.verifier.shapes),
             tolerances=dict(task.config.verifier.tolerances),
         )
         async with task.device_pool.lease(task.task_id, task.backend) as device:
@@ -227,6 +227,11 @@ class TaskRun:
             advice=state.decisions[-1].reason if state.decisions else None,
             history=history,
         )
+
+
+def uses_small_shapes(backend: str, shapes: str) -> bool:
+    """`shapes: auto` runs small shapes where Triton is interpreted (the cpu backend)."""
+    return shapes == "small" or (shapes == "auto" and backend == "cpu")
 
 
 def _without_noise(result: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+from pathlib import Path
 
 BACKENDS = ("cuda", "cpu", "ascend")
 IMPL_TYPES = ("triton", "swft")
@@ -45,19 +46,46 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def _triton_for_ascend() -> bool:
+    """Triton-Ascend installs as `triton` with an `ascend` (or, from 3.3, `cann`) backend."""
+    spec = importlib.util.find_spec("triton")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    return any(
+        (Path(root) / "backends" / name).is_dir()
+        for root in spec.submodule_search_locations
+        for name in ("ascend", "cann")
+    )
+
+
+def _match_arch(backend: str, device_name: str) -> str:
+    name = device_name.lower().replace(" ", "")
+    for arch in sorted(ARCHS[backend], key=len, reverse=True):
+        if arch in name:
+            return arch
+    return DEFAULT_ARCH[backend]
+
+
 def detect_cuda_arch() -> str:
     """The arch name of cuda:0 (e.g. h100), or the default when it is not recognised."""
     import torch
 
-    name = torch.cuda.get_device_name(0).lower()
-    for arch in sorted(ARCHS["cuda"], key=len, reverse=True):
-        if arch in name.replace(" ", ""):
-            return arch
-    return DEFAULT_ARCH["cuda"]
+    return _match_arch("cuda", torch.cuda.get_device_name(0))
+
+
+def detect_ascend_arch() -> str:
+    """The arch name of npu:0 (e.g. ascend910b4), or the default when it is not recognised."""
+    import torch
+
+    return _match_arch("ascend", torch.npu.get_device_name(0))  # type: ignore[attr-defined]
 
 
 def check_combination(backend: str, arch: str | None, impl_type: str, framework: str) -> str:
-    """Validate backend/arch/impl_type/framework; return the arch to use."""
+    """Validate backend/arch/impl_type/framework; return the arch to use.
+
+    Every rejection is a one-line TaskSpecError naming the fix; nothing is recorded or
+    spent before this passes.
+    """
     _one_of("backend", backend, BACKENDS)
     _one_of("impl_type", impl_type, IMPL_TYPES)
     _one_of("framework", framework, FRAMEWORKS)
@@ -66,18 +94,14 @@ def check_combination(backend: str, arch: str | None, impl_type: str, framework:
             f"arch {arch!r} is not a {backend} arch: use one of {', '.join(ARCHS[backend])}"
         )
     if impl_type == "swft" and backend != "ascend":
-        raise TaskSpecError("impl_type 'swft' needs backend 'ascend': use --impl-type triton")
+        raise TaskSpecError(
+            f"impl_type 'swft' needs backend 'ascend', not {backend!r}: "
+            "use --impl-type triton, or --backend ascend on an Ascend host"
+        )
     if framework == "mindspore" and not _installed("mindspore"):
         raise TaskSpecError("framework 'mindspore' needs MindSpore: pip install 'aikg[mindspore]'")
     if backend == "ascend":
-        missing = [m for m in ("torch_npu",) if not _installed(m)]
-        if impl_type == "swft" and not _installed("swft"):
-            missing.append("swft")
-        if missing:
-            raise TaskSpecError(
-                f"backend 'ascend' needs {', '.join(missing)} and an Ascend NPU: install them "
-                "on an Ascend host, or use --backend cpu"
-            )
+        return _check_ascend(arch, impl_type)
     if backend == "cuda":
         import torch
 
@@ -85,6 +109,25 @@ def check_combination(backend: str, arch: str | None, impl_type: str, framework:
             raise TaskSpecError("backend 'cuda' but no CUDA device is visible: use --backend cpu")
         return arch or detect_cuda_arch()
     return arch or DEFAULT_ARCH[backend]
+
+
+def _check_ascend(arch: str | None, impl_type: str) -> str:
+    missing = [] if _installed("torch_npu") else ["torch_npu"]
+    if impl_type == "triton" and not _triton_for_ascend():
+        missing.append("Triton for Ascend (triton-ascend)")
+    if impl_type == "swft" and not _installed("swft"):
+        missing.append("swft")
+    if missing:
+        raise TaskSpecError(
+            f"backend 'ascend' with impl_type {impl_type!r} needs {', '.join(missing)} and an "
+            "Ascend NPU: install them on an Ascend host, or use --backend cpu"
+        )
+    import torch
+    import torch_npu  # noqa: F401  (adds torch.npu)
+
+    if not torch.npu.is_available():  # type: ignore[attr-defined]
+        raise TaskSpecError("backend 'ascend' but no Ascend NPU is visible: use --backend cpu")
+    return arch or detect_ascend_arch()
 
 
 def check_task_source(source: str, framework: str, where: str = "task file") -> None:

@@ -6,6 +6,7 @@ from tests and tools without a subprocess (and without isolation).
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import time
 import traceback
@@ -15,7 +16,7 @@ from typing import Any
 
 import torch
 
-from verifier.loading import build_model, load_module, share_parameters, unload
+from verifier.loading import build_model, load_module, model_call, share_parameters, unload
 from verifier.result import VerifyJob, VerifyResult
 from verifier.static_check import check_source
 from verifier.timing import looks_like_matmul, profile
@@ -26,6 +27,12 @@ from verifier.trials import CandidateFailure, ReferenceFailure, run_trials
 class Outcome:
     result: VerifyResult
     recycle: bool  # the worker's state may be damaged: replace it
+
+
+def baseline_key(job: VerifyJob, device: str) -> str:
+    """Which eager/compile timings a job may reuse: same reference, framework, device, shapes."""
+    text = f"{job.framework}|{device}|{job.small_shapes}|{job.reference_source}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _short(exc: BaseException) -> str:
@@ -74,13 +81,14 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
         try:
             import mindspore  # noqa: F401
         except ImportError:
-            message = "framework mindspore needs the mindspore package: pip install mindspore"
+            message = "framework mindspore needs MindSpore: pip install 'aikg[mindspore]'"
             return Outcome(VerifyResult.failure("import", message), False)
     device = job.device
     try:
         task = load_module(job.reference_source, "reference", workdir)
         ref_device = device if job.framework == "torch" else "cpu"
-        reference = build_model(task.Model, task, job.seed, ref_device, job.small_shapes)
+        reference_model = build_model(task.Model, task, job.seed, ref_device, job.small_shapes)
+        reference = model_call(reference_model)
     except BaseException as exc:
         return Outcome(
             VerifyResult.failure("import", f"the reference task failed to load: {_short(exc)}"),
@@ -94,7 +102,7 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
         if not hasattr(module, "ModelNew"):
             raise CandidateFailure("import", "the candidate defines no ModelNew")
         model = build_model(module.ModelNew, task, job.seed, device, job.small_shapes)
-        share_parameters(reference, model)
+        share_parameters(reference_model, model)
         return model
 
     stage = "import"
@@ -129,6 +137,7 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
                 job.framework,
                 roofline,
                 job.flop_count,
+                baseline_key(job, device),
             )
         message = f"passed {trials_run} trials on {device}"
         return Outcome(

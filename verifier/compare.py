@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from verifier.frameworks import to_torch
+
 DEFAULT_TOLERANCES: dict[str, tuple[float, float]] = {
     "float64": (1e-7, 1e-7),
     "float32": (1e-4, 1e-4),
@@ -33,17 +35,6 @@ def flatten_outputs(value: Any) -> list[Any]:
     if isinstance(value, dict):
         return [leaf for key in sorted(value) for leaf in flatten_outputs(value[key])]
     return [value]
-
-
-def to_torch(value: Any) -> Any:
-    """NumPy arrays and MindSpore tensors become torch tensors; other values pass through."""
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(value))
-    if isinstance(value, np.generic):
-        return torch.tensor(value.item())
-    if hasattr(value, "asnumpy"):
-        return torch.from_numpy(np.ascontiguousarray(value.asnumpy()))
-    return value
 
 
 def tolerance_for(

@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from verifier.frameworks import reference_state, seed_frameworks
+
 _counter = itertools.count()
 
 
@@ -48,31 +50,42 @@ def build_model(
     if small and hasattr(task, "get_small_init_inputs"):
         init_fn = task.get_small_init_inputs
     torch.manual_seed(seed)
-    np_seed(seed)
+    seed_frameworks(seed)
     init = list(init_fn()) if init_fn is not None else []
     torch.manual_seed(seed)
-    np_seed(seed)
+    seed_frameworks(seed)
     model = model_cls(*init)
     if isinstance(model, torch.nn.Module):
         model = model.to(device).eval()
     return model
 
 
+def model_call(model: Any) -> Any:
+    """What to call to run ``model``: the model itself, or the ``forward`` of a plain class.
+
+    NumPy references may be plain classes with only ``forward``; a MindSpore ``nn.Cell``
+    and a torch module are called directly (which runs ``construct``/``forward``).
+    """
+    if callable(model):
+        return model
+    forward = getattr(model, "forward", None)
+    if not callable(forward):
+        raise TypeError(f"{type(model).__name__} defines neither forward nor __call__")
+    return forward
+
+
 def share_parameters(reference: Any, candidate: Any) -> None:
-    """Loads the reference's state into the candidate where names and shapes match."""
-    if not (isinstance(reference, torch.nn.Module) and isinstance(candidate, torch.nn.Module)):
+    """Loads the reference's weights into the candidate where names, shapes and dtypes match.
+
+    The reference may be a torch module, a MindSpore cell or a plain NumPy class.
+    """
+    if not isinstance(candidate, torch.nn.Module):
         return
     wanted = candidate.state_dict()
     matching = {
         k: v
-        for k, v in reference.state_dict().items()
+        for k, v in reference_state(reference).items()
         if k in wanted and wanted[k].shape == v.shape and wanted[k].dtype == v.dtype
     }
     if matching:
         candidate.load_state_dict(matching, strict=False)
-
-
-def np_seed(seed: int) -> None:
-    import numpy as np
-
-    np.random.seed(seed % 2**32)

@@ -137,11 +137,34 @@ def profile(
     framework: str,
     roofline: str,
     flop_count: float | None,
+    baseline_key: str | None = None,
 ) -> dict[str, Any]:
+    """Time the candidate and (once per `baseline_key` in this worker) eager and compile."""
     inputs = make_inputs(task, seed, device, small, framework)
     if device.startswith("cuda"):
-        return _profile_cuda(inputs, reference, candidate, device, framework, roofline, flop_count)
+        return _profile_cuda(
+            inputs, reference, candidate, device, framework, roofline, flop_count, baseline_key
+        )
     return _profile_cpu(inputs, reference, candidate)
+
+
+# Eager and torch.compile timings of a reference, by (source, framework, device, shapes):
+# they do not change between candidates, and compiling is the slowest part of a profile.
+_BASELINES: dict[str, tuple[dict[str, float] | None, dict[str, float] | None, str | None]] = {}
+
+
+def _baselines(
+    inputs: TrialInputs, reference: Any, device: str, framework: str, runs: int, warmup: int
+) -> tuple[dict[str, float] | None, dict[str, float] | None, str | None]:
+    if framework != "torch":
+        return time_cpu(lambda a: reference(*a), inputs.reference, runs=10), None, None
+    eager = time_cuda(lambda a: reference(*a), inputs.reference, device, runs, warmup)
+    try:
+        compiled = torch.compile(reference)
+        comp = time_cuda(lambda a: compiled(*a), inputs.reference, device, runs, warmup)
+    except Exception as exc:
+        return eager, None, (str(exc).splitlines()[0][:300] if str(exc) else repr(exc))
+    return eager, comp, None
 
 
 def _profile_cpu(inputs: TrialInputs, reference: Any, candidate: Any) -> dict[str, Any]:
@@ -163,21 +186,21 @@ def _profile_cuda(
     framework: str,
     roofline: str,
     flop_count: float | None,
+    baseline_key: str | None = None,
 ) -> dict[str, Any]:
     runs, warmup = 100, 10
     timings: dict[str, Any] = {"device_name": torch.cuda.get_device_name(device)}
     cand = time_cuda(lambda a: candidate(*a), inputs.candidate, device, runs, warmup)
-    if framework == "torch":
-        eager = time_cuda(lambda a: reference(*a), inputs.reference, device, runs, warmup)
-        try:
-            compiled = torch.compile(reference)
-            comp = time_cuda(lambda a: compiled(*a), inputs.reference, device, runs, warmup)
-        except Exception as exc:
-            comp = None
-            timings["compile_error"] = str(exc).splitlines()[0][:300] if str(exc) else repr(exc)
+    cached = _BASELINES.get(baseline_key) if baseline_key else None
+    if cached is None:
+        cached = _baselines(inputs, reference, device, framework, runs, warmup)
+        if baseline_key:
+            _BASELINES[baseline_key] = cached
     else:
-        eager = time_cpu(lambda a: reference(*a), inputs.reference, runs=10)
-        comp = None
+        timings["baselines_cached"] = True
+    eager, comp, compile_error = cached
+    if compile_error:
+        timings["compile_error"] = compile_error
     timings.update({"candidate": cand, "eager": eager, "compile": comp})
     caps = device_caps(device)
     timings["device_copy_bytes_per_s"] = caps["copy_bytes_per_s"]

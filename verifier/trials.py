@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from verifier.compare import Mismatch, compare_outputs, flatten_outputs, to_torch
+from verifier.compare import Mismatch, compare_outputs, flatten_outputs
+from verifier.frameworks import ConversionError, seed_frameworks, to_reference, to_torch
 from verifier.guards import KernelLaunches, TorchOpRecorder, poisoned_allocations
-from verifier.loading import np_seed
 
 
 class CandidateFailure(Exception):
@@ -62,23 +62,27 @@ def _clone(value: Any) -> Any:
 def make_inputs(
     module: ModuleType, seed: int, device: str, small: bool, framework: str
 ) -> TrialInputs:
-    """Fresh inputs from the task file under ``seed`` (never all zeros)."""
+    """Fresh inputs from the task file under ``seed`` (never all zeros).
+
+    For a NumPy or MindSpore reference the task's values (arrays or MindSpore tensors)
+    become torch tensors on ``device`` for the candidate, and host copies of that same data
+    in the reference's framework for the reference.
+    """
     fn = getattr(module, "get_small_inputs", None) if small else None
     fn = fn or module.get_inputs
     torch.manual_seed(seed)
-    np_seed(seed)
+    seed_frameworks(seed)
     random.seed(seed)
     values = [_nonzero(v) for v in fn()]
     if framework == "torch":
         values = [v.to(device) if isinstance(v, torch.Tensor) else v for v in values]
         return TrialInputs([_clone(v) for v in values], [_clone(v) for v in values], values)
-    as_torch = [to_torch(v) for v in values]
+    try:
+        as_torch = [_nonzero(to_torch(v)) for v in values]
+    except ConversionError as exc:
+        raise ReferenceFailure(f"get_inputs() returned {exc}") from exc
     on_device = [v.to(device) if isinstance(v, torch.Tensor) else v for v in as_torch]
-    reference = [_clone(v) for v in values]
-    if framework == "mindspore":
-        import mindspore
-
-        reference = [mindspore.Tensor(v) if isinstance(v, np.ndarray) else v for v in reference]
+    reference = [to_reference(v, framework) for v in as_torch]
     return TrialInputs(reference, [_clone(v) for v in on_device], on_device)
 
 

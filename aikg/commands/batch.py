@@ -1,0 +1,344 @@
+"""`aikg batch`: run every task file found, each in its own stream, on one DevicePool.
+
+At most `--concurrency` tasks run at once. Every task's `task.created` is recorded before
+any starts, so an interrupted batch (all tasks record `task.interrupted`) resumes with
+`aikg resume --all`. A live display on stderr shows each running task and an overall bar
+(redrawn in place on a terminal, plain lines otherwise); a summary table ends it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
+from aikg.commands.common import config_for
+from aikg.config import Config
+from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
+from aikg.summary import summarize
+from devicepool import DevicePool, detect_devices
+from machine import events as ev
+from machine.occupancy import publishing_occupancy
+from machine.ray_verification import cluster_slots, verification_session
+from machine.spec import TaskSpecError
+from machine.state import TaskState
+from machine.task import Interrupted, Task
+from store import EventStore, NewEvent, resolve_db_path
+
+MODEL_CLASS = re.compile(r"^class Model\b", re.MULTILINE)
+
+
+def add_batch_parser(sub: argparse._SubParsersAction) -> None:
+    batch = sub.add_parser(
+        "batch",
+        help="run every task file under the given paths on shared devices",
+        description="Find task files (directories are searched recursively for .py files "
+        "defining `class Model`) and run each as its own task, sharing one device pool.",
+    )
+    batch.add_argument("paths", nargs="+", metavar="PATH", help="task files or directories")
+    batch.add_argument("--devices", help="e.g. cpu:0,cpu:1 or cuda:0,cuda:1 (default: detected)")
+    batch.add_argument("--capacity", type=int, metavar="N", help="verifications at once per device")
+    batch.add_argument(
+        "--concurrency", type=int, metavar="N", help="tasks at once (default: 2 per device slot)"
+    )
+    batch.add_argument("--limit-steps", type=int, default=10, metavar="N", help="default: 10")
+    batch.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
+    batch.add_argument("--task-type", default="precision_only", help="precision_only | profile")
+    batch.add_argument("--llm", default=None, help="agent provider for all roles, e.g. builtin")
+    batch.add_argument("--cluster", metavar="ADDRESS", help="verify on the Ray cluster there")
+    batch.add_argument("--config", metavar="FILE", help="YAML config overriding the defaults")
+    batch.add_argument("--json", action="store_true", help="print a JSON list of task summaries")
+    batch.add_argument("-q", "--quiet", action="store_true", help="no live progress")
+    batch.add_argument(
+        "--db", metavar="PATH", help="event log (default: $AIKG_DB or .aikg/events.db)"
+    )
+
+
+def find_task_files(paths: list[str]) -> list[Path]:
+    """Files given as-is; directories searched recursively for `class Model` modules."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(f for f in sorted(path.rglob("*.py")) if _defines_model(f))
+        else:
+            raise UsageError(f"{raw} not found: pass task files or directories holding them")
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    if not unique:
+        raise UsageError(f"no task files (.py with `class Model`) under {' '.join(paths)}")
+    return unique
+
+
+def _defines_model(path: Path) -> bool:
+    try:
+        return bool(MODEL_CLASS.search(path.read_text()))
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def pool_for_batch(config: Config, backend: str) -> DevicePool:
+    """The configured devices, else the Ray cluster's slots, else this machine's devices."""
+    options = config.devicepool
+    if config.devices:
+        devices = list(config.devices)
+    elif options.kind == "ray":
+        devices = cluster_slots(options.address, backend, options.resources)
+    else:
+        devices = detect_devices(backend)
+        if not devices:
+            raise UsageError(f"no {backend} device found: pass --devices, e.g. --devices cpu")
+    return DevicePool(
+        devices,
+        capacity=options.capacity,
+        lease_timeout_s=options.lease_timeout_s,
+        quarantine_after=options.quarantine_after,
+    )
+
+
+@dataclass
+class Entry:
+    """One task file of the batch and how it went."""
+
+    path: Path
+    task: Task | None = None
+    state: TaskState = field(default_factory=TaskState)  # kept current while it runs
+    error: str | None = None
+    started: float | None = None
+    ended: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self.task.task_id if self.task else self.path.stem
+
+
+class BatchDisplay:
+    """Finished tasks as permanent lines; running tasks and a bar as a live block."""
+
+    def __init__(self, entries: list[Entry], stream: TextIO = sys.stderr) -> None:
+        self.entries = entries
+        self.stream = stream
+        self.live = stream.isatty()
+        self.started = time.monotonic()
+        self._drawn = 0
+
+    def observe(self, entry: Entry) -> Any:
+        def on_event(event: ev.Event, state: TaskState) -> None:
+            entry.state = state
+            if self.live:
+                self.redraw()
+
+        return on_event
+
+    def task_started(self, entry: Entry) -> None:
+        if not self.live:
+            self._print(f"started  {entry.name}")
+        self.redraw()
+
+    def task_ended(self, entry: Entry) -> None:
+        done = sum(e.ended is not None for e in self.entries)
+        where = f"[{done}/{len(self.entries)}] "
+        self._print(f"{where}{outcome(entry):<11} {entry.name}  {detail(entry)}")
+        self.redraw()
+
+    def redraw(self) -> None:
+        if not self.live:
+            return
+        self._clear()
+        lines = [
+            f"  {e.name:<40} {e.state.status:<10} step {e.state.step}"
+            for e in self.entries
+            if e.started is not None and e.ended is None
+        ]
+        lines.append(self.bar())
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush()
+        self._drawn = len(lines)
+
+    def bar(self, width: int = 30) -> str:
+        total = len(self.entries)
+        done = sum(e.ended is not None for e in self.entries)
+        verified = sum(e.state.success for e in self.entries)
+        running = sum(e.started is not None and e.ended is None for e in self.entries)
+        filled = width * done // max(total, 1)
+        elapsed = time.monotonic() - self.started
+        return (
+            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} done, "
+            f"{verified} verified, {running} running, {elapsed:.0f}s"
+        )
+
+    def _print(self, line: str) -> None:
+        self._clear()
+        print(line, file=self.stream, flush=True)
+
+    def _clear(self) -> None:
+        if self.live and self._drawn:
+            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")
+            self._drawn = 0
+
+
+def outcome(entry: Entry) -> str:
+    if entry.error is not None:
+        return "error"
+    state = entry.state
+    if state.finished is not None:
+        return "verified" if state.finished.success else "failed"
+    if state.interrupted or (entry.task and entry.task.interrupted_by):
+        return "interrupted"
+    return "pending"
+
+
+def detail(entry: Entry) -> str:
+    if entry.error is not None:
+        return entry.error
+    state = entry.state
+    took = f", {entry.ended - entry.started:.1f}s" if entry.started and entry.ended else ""
+    if state.finished is not None:
+        return f"{state.finished.reason}: {state.finished.message} ({state.step} steps{took})"
+    return f"{state.status} at step {state.step}"
+
+
+def summary_table(entries: list[Entry]) -> str:
+    rows = [("RESULT", "TASK", "STEPS", "TIME", "DETAIL")]
+    for e in entries:
+        took = f"{e.ended - e.started:.1f}s" if e.started and e.ended else "-"
+        rows.append((outcome(e), e.name, str(e.state.step), took, detail(e)[:80]))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+        for r in rows
+    ]
+    verified = sum(outcome(e) == "verified" for e in entries)
+    lines.append(f"{verified}/{len(entries)} verified")
+    return "\n".join(lines)
+
+
+def json_summary(entry: Entry) -> dict[str, Any]:
+    base: dict[str, Any] = {"file": str(entry.path), "result": outcome(entry)}
+    if entry.error is not None:
+        return {**base, "error": entry.error}
+    if entry.state.spec is None:
+        return {**base, "task_id": entry.name}
+    return {**base, **summarize(entry.state, with_code=False)}
+
+
+def _op_name(path: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", path.stem) or "task"
+
+
+def make_entries(args: argparse.Namespace, config: Config, pool: DevicePool) -> list[Entry]:
+    entries = []
+    for path in find_task_files(args.paths):
+        entry = Entry(path)
+        try:
+            entry.task = Task(
+                op_name=_op_name(path),
+                task_desc=path.read_text(),
+                backend=args.backend,
+                config=config,
+                device_pool=pool,
+                task_type=args.task_type,
+                limit_steps=args.limit_steps,
+            )
+            entry.task.source_path = str(path)
+        except (TaskSpecError, OSError, UnicodeDecodeError) as exc:
+            entry.error = str(exc)
+        entries.append(entry)
+    return entries
+
+
+async def record_created(store: EventStore, entries: list[Entry]) -> None:
+    """Every task's stream exists before any runs, so `aikg resume --all` sees them all."""
+    for entry in entries:
+        if entry.task is not None:
+            created = entry.task.created_event()
+            batch = [NewEvent(created.TYPE, created.to_payload(), created.VERSION)]
+            await store.append(entry.task.task_id, batch, expected_seq=0)
+
+
+async def run_entry(entry: Entry, slots: asyncio.Semaphore, display: BatchDisplay) -> None:
+    task = entry.task
+    assert task is not None
+    async with slots:
+        if task.interrupted_by is not None:
+            return
+        entry.started = time.monotonic()
+        display.task_started(entry)
+        try:
+            await task.run()
+            entry.state = task.state
+        except Interrupted:
+            return
+        except Exception as exc:  # one task's bug must not stop the batch
+            entry.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        entry.ended = time.monotonic()
+        display.task_ended(entry)
+
+
+async def record_never_started(store: EventStore, entries: list[Entry], signal: str) -> None:
+    for entry in entries:
+        if entry.task is not None and entry.started is None:
+            interrupted = ev.TaskInterrupted(signal, "created", 0)
+            batch = [NewEvent(interrupted.TYPE, interrupted.to_payload(), interrupted.VERSION)]
+            await store.append(entry.task.task_id, batch)
+
+
+def batch_config(args: argparse.Namespace) -> Config:
+    config = config_for(args)
+    changes: dict[str, Any] = {}
+    if args.cluster:
+        changes["kind"] = "ray"
+        changes["address"] = args.cluster
+    if args.capacity is not None:
+        changes["capacity"] = args.capacity
+    return config.updated({"devicepool": changes}) if changes else config
+
+
+async def cmd_batch(args: argparse.Namespace) -> int:
+    if args.concurrency is not None and args.concurrency < 1:
+        raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
+    config = batch_config(args)
+    pool = pool_for_batch(config, args.backend)
+    entries = make_entries(args, config, pool)
+    display = BatchDisplay(entries, io.StringIO() if args.quiet else sys.stderr)
+    for entry in entries:
+        if entry.task is not None:
+            entry.task.subscribe(display.observe(entry))
+        else:
+            entry.ended = time.monotonic()
+            display.task_ended(entry)
+    concurrency = args.concurrency or 2 * len(pool.devices) * pool.capacity
+    slots = asyncio.Semaphore(concurrency)
+    tasks = [e.task for e in entries if e.task is not None]
+    db = resolve_db_path(config.db)
+    roles = config.agents
+    secrets = [r.api_key_env for r in (roles.designer, roles.coder, roles.conductor) if r]
+    async with await EventStore.open(db) as store:
+        await record_created(store, entries)
+        async with (
+            verification_session(config, [s for s in secrets if s]),
+            publishing_occupancy(pool, db),
+        ):
+            runs = [run_entry(e, slots, display) for e in entries if e.task is not None]
+            await interruptible(tasks, asyncio.gather(*runs))
+        signal = next((t.interrupted_by for t in tasks if t.interrupted_by), None)
+        if signal is not None:
+            await record_never_started(store, entries, signal)
+    display.redraw()
+    if args.json:
+        print(json.dumps([json_summary(e) for e in entries], indent=2))
+    else:
+        print(summary_table(entries))
+    if signal is not None:
+        print("aikg: batch interrupted; continue with `aikg resume --all`", file=sys.stderr)
+        return EXIT_FOR_SIGNAL.get(signal, 130)
+    return EXIT_OK if all(outcome(e) == "verified" for e in entries) else EXIT_FAILED

@@ -1,0 +1,161 @@
+"""`aikg bench`: every task of a suite through the full loop in profile mode, and a report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from aikg.bench.report import BenchRow, RunMeta, write_report
+from aikg.bench.suite import SuiteError, SuiteTask, discover_tasks
+from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
+from aikg.commands.common import config_for
+from aikg.commands.run import pool_for
+from aikg.config import Config
+from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
+from devicepool import DevicePool
+from machine.state import TaskState
+from machine.task import Interrupted, Task, new_task_id
+
+DEFAULT_SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite"
+
+
+def row_for(suite_task: SuiteTask, state: TaskState, wall_s: float) -> BenchRow:
+    """A report row from a finished task's folded state."""
+    finished = state.finished
+    if finished is not None and finished.success:
+        status = "verified"
+    elif finished is not None and finished.reason == "unsupported":
+        status = "unsupported"
+    else:
+        status = "failed"
+    best = state.best
+    timings: dict[str, Any] = ((best.result or {}).get("timings") or {}) if best else {}
+    flops = timings.get("achieved_flop_per_s")
+    bytes_per_s = timings.get("achieved_bytes_per_s")
+    return BenchRow(
+        task_file=str(suite_task.path),
+        op_name=suite_task.op_name,
+        family=suite_task.family,
+        status=status,
+        steps=state.step,
+        wall_s=round(wall_s, 2),
+        speedup_vs_eager=timings.get("speedup_vs_eager"),
+        speedup_vs_compile=timings.get("speedup_vs_compile"),
+        achieved_gbps=bytes_per_s / 1e9 if bytes_per_s and not flops else None,
+        achieved_tflops=flops / 1e12 if flops else None,
+        roofline_fraction=timings.get("roofline_fraction"),
+        tokens=state.tokens,
+        cost_usd=state.cost_usd,
+        message=finished.message if finished else "",
+    )
+
+
+def run_meta(backend: str, shapes: str, config: Config) -> RunMeta:
+    import torch
+    import triton
+
+    gpu, driver = "", ""
+    if backend == "cuda":
+        gpu = torch.cuda.get_device_name(0)
+        try:
+            out = subprocess.run(
+                ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            driver = out.stdout.strip().splitlines()[0] if out.stdout.strip() else ""
+        except (OSError, subprocess.SubprocessError):
+            driver = ""
+    llm = config.agents.coder.provider
+    if config.agents.coder.model:
+        llm += f":{config.agents.coder.model}"
+    return RunMeta(
+        backend=backend,
+        gpu_name=gpu or platform.processor() or platform.machine(),
+        driver=driver,
+        torch_version=torch.__version__,
+        triton_version=triton.__version__,
+        date=date.today().isoformat(),
+        shapes=shapes,
+        llm=llm,
+    )
+
+
+async def cmd_bench(args: argparse.Namespace) -> int:
+    try:
+        suite = discover_tasks(args.paths or [DEFAULT_SUITE], args.filter)
+    except SuiteError as exc:
+        raise UsageError(str(exc)) from None
+    if not suite:
+        raise UsageError("no task files matched: check the paths and --filter")
+    shapes = args.shapes or ("small" if args.backend == "cpu" else "default")
+    config = config_for(args).updated({"verifier": {"shapes": shapes}})
+    pool = pool_for(config) or DevicePool(_devices_for(args.backend))
+    out_dir = Path(args.out or f"bench-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}")
+    tasks = [
+        Task(
+            op_name=item.op_name,
+            task_desc=item.path.read_text(),
+            task_id=new_task_id(item.op_name),
+            backend=args.backend,
+            config=config,
+            device_pool=pool,
+            task_type="profile",
+            limit_steps=args.limit_steps,
+        )
+        for item in suite
+    ]
+    print(
+        f"aikg bench: {len(tasks)} tasks on {', '.join(pool.devices)} ({shapes} shapes)",
+        file=sys.stderr,
+    )
+    rows: list[BenchRow | None] = [None] * len(tasks)
+    slots = asyncio.Semaphore(max(1, len(pool.devices) * pool.capacity))
+    done = 0
+
+    async def one(index: int) -> None:
+        nonlocal done
+        async with slots:
+            started = time.monotonic()
+            await tasks[index].run()
+            rows[index] = row_for(suite[index], tasks[index].state, time.monotonic() - started)
+        done += 1
+        row = rows[index]
+        assert row is not None
+        speed = f", {row.speedup_vs_eager:.2f}x eager" if row.speedup_vs_eager else ""
+        print(
+            f"[{done}/{len(tasks)}] {row.op_name}: {row.status} in {row.steps} steps{speed}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        await interruptible(tasks, asyncio.gather(*(one(i) for i in range(len(tasks)))))
+    except Interrupted as exc:
+        print(f"aikg: {exc}", file=sys.stderr)
+        return EXIT_FOR_SIGNAL.get(exc.signal_name, 130)
+    finished = [r for r in rows if r is not None]
+    files = write_report(finished, run_meta(args.backend, shapes, config), out_dir)
+    for note in files.notes:
+        print(f"aikg bench: {note}", file=sys.stderr)
+    print(files.markdown)
+    verified = sum(r.status == "verified" for r in finished)
+    print(f"aikg bench: {verified}/{len(finished)} verified; report in {out_dir}", file=sys.stderr)
+    return EXIT_OK if verified == len(finished) else EXIT_FAILED
+
+
+def _devices_for(backend: str) -> list[str]:
+    if backend == "cuda":
+        import torch
+
+        return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cuda:0"]
+    return ["cpu"]
