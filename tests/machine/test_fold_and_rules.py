@@ -77,11 +77,19 @@ def test_rules_stop_on_unsupported() -> None:
 
 
 def test_rules_profile_mode_optimises_until_patience() -> None:
-    profile = replace(CREATED, task_type="profile", limit_steps=10)
+    profile = replace(CREATED, task_type="profile", limit_steps=10, backend="cuda", arch="h100")
     state = fold(enumerate([profile, *passed(1, 2.0)], start=1))
     assert decide(state, Rules(profile_patience=2)).action == "optimize"
     state = fold(enumerate([profile, *passed(1, 1.0), *passed(2, 2.0), *passed(3, 2.0)], start=1))
     assert decide(state, Rules(profile_patience=2)).action == "finish"
+
+
+def test_rules_profile_mode_on_cpu_finishes_at_first_verified() -> None:
+    profile = replace(CREATED, task_type="profile", limit_steps=10)
+    state = fold(enumerate([profile, *passed(1, 2.0)], start=1))
+    decision = decide(state, Rules())
+    assert (decision.action, decision.finish_reason) == ("finish", "verified")
+    assert "cpu" in decision.reason
 
 
 def test_graph_is_data_and_mermaid() -> None:
