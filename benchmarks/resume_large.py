@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import platform
 import tempfile
 import time
@@ -49,8 +50,19 @@ def step_events(step: int) -> list[ev.Event]:
 async def build(db: Path, target: int, config) -> tuple[str, int]:
     task_id = "big"
     created = ev.TaskCreated(
-        task_id, "swish", SWISH, "cpu", "cpu", "triton", "torch", "precision_only", 100_000,
-        config.model_dump(mode="json"), config.digest(), mermaid_graph(), "bench",
+        task_id,
+        "swish",
+        SWISH,
+        "cpu",
+        "cpu",
+        "triton",
+        "torch",
+        "precision_only",
+        100_000,
+        config.model_dump(mode="json"),
+        config.digest(),
+        mermaid_graph(),
+        "bench",
     )
     events: list[ev.Event] = [created]
     step = 0
@@ -64,8 +76,15 @@ async def build(db: Path, target: int, config) -> tuple[str, int]:
 
 
 async def time_resume(db: Path, task_id: str, config) -> float:
-    task = Task(op_name="swish", task_desc=SWISH, task_id=task_id, backend="cpu", config=config,
-                device_pool=DevicePool(["cpu"]), limit_steps=100_000)
+    task = Task(
+        op_name="swish",
+        task_desc=SWISH,
+        task_id=task_id,
+        backend="cpu",
+        config=config,
+        device_pool=DevicePool(["cpu"]),
+        limit_steps=100_000,
+    )
     marks: dict[str, float] = {}
 
     def on_event(event: ev.Event, _state) -> None:
@@ -75,10 +94,8 @@ async def time_resume(db: Path, task_id: str, config) -> float:
 
     task.subscribe(on_event)
     started = time.perf_counter()
-    try:
+    with contextlib.suppress(Interrupted):
         await task.run()
-    except Interrupted:
-        pass
     return marks["resumed"] - started
 
 
@@ -93,8 +110,10 @@ async def main() -> None:
         seconds = [await time_resume(db, task_id, config) for _ in range(3)]
     print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}")
     print(f"stream: {count} events")
-    print("resume (read + decode + fold + state machine), 3 runs: "
-          + ", ".join(f"{s:.3f} s" for s in seconds))
+    print(
+        "resume (read + decode + fold + state machine), 3 runs: "
+        + ", ".join(f"{s:.3f} s" for s in seconds)
+    )
     print(f"best {min(seconds):.3f} s (target: under 1 s)")
 
 

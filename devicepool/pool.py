@@ -1,4 +1,11 @@
-"""Async, FIFO-fair leases of devices (`cpu`, `cpu:N`, `cuda:N`, `ascend:N`) to tasks."""
+"""Async, FIFO-fair leases of devices (`cpu`, `cpu:N`, `cuda:N`, `ascend:N`) to tasks.
+
+A device takes up to `capacity` leases at once. A lease may time out
+(`LeaseTimeout`). A device whose verifications fail `quarantine_after` times in a row
+(reported with `report_failure`, reset by `report_success`) is quarantined: it gets no
+new leases, unless it is the last healthy device of its kind. Listeners hear every
+lease, release and quarantine, synchronously, on the pool's event loop.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +18,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 KINDS = ("cpu", "cuda", "ascend")
+INFRASTRUCTURE_STAGES = ("crash", "timeout")  # verify stages counted against the device
 
 
 class DevicePoolError(ValueError):
     """A device list that cannot be used; the message names the fix."""
+
+
+class LeaseTimeout(DevicePoolError):
+    """No device of the kind came free in time."""
 
 
 def device_kind(device: str) -> str:
@@ -50,28 +62,68 @@ class Lease:
 
 
 @dataclass
+class Quarantine:
+    device: str
+    reason: str
+    failures: int
+    since: float = field(default_factory=time.time)
+
+
+@dataclass
 class _Waiter:
     kind: str
     holder: str
-    future: asyncio.Future[str]
+    future: asyncio.Future[Lease]
 
 
-LeaseListener = Callable[[str, Lease], None]  # ("leased" | "released", lease)
+# ("leased" | "released", Lease) or ("quarantined", Quarantine)
+LeaseListener = Callable[[str, "Lease | Quarantine"], None]
 
 
 class DevicePool:
     """Devices shared by many tasks. `async with pool.lease(holder, kind) as device:`."""
 
-    def __init__(self, devices: str | Sequence[str] | None = None, *, capacity: int = 1) -> None:
+    def __init__(
+        self,
+        devices: str | Sequence[str] | None = None,
+        *,
+        capacity: int = 1,
+        lease_timeout_s: float | None = None,
+        quarantine_after: int = 3,
+    ) -> None:
         if devices is None:
             devices = os.environ.get("AIKG_DEVICES") or "cpu"
         if capacity < 1:
             raise DevicePoolError(f"capacity must be at least 1, got {capacity}")
+        if quarantine_after < 1:
+            raise DevicePoolError(f"quarantine_after must be at least 1, got {quarantine_after}")
         self.devices = parse_devices(devices)
         self.capacity = capacity
+        self.lease_timeout_s = lease_timeout_s
+        self.quarantine_after = quarantine_after
+        self.quarantined: dict[str, Quarantine] = {}
+        self._failures: dict[str, int] = {d: 0 for d in self.devices}
         self._leases: dict[str, list[Lease]] = {d: [] for d in self.devices}
         self._waiters: deque[_Waiter] = deque()
         self._listeners: list[LeaseListener] = []
+
+    @classmethod
+    def detect(cls, kind: str, **options: object) -> DevicePool:
+        """Every device of `kind` this machine has (see `devicepool.detect`)."""
+        from devicepool.detect import detect_devices
+
+        devices = detect_devices(kind)
+        if not devices:
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+            hint = (
+                f" (CUDA_VISIBLE_DEVICES={visible!r})"
+                if kind == "cuda" and visible is not None
+                else ""
+            )
+            raise DevicePoolError(
+                f"no {kind} device found on this machine{hint}: pass --devices, e.g. cpu"
+            )
+        return cls(devices, **options)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         return f"DevicePool({','.join(self.devices)}, capacity={self.capacity})"
@@ -82,6 +134,9 @@ class DevicePool:
     def subscribe(self, listener: LeaseListener) -> None:
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: LeaseListener) -> None:
+        self._listeners.remove(listener)
+
     def occupancy(self) -> dict[str, list[Lease]]:
         return {d: list(held) for d, held in self._leases.items()}
 
@@ -90,25 +145,69 @@ class DevicePool:
         return len(self._waiters)
 
     @asynccontextmanager
-    async def lease(self, holder: str, kind: str = "cpu") -> AsyncIterator[str]:
-        """Wait (FIFO among waiters) for a free device of `kind`; always released."""
+    async def lease(
+        self, holder: str, kind: str = "cpu", timeout: float | None = None
+    ) -> AsyncIterator[str]:
+        """Wait (FIFO among waiters) for a free device of `kind`; always released.
+
+        `timeout` (default: the pool's `lease_timeout_s`; None waits for ever) bounds the
+        wait; past it `LeaseTimeout` is raised and the holder leaves the queue.
+        """
         if kind not in self.kinds():
             raise DevicePoolError(
                 f"no {kind} device in this pool ({', '.join(self.devices)}): "
                 f"pass --devices with a {kind} device"
             )
-        device = await self._acquire(holder, kind)
-        lease = self._leases[device][-1]
+        limit = self.lease_timeout_s if timeout is None else timeout
         try:
-            yield device
+            lease = await asyncio.wait_for(self._acquire(holder, kind), limit)
+        except asyncio.TimeoutError:
+            raise LeaseTimeout(
+                f"{holder}: no {kind} device came free in {limit:g}s "
+                f"({self._held_count(kind)} leases held, {self.queue_length} waiting): "
+                "raise devicepool.lease_timeout_s or add devices"
+            ) from None
+        try:
+            yield lease.device
         finally:
             self._release(lease)
 
-    async def _acquire(self, holder: str, kind: str) -> str:
+    # --- health ---------------------------------------------------------------------------
+
+    def report_result(self, device: str, stage: str | None, message: str = "") -> bool:
+        """Count a verification's outcome on `device`; True when it was just quarantined."""
+        if stage in INFRASTRUCTURE_STAGES:
+            return self.report_failure(device, f"{stage}: {message}".strip(": "))
+        self.report_success(device)
+        return False
+
+    def report_success(self, device: str) -> None:
+        self._failures[device] = 0
+
+    def report_failure(self, device: str, reason: str) -> bool:
+        """One more failure in a row; quarantine at `quarantine_after` unless it is the last."""
+        self._failures[device] += 1
+        failures = self._failures[device]
+        if device in self.quarantined or failures < self.quarantine_after:
+            return False
+        kind = device_kind(device)
+        healthy = [d for d in self.devices if device_kind(d) == kind and d not in self.quarantined]
+        if healthy == [device]:
+            return False
+        quarantine = Quarantine(device, reason, failures)
+        self.quarantined[device] = quarantine
+        self._notify("quarantined", quarantine)
+        return True
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _held_count(self, kind: str) -> int:
+        return sum(len(h) for d, h in self._leases.items() if device_kind(d) == kind)
+
+    async def _acquire(self, holder: str, kind: str) -> Lease:
         free = self._free_device(kind)
         if free is not None and not any(w.kind == kind for w in self._waiters):
-            self._grant(free, holder)
-            return free
+            return self._grant(free, holder)
         waiter = _Waiter(kind, holder, asyncio.get_running_loop().create_future())
         self._waiters.append(waiter)
         try:
@@ -118,38 +217,43 @@ class DevicePool:
                 self._waiters.remove(waiter)
             elif waiter.future.done() and not waiter.future.cancelled():
                 # granted just as we were cancelled: hand the device back
-                self._release(self._leases[waiter.future.result()][-1])
+                self._release(waiter.future.result())
             raise
 
     def _free_device(self, kind: str) -> str | None:
         candidates = [
             d
             for d in self.devices
-            if device_kind(d) == kind and len(self._leases[d]) < self.capacity
+            if device_kind(d) == kind
+            and d not in self.quarantined
+            and len(self._leases[d]) < self.capacity
         ]
         return min(candidates, key=lambda d: len(self._leases[d]), default=None)
 
-    def _grant(self, device: str, holder: str) -> None:
+    def _grant(self, device: str, holder: str) -> Lease:
         lease = Lease(device, holder)
         self._leases[device].append(lease)
         self._notify("leased", lease)
+        return lease
 
     def _release(self, lease: Lease) -> None:
         held = self._leases[lease.device]
-        if lease in held:
-            held.remove(lease)
+        index = next((i for i, le in enumerate(held) if le is lease), None)
+        if index is not None:
+            del held[index]
             self._notify("released", lease)
         self._wake_waiters()
 
     def _wake_waiters(self) -> None:
         for waiter in list(self._waiters):
+            if waiter.future.done():  # cancelled; its task removes it when it runs
+                continue
             device = self._free_device(waiter.kind)
             if device is None:
                 continue
             self._waiters.remove(waiter)
-            self._grant(device, waiter.holder)
-            waiter.future.set_result(device)
+            waiter.future.set_result(self._grant(device, waiter.holder))
 
-    def _notify(self, what: str, lease: Lease) -> None:
+    def _notify(self, what: str, info: Lease | Quarantine) -> None:
         for listener in self._listeners:
-            listener(what, lease)
+            listener(what, info)

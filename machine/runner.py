@@ -255,10 +255,13 @@ def check_api_keys(config: Any) -> None:
             )
 
 
-async def run_task(task: Task, providers: dict[str, Provider] | None = None) -> TaskState:
+async def run_task(
+    task: Task, providers: dict[str, Provider] | None = None, verifier: Any = None
+) -> TaskState:
     """Create or resume `task`'s stream and run it to `task.finished`.
 
-    `providers` ({"designer": ..., "coder": ...}) replaces the config's agents.
+    `providers` ({"designer": ..., "coder": ...}) replaces the config's agents; `verifier`
+    (anything with `async verify(job) -> VerifyResult`) replaces the configured one.
     """
     check_api_keys(task.config)
     store = await EventStore.open(resolve_db_path(task.config.db))
@@ -286,11 +289,17 @@ async def run_task(task: Task, providers: dict[str, Provider] | None = None) -> 
         secrets = [r.api_key_env for r in (roles.designer, roles.coder, roles.conductor)]
         try:
             async with (
-                verification_session(task.config, [s for s in secrets if s]) as v,
+                verification_session(task.config, [s for s in secrets if s]) as shared,
                 publishing_occupancy(task.device_pool, store.path),
             ):
                 run = TaskRun(
-                    task.run_spec(), recorder, v, designer, coder, analyst, context.prompts
+                    task.run_spec(),
+                    recorder,
+                    verifier or shared,
+                    designer,
+                    coder,
+                    analyst,
+                    context.prompts,
                 )
                 await drive(run, resuming)
         except asyncio.CancelledError:

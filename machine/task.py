@@ -169,14 +169,15 @@ class Task:
             source_path=self.source_path,
         )
 
-    async def run(self, providers: dict[str, Any] | None = None) -> bool:
+    async def run(self, providers: dict[str, Any] | None = None, verifier: Any = None) -> bool:
         """Run (or resume) the task to its end; True only for a verified kernel.
 
-        `providers` ({"designer": ..., "coder": ...}) replaces the agents the config names.
+        `providers` ({"designer": ..., "coder": ...}) replaces the agents the config names;
+        `verifier` replaces the configured verifier (benchmarks of scheduling use a fake).
         """
         from machine.runner import run_task
 
-        self._running = asyncio.ensure_future(run_task(self, providers))
+        self._running = asyncio.ensure_future(run_task(self, providers, verifier))
         try:
             self.state = await self._running
         finally:

@@ -31,10 +31,11 @@ async def verifier_session(
 
 
 def job_device(device: str) -> str:
-    """A pool device name as torch names it inside the worker."""
+    """A pool device name as torch names it inside the worker.
+
+    `cpu:N` slots stay distinct (torch ignores a CPU index), so each gets its own worker
+    and CPU verifications run side by side."""
     kind, _, index = device.partition(":")
-    if kind == "cpu":
-        return "cpu"
     if kind == "ascend":
         return f"npu:{index or 0}"
     return device

@@ -44,7 +44,7 @@ def scrubbed_env(
         for k, v in (os.environ if base is None else base).items()
         if k not in named and not any(m in k.upper() for m in SECRET_MARKERS)
     }
-    if device == "cpu":
+    if device.split(":", 1)[0] == "cpu":  # cpu or a cpu:N slot
         env["TRITON_INTERPRET"] = "1"
         if memory_headroom_bytes:
             env[MEMORY_ENV] = str(memory_headroom_bytes)

@@ -154,11 +154,7 @@ class BatchDisplay:
         if not self.live:
             return
         self._clear()
-        lines = [
-            f"  {e.name:<40} {e.state.status:<10} step {e.state.step}"
-            for e in self.entries
-            if e.started is not None and e.ended is None
-        ]
+        lines = [running_line(e) for e in self.entries if e.started is not None and e.ended is None]
         lines.append(self.bar())
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
@@ -186,6 +182,13 @@ class BatchDisplay:
             self._drawn = 0
 
 
+def running_line(entry: Entry) -> str:
+    state = entry.state
+    status = "starting" if state.status == "new" else state.status
+    where = f" on {state.held_device}" if state.held_device else ""
+    return f"  {entry.name:<40} {status:<10} step {state.step}{where}"
+
+
 def outcome(entry: Entry) -> str:
     if entry.error is not None:
         return "error"
@@ -203,7 +206,9 @@ def detail(entry: Entry) -> str:
     state = entry.state
     took = f", {entry.ended - entry.started:.1f}s" if entry.started and entry.ended else ""
     if state.finished is not None:
-        return f"{state.finished.reason}: {state.finished.message} ({state.step} steps{took})"
+        reason, message = state.finished.reason, state.finished.message
+        text = message if message.startswith(reason) else f"{reason}: {message}"
+        return f"{text} ({state.step} steps{took})"
     return f"{state.status} at step {state.step}"
 
 
