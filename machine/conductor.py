@@ -91,9 +91,13 @@ def decide(state: TaskState, rules: Rules) -> Decision:
     best = state.best
 
     if last is not None and last.missing:
-        kind = last.missing.split(":", 1)[0]
+        kind, _, message = last.missing.partition(": ")
         if kind in FATAL_AGENT_ERRORS:
-            return Decision("stop", last.missing, FATAL_AGENT_ERRORS[kind])
+            return Decision("stop", message or kind, FATAL_AGENT_ERRORS[kind])
+
+    if last is not None and (last.result or {}).get("reference_error"):
+        message = (last.result or {}).get("message", "")
+        return Decision("stop", f"the task file fails on its own: {message}", "reference_error")
 
     if best is not None:
         if spec.task_type != "profile":

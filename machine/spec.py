@@ -91,7 +91,8 @@ def check_combination(backend: str, arch: str | None, impl_type: str, framework:
     _one_of("framework", framework, FRAMEWORKS)
     if arch is not None and arch not in ARCHS[backend]:
         raise TaskSpecError(
-            f"arch {arch!r} is not a {backend} arch: use one of {', '.join(ARCHS[backend])}"
+            f"arch {arch!r} is not known for backend {backend!r}: "
+            f"use one of {', '.join(ARCHS[backend])}"
         )
     if impl_type == "swft" and backend != "ascend":
         raise TaskSpecError(
@@ -153,4 +154,44 @@ def check_task_source(source: str, framework: str, where: str = "task file") -> 
         raise TaskSpecError(
             f"{where} lacks {', '.join(missing)}: a task file defines class Model, "
             "get_inputs() and get_init_inputs() (KernelBench format)"
+        )
+    _check_framework_matches(tree, framework, where)
+
+
+def _imported_roots(tree: ast.Module) -> set[str]:
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def _model_is_torch_module(tree: ast.Module) -> bool:
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Model":
+            return any(ast.unparse(base) in ("nn.Module", "torch.nn.Module") for base in node.bases)
+    return False
+
+
+def _check_framework_matches(tree: ast.Module, framework: str, where: str) -> None:
+    """The task file is written for the framework asked for (clear-cut mismatches only)."""
+    roots = _imported_roots(tree)
+    if "mindspore" in roots and framework != "mindspore":
+        raise TaskSpecError(
+            f"{where} imports mindspore but framework is {framework!r}: pass --framework mindspore"
+        )
+    if framework == "mindspore" and "mindspore" not in roots:
+        raise TaskSpecError(
+            f"framework 'mindspore' but {where} does not import mindspore: its Model must be "
+            "a mindspore nn.Cell, or pass --framework torch|numpy"
+        )
+    if framework == "numpy" and _model_is_torch_module(tree):
+        raise TaskSpecError(
+            f"framework 'numpy' but {where}'s Model is a torch nn.Module: pass --framework torch"
+        )
+    if framework == "torch" and "torch" not in roots and "numpy" in roots:
+        raise TaskSpecError(
+            f"{where} imports numpy but not torch: for a NumPy reference pass --framework numpy"
         )

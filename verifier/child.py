@@ -91,7 +91,11 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
         reference = model_call(reference_model)
     except BaseException as exc:
         return Outcome(
-            VerifyResult.failure("import", f"the reference task failed to load: {_short(exc)}"),
+            VerifyResult.failure(
+                "import",
+                f"the reference task failed to load: {_short(exc)}",
+                reference_error=True,
+            ),
             True,
         )
     loaded: list[Any] = [task]
@@ -155,7 +159,7 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
             )
         return Outcome(VerifyResult.failure(failure.stage, failure.message, **extra), False)
     except ReferenceFailure as exc:
-        return Outcome(VerifyResult.failure("runtime", str(exc)), True)
+        return Outcome(VerifyResult.failure("runtime", str(exc), reference_error=True), True)
     except SystemExit as exc:
         message = f"the candidate called sys.exit({exc.code!r}); kernels must not exit the process"
         return Outcome(VerifyResult.failure("runtime", message), True)

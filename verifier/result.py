@@ -50,6 +50,7 @@ class VerifyResult:
     trials_run: int = 0
     duration_s: float = 0.0
     timings: dict[str, Any] | None = None  # profile mode: see docs/verifier.md
+    reference_error: bool = False  # the task file itself failed: no candidate can pass
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
-from aikg.commands.common import config_for
+from aikg.commands.common import config_for, pool_for
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
 from aikg.summary import summarize
-from devicepool import DevicePool, detect_devices
+from devicepool import DevicePool
 from machine import events as ev
 from machine.occupancy import publishing_occupancy
-from machine.ray_verification import cluster_slots, verification_session
+from machine.ray_verification import verification_session
 from machine.spec import TaskSpecError
 from machine.state import TaskState
 from machine.task import Interrupted, Task
@@ -87,22 +87,10 @@ def _defines_model(path: Path) -> bool:
 
 
 def pool_for_batch(config: Config, backend: str) -> DevicePool:
-    """The configured devices, else the Ray cluster's slots, else this machine's devices."""
-    options = config.devicepool
-    if config.devices:
-        devices = list(config.devices)
-    elif options.kind == "ray":
-        devices = cluster_slots(options.address, backend, options.resources)
-    else:
-        devices = detect_devices(backend)
-        if not devices:
-            raise UsageError(f"no {backend} device found: pass --devices, e.g. --devices cpu")
-    return DevicePool(
-        devices,
-        capacity=options.capacity,
-        lease_timeout_s=options.lease_timeout_s,
-        quarantine_after=options.quarantine_after,
-    )
+    pool = pool_for(config, backend)
+    if pool is None:
+        raise UsageError(f"no {backend} device found: pass --devices, e.g. --devices cpu")
+    return pool
 
 
 @dataclass

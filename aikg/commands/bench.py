@@ -15,11 +15,9 @@ from typing import Any
 from aikg.bench.report import BenchRow, RunMeta, write_report
 from aikg.bench.suite import SuiteError, SuiteTask, discover_tasks
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
-from aikg.commands.common import config_for
-from aikg.commands.run import pool_for
+from aikg.commands.common import config_for, pool_for
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
-from devicepool import DevicePool
 from machine.state import TaskState
 from machine.task import Interrupted, Task, new_task_id
 
@@ -99,7 +97,9 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         raise UsageError("no task files matched: check the paths and --filter")
     shapes = args.shapes or ("small" if args.backend == "cpu" else "default")
     config = config_for(args).updated({"verifier": {"shapes": shapes}})
-    pool = pool_for(config) or DevicePool(_devices_for(args.backend))
+    pool = pool_for(config, args.backend)
+    if pool is None:
+        raise UsageError(f"no {args.backend} device found: pass --devices or --backend cpu")
     out_dir = Path(args.out or f"bench-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}")
     tasks = [
         Task(
@@ -151,11 +151,3 @@ async def cmd_bench(args: argparse.Namespace) -> int:
     verified = sum(r.status == "verified" for r in finished)
     print(f"aikg bench: {verified}/{len(finished)} verified; report in {out_dir}", file=sys.stderr)
     return EXIT_OK if verified == len(finished) else EXIT_FAILED
-
-
-def _devices_for(backend: str) -> list[str]:
-    if backend == "cuda":
-        import torch
-
-        return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cuda:0"]
-    return ["cpu"]

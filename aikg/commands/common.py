@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from agents.llm.settings import PRESETS, apply_cli_overrides
 from aikg.commands import UsageError
 from aikg.config import Config, load_config
+from devicepool import DevicePool, detect_devices
 from machine.recorder import load_state
 from machine.state import TaskState
 from store import EventStore, resolve_db_path
@@ -51,6 +52,28 @@ def with_llm_flags(config: Config, args: argparse.Namespace) -> Config:
     if flags["llm"] == "replay" and not config.replay_from:
         raise UsageError("--llm replay needs --from TASK_ID (the task whose replies to serve)")
     return config.updated({"agents": agents.model_dump(mode="json")})
+
+
+def pool_for(config: Config, backend: str) -> DevicePool | None:
+    """The configured devices, else the Ray cluster's slots, else this machine's devices
+    of `backend` (None when there are none: the Task then says what is missing)."""
+    options = config.devicepool
+    if config.devices:
+        devices = list(config.devices)
+    elif options.kind == "ray":
+        from machine.ray_verification import cluster_slots
+
+        devices = cluster_slots(options.address, backend, options.resources)
+    else:
+        devices = detect_devices(backend) if backend in ("cpu", "cuda", "ascend") else []
+    if not devices:
+        return None
+    return DevicePool(
+        devices,
+        capacity=options.capacity,
+        lease_timeout_s=options.lease_timeout_s,
+        quarantine_after=options.quarantine_after,
+    )
 
 
 def db_path(args: argparse.Namespace) -> Path:

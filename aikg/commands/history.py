@@ -8,8 +8,8 @@ import sys
 from dataclasses import replace
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
-from aikg.commands.common import config_for, db_path, open_existing_store
-from aikg.commands.run import pool_for, run_tasks_and_report
+from aikg.commands.common import config_for, db_path, open_existing_store, pool_for
+from aikg.commands.run import run_tasks_and_report
 from aikg.config import Config
 from machine import events as ev
 from machine.recorder import decode_stored
@@ -87,5 +87,5 @@ async def cmd_fork(args: argparse.Namespace) -> int:
             new_id, [NewEvent(e.TYPE, e.to_payload(), e.VERSION) for e in batch], expected_seq=0
         )
     print(f"aikg: forked {original.task_id} at seq {args.at} as {new_id}", file=sys.stderr)
-    task = Task.from_created(created, config, pool_for(config))
+    task = Task.from_created(created, config, pool_for(config, created.backend))
     return await run_tasks_and_report(args, task, config)

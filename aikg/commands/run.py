@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from aikg.commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
-from aikg.commands.common import config_for, db_path, load_task_state, open_existing_store
+from aikg.commands.common import (
+    config_for,
+    db_path,
+    load_task_state,
+    open_existing_store,
+    pool_for,
+)
 from aikg.config import Config
 from aikg.export import export_kernel
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
 from aikg.progress import ProgressPrinter
 from aikg.summary import summarize
-from devicepool import DevicePool
 from machine.recorder import load_state
 from machine.task import Interrupted, Task
 from store import EventStore, resolve_db_path
@@ -33,10 +38,6 @@ def read_task_file(path: str) -> str:
         raise UsageError(f"cannot read task file {path}: {exc}") from None
 
 
-def pool_for(config: Config) -> DevicePool | None:
-    return DevicePool(config.devices) if config.devices else None
-
-
 async def cmd_run(args: argparse.Namespace) -> int:
     source = read_task_file(args.task_file)
     config = config_for(args)
@@ -48,7 +49,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
         arch=args.arch,
         impl_type=args.impl_type,
         config=config,
-        device_pool=pool_for(config),
+        device_pool=pool_for(config, args.backend),
         framework=args.framework,
         task_type=args.task_type,
         limit_steps=args.limit_steps,
@@ -129,7 +130,7 @@ async def cmd_resume(args: argparse.Namespace) -> int:
             continue
         base = Config.from_recorded(state.spec.config)
         config = config_for(args, base).updated({"db": str(db_path(args))})
-        task = Task.from_created(state.spec, config, pool_for(config))
+        task = Task.from_created(state.spec, config, pool_for(config, state.spec.backend))
         code = await run_tasks_and_report(args, task, config)
         if code in EXIT_FOR_SIGNAL.values():
             return code

@@ -98,3 +98,18 @@ def test_graph_is_data_and_mermaid() -> None:
     for t in TRANSITIONS:
         assert t["trigger"] in text
     assert "[has_steps_left]" in text and "[is_verified]" in text
+
+
+def test_rules_stop_when_the_reference_itself_fails() -> None:
+    broken = [
+        ev.StepStarted(1, "code", "first"),
+        ev.CodeProduced(1, "code", "builtin"),
+        ev.VerifyFinished(
+            1,
+            "cpu",
+            {"passed": False, "stage": "runtime", "message": "boom", "reference_error": True},
+        ),
+    ]
+    decision = decide(folded(*broken), Rules())
+    assert (decision.action, decision.finish_reason) == ("stop", "reference_error")
+    assert "task file" in decision.reason

@@ -106,4 +106,3 @@ async def test_two_tasks_share_one_pool(tmp_path: Path) -> None:
     pool = DevicePool(["cpu"])
     tasks = [make_task(tmp_path, task_id=f"t{i}", device_pool=pool) for i in range(2)]
     assert await asyncio.gather(*(t.run() for t in tasks)) == [True, True]
-
