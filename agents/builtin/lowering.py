@@ -1,0 +1,684 @@
+"""Lower a traced aten graph into one fused kernel plan.
+
+The iteration space F is the output shape of a pointwise graph, the shape its
+reductions reduce, the output of its one matmul, or for group and instance norm the
+regrouped shape (N, G, C/G, *spatial). Every op then becomes a `Value` in F (see
+values.py); ops that have no lowering are collected and reported together.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from typing import Any
+
+import torch
+from torch.fx import Node as FxNode
+
+from agents.builtin import pointwise_ops as pw
+from agents.builtin.composites import COMPOSITES, batch_norm, lower_composite, normalize
+from agents.builtin.errors import LLM_HINT
+from agents.builtin.reference import Traced
+from agents.builtin.values import (
+    FULL,
+    ROW,
+    CannotLower,
+    DerivedSize,
+    Dot,
+    DotOperand,
+    Formula,
+    HostScalar,
+    NotLowered,
+    Num,
+    Output,
+    Plan,
+    Source,
+    Value,
+    identity,
+)
+from agents.types import Unsupported
+
+REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "prod", "argmax", "argmin"}
+VIEWS = {"unsqueeze", "squeeze", "expand", "view", "reshape", "_unsafe_view", "permute"}
+VIEWS |= {"t", "transpose"}
+MATMULS = {"mm", "addmm", "bmm"}
+SCANS = {"cumsum": "sum", "cumprod": "prod"}
+CASTS = {"_to_copy", "to", "type_as", "convert_element_type"}
+CONSTANTS = {"scalar_tensor", "full", "ones_like", "zeros_like", "full_like", "ones", "zeros"}
+LAZY = {"empty", "empty_like", "repeat"}  # only an error if a kernel value needs them
+# names the kernel and its host wrapper use for themselves
+RESERVED = {"pid", "offsets", "mask", "row", "r", "r0", "rmask", "R", "K", "n_elements", "grid"}
+RESERVED |= {"n_rows", "out", "tl", "triton", "torch", "nn", "self", "acc", "a", "b", "k"}
+RESERVED |= {"BLOCK_SIZE", "BLOCK_R", "BLOCK_M", "BLOCK_N", "BLOCK_K"}
+
+
+def packet(node: FxNode) -> str:
+    """The op's name without overload or in-place suffix: aten.add_.Tensor -> add."""
+    if node.target is operator.getitem:
+        return "getitem"
+    name = getattr(node.target, "__name__", str(node.target)).split(".")[0]
+    return name if name.startswith("_") else name.rstrip("_")
+
+
+def shape_of(node: FxNode) -> tuple[Any, ...]:
+    return tuple(node.meta["val"].shape)
+
+
+def is_one(size: Any) -> bool:
+    return isinstance(size, int) and size == 1
+
+
+def _same_shape(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return [str(s) for s in a] == [str(s) for s in b]
+
+
+def _norm_dims(dims: Any, rank: int) -> tuple[int, ...]:
+    if dims is None or dims == []:
+        return tuple(range(rank))
+    if isinstance(dims, int):
+        dims = [dims]
+    return tuple(sorted(d % rank if rank else 0 for d in dims))
+
+
+def _permutation(node: FxNode, op: str, rank: int) -> list[int]:
+    if op == "t":
+        return list(reversed(range(rank)))
+    if op == "transpose":
+        perm = list(range(rank))
+        i, j = (d % rank for d in node.args[1:3])
+        perm[i], perm[j] = perm[j], perm[i]
+        return perm
+    return [d % rank for d in node.args[1]]
+
+
+def _depends_on_scan(v: Any) -> bool:
+    if not isinstance(v, Value):
+        return False
+    return v.kind == "scan" or any(_depends_on_scan(o) for o in v.operands)
+
+
+def _reachable_loads(roots: list[Value]) -> list[Value]:
+    seen: dict[int, Value] = {}
+    stack: list[Any] = list(roots)
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Value) and id(v) not in seen:
+            seen[id(v)] = v
+            stack.extend(v.operands)
+            stack.extend(v.options.values())
+    return [v for v in seen.values() if v.kind == "load"]
+
+
+def _reduction_request(node: FxNode) -> tuple[FxNode, tuple[int, ...]] | None:
+    """(tensor reduced, dims reduced) for an op that reduces, else None."""
+    op = packet(node)
+    if op not in REDUCTIONS | COMPOSITES | SCANS.keys():
+        return None
+    x, args, kw = node.args[0], node.args, node.kwargs
+    rank = len(shape_of(x))
+    if op in {"_softmax", "_log_softmax"} or op in SCANS:
+        return x, _norm_dims(args[1], rank)
+    if op == "_native_batch_norm_legit":
+        return x, tuple(d for d in range(rank) if d != 1)
+    if op == "native_layer_norm":
+        return x, tuple(range(rank - len(args[1]), rank))
+    if op in {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"}:
+        mode = args[2] if len(args) > 2 else kw.get("reduction", 1)
+        return (x, tuple(range(rank))) if mode else None
+    if op in {"linalg_vector_norm", "norm", "frobenius_norm"}:
+        dims = args[2] if len(args) > 2 else kw.get("dim")
+        return x, _norm_dims(dims, rank)
+    dims = args[1] if len(args) > 1 else kw.get("dim")
+    return x, _norm_dims(dims, rank)
+
+
+def _group_norm_request(node: FxNode) -> tuple[FxNode, Any] | None:
+    """(input, groups) for native_group_norm, or instance norm traced as a batch norm."""
+    op = packet(node)
+    if op == "native_group_norm":
+        return node.args[0], node.args[6]
+    if op == "_native_batch_norm_legit" and node.target._overloadname == "no_stats":
+        view = node.args[0]
+        if isinstance(view, FxNode) and packet(view) in VIEWS and view.args[0].op == "placeholder":
+            x = view.args[0]
+            xs, vs = shape_of(x), shape_of(view)
+            if len(xs) == len(vs) and is_one(vs[0]) and _same_shape(xs[2:], vs[2:]):
+                return x, xs[1]  # instance norm: one group per channel
+    return None
+
+
+class Lowerer:
+    """Walks the fx graph once, building Values; raises Unsupported naming every bad op."""
+
+    def __init__(self, traced: Traced) -> None:
+        self.traced = traced
+        self.gm = traced.graph
+        self.values: dict[str, Any] = {}
+        self.sources: dict[str, Source] = {}
+        self.scalars: dict[str, str] = {}
+        self.reductions: list[Value] = []
+        self.fused: list[str] = []
+        self.counter = 0
+        computed = {n.name for n in self.gm.graph.nodes if n.op != "placeholder"}
+        self.taken = computed | RESERVED
+        self.dot: Dot | None = None
+        self.has_cumprod = False
+        self.group_norm: tuple[FxNode, FxNode, Any] | None = None  # (op node, input, groups)
+        self.rank, self.f_shape, self.reduced = self._iteration_space()
+
+    # ---- iteration space -------------------------------------------------------------
+    def _several_kernels(self, nodes: list[FxNode], what: str) -> Unsupported:
+        ops = sorted({f"aten.{packet(n)}" for n in nodes})
+        return Unsupported(
+            ops, f"the builtin agent fuses {what}; this graph needs several kernels; " + LLM_HINT
+        )
+
+    def _iteration_space(self) -> tuple[int, tuple[Any, ...], tuple[int, ...]]:
+        calls = [n for n in self.gm.graph.nodes if n.op == "call_function"]
+        matmuls = [n for n in calls if packet(n) in MATMULS]
+        groups = [(n, *g) for n in calls if (g := _group_norm_request(n)) is not None]
+        requests = [
+            (n, *r)
+            for n in calls
+            if (r := _reduction_request(n)) is not None and n not in [g[0] for g in groups]
+        ]
+        if matmuls:
+            if len(matmuls) > 1 or requests or groups:
+                others = [r[0] for r in requests] + [g[0] for g in groups]
+                raise self._several_kernels(matmuls + others, "one matmul with an epilogue")
+            return len(shape_of(matmuls[0])), shape_of(matmuls[0]), ()
+        if groups:
+            if len(groups) > 1 or requests:
+                others = [r[0] for r in requests] + [g[0] for g in groups]
+                raise self._several_kernels(others, "one group norm")
+            return self._group_space(*groups[0])
+        if not requests:
+            outs = [o for o in self._output_nodes() if isinstance(o, FxNode)]
+            shape = max((shape_of(o) for o in outs), key=len, default=())
+            return len(shape), shape, ()
+        shapes = {tuple(str(s) for s in shape_of(x)) for _, x, _ in requests}
+        dims = {d for _, _, d in requests}
+        if len(shapes) > 1 or len(dims) > 1:
+            raise self._several_kernels(
+                [n for n, _, _ in requests], "reductions over one set of dims of one shape"
+            )
+        x = requests[0][1]
+        return len(shape_of(x)), shape_of(x), requests[0][2]
+
+    def _group_space(
+        self, node: FxNode, x: FxNode, groups: Any
+    ) -> tuple[int, tuple[Any, ...], tuple[int, ...]]:
+        """F = (N, G, C/G, *spatial), reducing everything after the groups."""
+        self.group_norm = (node, x, groups)
+        n, c, *spatial = shape_of(x)
+        if isinstance(groups, int):
+            # the group count follows the attribute it came from, e.g. self.groups
+            attrs = [k for k, v in self.traced.int_attrs.items() if v == groups]
+            if len(attrs) == 1:
+                groups = DerivedSize(f"self.{attrs[0]}")
+        if str(groups) == str(c):
+            per_group: Any = 1
+        else:
+            per_group = DerivedSize(f"{self.host_size(c)} // {self.host_size(groups)}")
+        f = (n, groups, per_group, *spatial)
+        return len(f), f, tuple(range(2, len(f)))
+
+    def _output_nodes(self) -> list[Any]:
+        out = next(n for n in self.gm.graph.nodes if n.op == "output")
+        res = out.args[0]
+        return list(res) if isinstance(res, (list, tuple)) else [res]
+
+    # ---- building values (also used by composites) -----------------------------------
+    def fresh(self, base: str) -> str:
+        self.counter += 1
+        return f"{base}_{self.counter}"
+
+    def _level(self, dims: tuple[int | None, ...], operands: list[Any]) -> str:
+        if any(d in self.reduced for d in dims if d is not None):
+            return FULL
+        if any(isinstance(o, Value) and o.level == FULL for o in operands):
+            return FULL
+        return ROW
+
+    def _broadcast(self, shape: tuple[Any, ...], operands: list[Any]) -> tuple[int | None, ...]:
+        """Torch broadcasting (right-aligned) of the operands' F dims onto shape."""
+        rank = len(shape)
+        dims: list[int | None] = [None] * rank
+        for o in operands:
+            if not isinstance(o, Value):
+                continue
+            offset = rank - len(o.dims)
+            if offset < 0:
+                raise CannotLower("broadcast")
+            for i, d in enumerate(o.dims):
+                if d is None:
+                    continue
+                if dims[offset + i] not in (None, d):
+                    raise CannotLower("broadcast")
+                dims[offset + i] = d
+        return tuple(None if is_one(s) else d for s, d in zip(shape, dims, strict=True))
+
+    def make(
+        self,
+        name: str,
+        shape: tuple[Any, ...],
+        dtype: torch.dtype,
+        formula: Formula,
+        operands: list[Any],
+        options: dict[str, Any] | None = None,
+    ) -> Value:
+        """A pointwise value of the given torch shape."""
+        regrouped = any(isinstance(o, Value) and o.regrouped for o in operands)
+        if regrouped and len(shape) != self.rank:
+            # an epilogue on a group norm's output: only values of the group space mix in
+            others = [o for o in operands if isinstance(o, Value) and not o.regrouped]
+            if any(d is not None for o in others for d in o.dims):
+                raise CannotLower("broadcast")
+            shape = self.f_shape
+        dims = self._broadcast(shape, operands)
+        return Value(
+            name=name,
+            kind="pw",
+            level=self._level(dims, operands),
+            dims=dims,
+            dtype=dtype,
+            formula=formula,
+            operands=operands,
+            options=options or {},
+            regrouped=regrouped,
+        )
+
+    def reduce(self, x: Value, red_op: str, keepdim: bool, name: str) -> Value:
+        """A reduction of a full value over all reduced dims."""
+        if red_op in ("argmax", "argmin") and 1 < len(self.reduced) < self.rank:
+            raise Unsupported([f"aten.{red_op}"], f"{red_op} over several dims; " + LLM_HINT)
+        if _depends_on_scan(x) or x.level != FULL:
+            raise CannotLower(red_op)
+        if keepdim:
+            dims = tuple(None if d in self.reduced else d for d in x.dims)
+        else:
+            dims = tuple(d for d in x.dims if d not in self.reduced)
+        dtype = torch.int64 if red_op in ("argmax", "argmin") else x.dtype
+        value = Value(name, "red", ROW, dims, dtype, operands=[x], red_op=red_op)
+        self.reductions.append(value)
+        return value
+
+    def row_shape(self, keepdim: bool) -> tuple[Any, ...]:
+        if keepdim:
+            return tuple(1 if d in self.reduced else s for d, s in enumerate(self.f_shape))
+        return tuple(s for d, s in enumerate(self.f_shape) if d not in self.reduced)
+
+    def _scalar(self, name: str, host: str) -> str:
+        self.scalars.setdefault(name, host)
+        return name
+
+    def count(self) -> str:
+        """The number of reduced elements per row (kernel argument R)."""
+        return self._scalar("R", "R")
+
+    def operand(self, node: FxNode, arg: Any, index: int) -> Any:
+        """A formula operand: a Value, a scalar kernel argument, or a literal."""
+        if isinstance(arg, FxNode):
+            value = self.values[arg.name]
+            if isinstance(value, HostScalar):
+                return self._scalar(value.name, value.host)
+            if isinstance(value, NotLowered):
+                raise CannotLower(value.op)
+            if isinstance(value, Value) and value.pending:
+                raise CannotLower("view")
+            return value
+        binding = self.traced.scalar_bindings.get((node.name, index))
+        if binding is not None:
+            return self._scalar(binding, f"self.{binding}")
+        if isinstance(arg, float):
+            return Num(arg)
+        return arg
+
+    def channel_load(self, arg: Any) -> Value | None:
+        """A per-channel tensor ([C]) read along dim 1 of F (batch norm parameters)."""
+        if arg is None:
+            return None
+        base = self.values[arg.name]
+        if base.kind != "load":
+            raise CannotLower("batch_norm")
+        dims = tuple(1 if i == 1 else None for i in range(self.rank))
+        return Value(
+            self.fresh(base.name),
+            "load",
+            self._level(dims, []),
+            dims,
+            base.dtype,
+            source=base.source,
+            index=("i1",),
+        )
+
+    # ---- loads -------------------------------------------------------------------------
+    def _align(self, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
+        """Dims of a shape right-aligned to F, or None when the sizes do not line up."""
+        offset = self.rank - len(shape)
+        if offset < 0:
+            return None
+        dims: list[int | None] = []
+        for i, size in enumerate(shape):
+            if is_one(size):
+                dims.append(None)
+            elif str(size) == str(self.f_shape[offset + i]):
+                dims.append(offset + i)
+            else:
+                return None
+        return tuple(dims)
+
+    def _load(self, node: FxNode, host: str) -> Value:
+        """A read of a graph input; its dims wait for a permute when it does not align."""
+        name = host.replace("self.", "").replace(".", "_")
+        if name in self.taken or re.fullmatch(r"[inr]\d+|out\d*|rem_.*|acc_.*|pid_.*", name):
+            name += "_in"
+        val = node.meta["val"]
+        self.sources[name] = Source(name, host, val.dim(), val.dtype)
+        dims = self._align(shape_of(node))
+        value = Value(name, "load", ROW, dims or (), val.dtype, source=name)
+        if dims is None:
+            value.pending = True
+        else:
+            value.level = self._level(dims, [])
+        return value
+
+    def _resolve(self, x: Value, perm: list[int], shape: tuple[Any, ...]) -> bool:
+        """Give a pending load the dims that make its permuted view align with F."""
+        dims = self._align(shape)
+        if dims is None or x.kind != "load":
+            return False
+        resolved: list[int | None] = [None] * len(perm)
+        for i, p in enumerate(perm):
+            resolved[p] = dims[i]
+        x.dims, x.pending = tuple(resolved), False
+        x.level = self._level(x.dims, [])
+        return True
+
+    def _regrouped_load(self, arg: Any, per_channel: bool) -> Value | None:
+        """A load in the group space: the input itself, or its per-channel weight/bias."""
+        if arg is None:
+            return None
+        if packet(arg) == "repeat":  # instance norm repeats weights over the batch
+            arg = arg.args[0]
+        base = self.values[arg.name]
+        if base.kind != "load":
+            raise CannotLower("group_norm")
+        channel = "(i1 * n2 + i2)"
+        if per_channel:
+            dims: tuple[int | None, ...] = (None, 1, 2) + (None,) * (self.rank - 3)
+            index: tuple[str, ...] = (channel,)
+        else:
+            dims = tuple(range(self.rank))
+            index = ("i0", channel, *(f"i{d}" for d in range(3, self.rank)))
+        return Value(
+            self.fresh(base.name),
+            "load",
+            FULL,
+            dims,
+            base.dtype,
+            source=base.source,
+            index=index,
+            regrouped=True,
+        )
+
+    # ---- the walk ----------------------------------------------------------------------
+    def lower(self) -> Plan:
+        unsupported: list[str] = []
+        failed: set[str] = set()
+        hosts = {p.node_name: p.host for p in self.traced.placeholders}
+        for node in self.gm.graph.nodes:
+            if node.op == "placeholder":
+                if node.users:
+                    self.values[node.name] = self._load(node, hosts[node.name])
+                continue
+            if node.op != "call_function":
+                continue
+            if any(arg.name in failed for arg in node.all_input_nodes):
+                failed.add(node.name)  # downstream of an op already reported
+                continue
+            try:
+                self.values[node.name] = self._lower_node(node, packet(node))
+            except CannotLower as exc:
+                failed.add(node.name)
+                unsupported.append(f"aten.{exc.args[0]}")
+        if unsupported:
+            ops = sorted(set(unsupported))
+            raise Unsupported(ops, f"the builtin agent cannot lower {', '.join(ops)}; " + LLM_HINT)
+        return self._plan()
+
+    def _lower_node(self, node: FxNode, op: str) -> Any:
+        if op == "getitem":
+            return self.values[node.args[0].name][node.args[1]]
+        if op == "sym_size":
+            return self._size_scalar(shape_of(node.args[0])[node.args[1]])
+        if op in LAZY or not isinstance(node.meta.get("val"), (torch.Tensor, tuple, list)):
+            return NotLowered(op)
+        if self.group_norm is not None and node is self.group_norm[0]:
+            return self._lower_group_norm(node, op)
+        if op in VIEWS:
+            return self._view(node, op)
+        self.fused.append(op)
+        if op in MATMULS:
+            return self._lower_matmul(node, op)
+        if op in REDUCTIONS:
+            return self._lower_reduction(node, op)
+        if op in SCANS:
+            return self._lower_scan(node, op)
+        if op == "_native_batch_norm_legit_no_training":
+            return batch_norm(self, node, node.args[:5], 6, training=False)
+        if op in COMPOSITES:
+            return lower_composite(self, node, op)
+        return self._lower_pointwise(node, op)
+
+    def _lower_pointwise(self, node: FxNode, op: str) -> Value:
+        val = node.meta["val"]
+        if op in pw.IDENTITY or op in CASTS:
+            x = self.operand(node, node.args[0], 0)
+            return self.make(node.name, shape_of(node), val.dtype, identity, [x])
+        if op in CONSTANTS:
+            fill = {"ones_like": 1.0, "zeros_like": 0.0, "ones": 1.0, "zeros": 0.0}.get(op)
+            at = 1 if op in ("full", "full_like") else 0
+            literal = self.operand(node, node.args[at], at) if fill is None else fill
+            return Value(node.name, "const", ROW, (), val.dtype, operands=[literal])
+        formula = pw.POINTWISE.get(op)
+        if formula is None:
+            raise CannotLower(op)
+        args = list(node.args)
+        operands = [self.operand(node, a, i) for i, a in enumerate(args)]
+        options = {
+            k: self.operand(node, v, len(args) + i) for i, (k, v) in enumerate(node.kwargs.items())
+        }
+        return self.make(node.name, shape_of(node), val.dtype, formula, operands, options)
+
+    def _size_scalar(self, size: Any) -> Any:
+        if isinstance(size, int):
+            return size
+        for d, s in enumerate(self.f_shape):
+            if str(s) == str(size):
+                return f"n{d}"
+        host = self.traced.symbols.get(str(size))
+        if host is None:
+            return NotLowered("sym_size")
+        return HostScalar(f"size_{size}", host)
+
+    def _view(self, node: FxNode, op: str) -> Any:
+        x = self.values[node.args[0].name]
+        if not isinstance(x, Value):
+            return NotLowered(op)
+        shape = shape_of(node)
+        if x.regrouped:  # the view back from instance norm's (1, N*C, ...) layout
+            original = shape_of(self.group_norm[1]) if self.group_norm else ()
+            return x if _same_shape(shape, original) else NotLowered(op)
+        if op in ("permute", "t", "transpose"):
+            perm = _permutation(node, op, len(shape))
+            if x.pending and not self._resolve(x, perm, shape):
+                return Value(node.name, "pw", ROW, (), x.dtype, pending=True)
+            dims = tuple(x.dims[p] for p in perm)
+        elif x.pending:
+            return NotLowered(op)
+        elif op == "expand":
+            offset = len(shape) - len(x.dims)
+            dims = tuple(
+                x.dims[i - offset]
+                if i >= offset and x.dims[i - offset] is not None
+                else (None if is_one(s) else i + self.rank - len(shape))
+                for i, s in enumerate(shape)
+            )
+        else:
+            before = [str(s) for s in shape_of(node.args[0]) if not is_one(s)]
+            if [str(s) for s in shape if not is_one(s)] != before:
+                return NotLowered(op)  # a real reshape: only an error if a kernel value needs it
+            kept = iter(d for d in x.dims if d is not None)
+            dims = tuple(None if is_one(s) else next(kept) for s in shape)
+        return Value(node.name, "pw", x.level, dims, x.dtype, formula=identity, operands=[x])
+
+    # ---- reductions, scans, group norm, matmul ---------------------------------------
+    def _lower_reduction(self, node: FxNode, op: str) -> Any:
+        x = self.operand(node, node.args[0], 0)
+        args, kw = node.args, node.kwargs
+        keepdim = bool(args[2] if len(args) > 2 else kw.get("keepdim", False))
+        if op in ("max", "min") and len(args) > 1:
+            values = self.reduce(x, op, keepdim, node.name + "_values")
+            return (values, self.reduce(x, "arg" + op, keepdim, node.name + "_indices"))
+        red_op = {"amax": "max", "amin": "min", "mean": "sum"}.get(op, op)
+        if op != "mean":
+            return self.reduce(x, red_op, keepdim, node.name)
+        total = self.reduce(x, "sum", keepdim, node.name + "_sum")
+        shape = self.row_shape(keepdim)
+        return self.make(node.name, shape, total.dtype, pw.POINTWISE["div"], [total, self.count()])
+
+    def _lower_scan(self, node: FxNode, op: str) -> Value:
+        """cumsum / cumprod: a running total carried across the blocks of the last pass."""
+        x = self.operand(node, node.args[0], 0)
+        if len(self.reduced) != 1 or not isinstance(x, Value):
+            raise CannotLower(op)
+        self.has_cumprod = self.has_cumprod or op == "cumprod"
+        dtype = node.meta["val"].dtype
+        return Value(node.name, "scan", FULL, x.dims, dtype, operands=[x], red_op=SCANS[op])
+
+    def _lower_group_norm(self, node: FxNode, op: str) -> tuple[Any, ...]:
+        self.fused.append("group_norm" if op == "native_group_norm" else "instance_norm")
+        _, x_node, _ = self.group_norm or (None, None, None)
+        if op == "native_group_norm":
+            weight, bias, eps_at = node.args[1], node.args[2], 7
+        else:
+            weight, bias, eps_at = node.args[1], node.args[2], 5
+        x = self._regrouped_load(x_node, per_channel=False)
+        w = self._regrouped_load(weight, per_channel=True)
+        b = self._regrouped_load(bias, per_channel=True)
+        eps = self.operand(node, node.args[eps_at], eps_at)
+        return (normalize(self, x, w, b, eps, node.name), None, None)
+
+    def _lower_matmul(self, node: FxNode, op: str) -> Value:
+        args = node.args[1:] if op == "addmm" else node.args
+        batched = op == "bmm"
+        a = self._dot_operand(args[0], ("b", "m", "k") if batched else ("m", "k"))
+        b = self._dot_operand(args[1], ("b", "k", "n") if batched else ("k", "n"))
+        size = shape_of(args[0])[-1]
+        k_size = str(size) if isinstance(size, int) else self.traced.symbols.get(str(size))
+        self.dot = Dot(a, b, k_size or f"{a.source}.shape[{a.roles.index('k')}]")
+        val = node.meta["val"]
+        dot = Value("acc", "dot", FULL, tuple(range(self.rank)), val.dtype)
+        if op != "addmm":
+            return dot
+        if node.kwargs.get("beta", 1) != 1 or node.kwargs.get("alpha", 1) != 1:
+            raise CannotLower(op)
+        bias = self.operand(node, node.args[0], 0)
+        return self.make(node.name, shape_of(node), val.dtype, pw.POINTWISE["add"], [bias, dot])
+
+    def _dot_operand(self, arg: FxNode, roles: tuple[str, ...]) -> DotOperand:
+        """Follow transposes and no-op views from a matmul operand back to a source."""
+        while arg.op == "call_function":
+            op = packet(arg)
+            inner = arg.args[0]
+            if op in ("t", "transpose", "permute"):
+                perm = _permutation(arg, op, len(roles))
+                inverse = [""] * len(roles)
+                for i, p in enumerate(perm):
+                    inverse[p] = roles[i]
+                roles = tuple(inverse)
+            elif not (_same_shape(shape_of(arg), shape_of(inner)) and op in VIEWS | pw.IDENTITY):
+                raise CannotLower(op)
+            arg = inner
+        return DotOperand(self.values[arg.name].source, roles)
+
+    # ---- the plan ----------------------------------------------------------------------
+    def host_size(self, size: Any) -> str:
+        if isinstance(size, int):
+            return str(size)
+        if isinstance(size, DerivedSize):
+            return size.host
+        host = self.traced.symbols.get(str(size))
+        if host is None:
+            raise Unsupported(
+                ["<shape>"], f"cannot express size {size} from the inputs' shapes; " + LLM_HINT
+            )
+        return host
+
+    def _output(self, node: Any, name: str) -> Output:
+        if not isinstance(node, FxNode) or not isinstance(self.values[node.name], Value):
+            raise Unsupported(["<output>"], "forward returns a non-tensor; " + LLM_HINT)
+        value = self.values[node.name]
+        if value.kind == "load":
+            value = Value(
+                node.name + "_copy",
+                "pw",
+                value.level,
+                value.dims,
+                value.dtype,
+                formula=identity,
+                operands=[value],
+            )
+        val = node.meta["val"]
+        if value.regrouped and self.group_norm is not None:
+            shape = [self.host_size(s) for s in shape_of(self.group_norm[1])]
+            index = ("i0", "(i1 * n2 + i2)", *(f"i{d}" for d in range(3, self.rank)))
+            return Output(value, name, shape, val.dtype, index=index)
+        shape = [self.host_size(s) for s in val.shape]
+        if len(value.dims) != val.dim() or any(
+            d is None and not is_one(s) for d, s in zip(value.dims, val.shape, strict=True)
+        ):
+            raise Unsupported(["<output>"], "an output that broadcasts a value; " + LLM_HINT)
+        return Output(value, name, shape, val.dtype)
+
+    def _walks_f(self, v: Value) -> bool:
+        """Whether a load reads its source exactly in F's order (no broadcast, no permute)."""
+        full = tuple(range(self.rank))
+        return v.dims == full and v.index is None and self.sources[v.source].rank == self.rank
+
+    def _plan(self) -> Plan:
+        outs = self._output_nodes()
+        names = ["out"] if len(outs) == 1 else [f"out{i}" for i in range(len(outs))]
+        outputs = [self._output(node, name) for node, name in zip(outs, names, strict=True)]
+        f_sizes = [self.host_size(s) for s in self.f_shape]
+        if self.reduced:
+            self.scalars["R"] = " * ".join(f_sizes[d] for d in self.reduced)
+        flat = (
+            not self.reduced
+            and self.dot is None
+            and all(self._walks_f(v) for v in _reachable_loads([o.value for o in outputs]))
+            and all(o.value.dims == tuple(range(self.rank)) for o in outputs)
+        )
+        if self.dot is not None:
+            self.scalars["K"] = self.dot.k_size
+        family = "matmul" if self.dot else "reduction" if self.reduced else "pointwise"
+        return Plan(
+            family=family,
+            rank=self.rank,
+            f_sizes=f_sizes,
+            reduced=self.reduced,
+            sources=list(self.sources.values()),
+            scalars=list(self.scalars.items()),
+            outputs=outputs,
+            fused=self.fused,
+            reductions=self.reductions,
+            flat=flat,
+            dot=self.dot,
+            has_cumprod=self.has_cumprod,
+        )
+
+
+def lower(traced: Traced) -> Plan:
+    """The fused kernel plan for a traced reference (raises Unsupported)."""
+    return Lowerer(traced).lower()

@@ -1,0 +1,144 @@
+"""The small IR between lowering and kernel writing: values, sources, outputs and the plan.
+
+Every value lives in the kernel's iteration space F (a shape of rank `Plan.rank`).
+`Value.dims` maps each of the value's own dimensions to the F dimension it walks (None for
+a size-1 dimension). Values that vary along the reduced dimensions are "full"; reductions
+and values built only from them are "row" values, one per program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+FULL, ROW = "full", "row"
+
+Formula = Callable[[Sequence[Any], dict[str, Any]], str]
+
+
+class CannotLower(Exception):
+    """An op with no lowering; `args[0]` is its name. Collected so all are named at once."""
+
+
+class Num(float):
+    """A float literal that prints as valid Triton source (inf and nan included)."""
+
+    def __repr__(self) -> str:
+        if self != self:
+            return 'float("nan")'
+        if self in (float("inf"), float("-inf")):
+            return f'float("{float(self)}")'
+        return float.__repr__(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+
+def identity(a: Sequence[Any], k: dict[str, Any]) -> str:
+    """The formula of a copy, a cast or a view: the operand itself."""
+    return str(a[0])
+
+
+@dataclass(eq=False)
+class Value:
+    """One value computed by the kernel.
+
+    kind: load (a read of a source), pw (a formula of operands), red (a reduction over the
+    reduced dims), scan (a cumulative op along them), dot (the matmul accumulator) or const.
+    """
+
+    name: str
+    kind: str
+    level: str
+    dims: tuple[int | None, ...]
+    dtype: torch.dtype
+    formula: Formula | None = None
+    operands: list[Any] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    red_op: str = ""  # red/scan: sum | max | min | prod | argmax | argmin
+    source: str = ""  # load: the source's kernel name
+    pending: bool = False  # load whose dims are fixed by a later permute
+    index: tuple[str, ...] | None = None  # load: index expression per source dim, if not i<d>
+    regrouped: bool = False  # lives in the group-norm space (N, G, C/G, *spatial)
+
+
+@dataclass
+class Source:
+    """A tensor the kernel reads: one pointer argument and its strides."""
+
+    name: str
+    host: str
+    rank: int
+    dtype: torch.dtype
+
+
+@dataclass
+class Output:
+    value: Value
+    name: str
+    shape: list[str]  # host expressions
+    dtype: torch.dtype
+    index: tuple[str, ...] | None = None  # index expression per output dim, if not i<d>
+
+
+@dataclass
+class DotOperand:
+    """A matmul operand read straight from a source; roles name each source dim (b, m, k, n)."""
+
+    source: str
+    roles: tuple[str, ...]
+
+
+@dataclass
+class Dot:
+    a: DotOperand
+    b: DotOperand
+    k_size: str  # host expression of the contraction size
+
+
+@dataclass(frozen=True)
+class HostScalar:
+    """A size known on the host (sym_size); becomes a kernel argument when used."""
+
+    name: str
+    host: str
+
+
+@dataclass(frozen=True)
+class NotLowered:
+    """A result no kernel computes (size arithmetic, reshapes, repeats); fails only if used."""
+
+    op: str
+
+
+@dataclass(frozen=True)
+class DerivedSize:
+    """An F size that no traced tensor has, e.g. channels per group: C // G."""
+
+    host: str
+
+    def __str__(self) -> str:
+        return f"<{self.host}>"
+
+
+@dataclass
+class Plan:
+    """What the kernel writer and renderer need."""
+
+    family: str  # pointwise | reduction | matmul
+    rank: int
+    f_sizes: list[str]  # host expression of each F dimension
+    reduced: tuple[int, ...]
+    sources: list[Source]
+    scalars: list[tuple[str, str]]  # (kernel name, host expression)
+    outputs: list[Output]
+    fused: list[str]  # aten ops fused, in graph order
+    reductions: list[Value]
+    flat: bool  # every tensor walks F contiguously: plain 1-D offsets
+    dot: Dot | None = None
+    has_cumprod: bool = False
