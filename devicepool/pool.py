@@ -59,6 +59,7 @@ class Lease:
     device: str
     holder: str
     since: float = field(default_factory=time.time)
+    slot: int = 0  # which of the device's `capacity` places this lease holds
 
 
 @dataclass
@@ -172,6 +173,10 @@ class DevicePool:
         finally:
             self._release(lease)
 
+    def slot_of(self, device: str, holder: str) -> int:
+        """The place `holder` occupies on `device` (0 up to capacity-1)."""
+        return next((le.slot for le in self._leases[device] if le.holder == holder), 0)
+
     # --- health ---------------------------------------------------------------------------
 
     def report_result(self, device: str, stage: str | None, message: str = "") -> bool:
@@ -231,7 +236,9 @@ class DevicePool:
         return min(candidates, key=lambda d: len(self._leases[d]), default=None)
 
     def _grant(self, device: str, holder: str) -> Lease:
-        lease = Lease(device, holder)
+        taken = {held.slot for held in self._leases[device]}
+        slot = next(i for i in range(len(taken) + 1) if i not in taken)
+        lease = Lease(device, holder, slot=slot)
         self._leases[device].append(lease)
         self._notify("leased", lease)
         return lease

@@ -127,7 +127,11 @@ class TaskRun:
             since = time.monotonic()
             try:
                 await self.recorder.append(ev.DeviceLeased(step, device))
-                result = await self.verifier.verify(replace(job, device=job_device(device)))
+                slot = task.device_pool.slot_of(device, task.task_id)
+                worker = f"{device}#{slot}" if slot else None
+                result = await self.verifier.verify(
+                    replace(job, device=job_device(device), worker=worker)
+                )
                 task.device_pool.report_result(device, result.stage, result.message)
                 await self.recorder.append(ev.VerifyFinished(step, device, result.to_dict()))
             finally:

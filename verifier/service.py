@@ -71,7 +71,7 @@ class Verifier:
             return VerifyResult.failure(
                 "static", f"static check failed: {text}", duration_s=time.monotonic() - started
             )
-        lock = self._locks.setdefault(job.device, asyncio.Lock())
+        lock = self._locks.setdefault(job.worker or job.device, asyncio.Lock())
         async with lock:
             try:
                 if self.mode == "oneshot":
@@ -91,17 +91,18 @@ class Verifier:
         return result
 
     async def _warm(self, job: VerifyJob) -> VerifyResult:
-        worker = self._workers.get(job.device)
+        key = job.worker or job.device  # several workers share a device with capacity > 1
+        worker = self._workers.get(key)
         if worker is None or not worker.alive:
             worker = await self._start(job.device)
-            self._workers[job.device] = worker
+            self._workers[key] = worker
         try:
             result, recycle = await worker.run(job)
         except BaseException:
-            await self._retire(job.device)
+            await self._retire(key)
             raise
         if recycle or not worker.alive:
-            await self._retire(job.device)
+            await self._retire(key)
         return result
 
     async def _retire(self, device: str) -> None:

@@ -119,6 +119,7 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     rows: list[BenchRow | None] = [None] * len(tasks)
+    meta = run_meta(args.backend, shapes, config)
     slots = asyncio.Semaphore(max(1, len(pool.devices) * pool.capacity))
     done = 0
 
@@ -131,6 +132,8 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         done += 1
         row = rows[index]
         assert row is not None
+        # the report so far, so an interrupted or timed-out run still leaves one
+        write_report([r for r in rows if r is not None], meta, out_dir)
         speed = f", {row.speedup_vs_eager:.2f}x eager" if row.speedup_vs_eager else ""
         print(
             f"[{done}/{len(tasks)}] {row.op_name}: {row.status} in {row.steps} steps{speed}",
@@ -144,7 +147,7 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         print(f"aikg: {exc}", file=sys.stderr)
         return EXIT_FOR_SIGNAL.get(exc.signal_name, 130)
     finished = [r for r in rows if r is not None]
-    files = write_report(finished, run_meta(args.backend, shapes, config), out_dir)
+    files = write_report(finished, meta, out_dir)
     for note in files.notes:
         print(f"aikg bench: {note}", file=sys.stderr)
     print(files.markdown)
