@@ -6,7 +6,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,19 @@ from machine.spec import (
     check_task_source,
 )
 from machine.state import TaskState
+
+# The parameters a Task, its RunSpec and its task.created event share.
+SPEC_FIELDS = (
+    "task_id",
+    "op_name",
+    "task_desc",
+    "backend",
+    "arch",
+    "impl_type",
+    "framework",
+    "task_type",
+    "limit_steps",
+)
 
 
 @dataclass(frozen=True)
@@ -46,15 +59,7 @@ class RunSpec:
         from aikg.config import Config
 
         return cls(
-            task_id=spec.task_id,
-            op_name=spec.op_name,
-            task_desc=spec.task_desc,
-            backend=spec.backend,
-            arch=spec.arch,
-            impl_type=spec.impl_type,
-            framework=spec.framework,
-            task_type=spec.task_type,
-            limit_steps=spec.limit_steps,
+            **{name: getattr(spec, name) for name in SPEC_FIELDS},
             config=config or Config.from_recorded(spec.config),
             device_pool=device_pool
             or DevicePool([spec.backend if spec.backend == "cpu" else f"{spec.backend}:0"]),
@@ -131,19 +136,7 @@ class Task:
         self._observers: list[Callable[[ev.Event, TaskState], None]] = []
 
     def run_spec(self) -> RunSpec:
-        return RunSpec(
-            task_id=self.task_id,
-            op_name=self.op_name,
-            task_desc=self.task_desc,
-            backend=self.backend,
-            arch=self.arch,
-            impl_type=self.impl_type,
-            framework=self.framework,
-            task_type=self.task_type,
-            limit_steps=self.limit_steps,
-            config=self.config,
-            device_pool=self.device_pool,
-        )
+        return RunSpec(**{f.name: getattr(self, f.name) for f in fields(RunSpec)})
 
     def subscribe(self, observer: Callable[[ev.Event, TaskState], None]) -> None:
         """Call `observer(event, state)` after each event this task appends."""
@@ -153,15 +146,7 @@ class Task:
         from machine.conductor import mermaid_graph
 
         return ev.TaskCreated(
-            task_id=self.task_id,
-            op_name=self.op_name,
-            task_desc=self.task_desc,
-            backend=self.backend,
-            arch=self.arch,
-            impl_type=self.impl_type,
-            framework=self.framework,
-            task_type=self.task_type,
-            limit_steps=self.limit_steps,
+            **{name: getattr(self, name) for name in SPEC_FIELDS},
             config=self.config.model_dump(mode="json"),
             config_digest=self.config.digest(),
             graph=mermaid_graph(),

@@ -14,24 +14,12 @@ from typing import Any
 import pytest
 
 from tests.e2e.kernels import DESIGN, SWISH_KERNEL, WRONG_KERNEL, fenced
+from tests.support.aikg_cli import llm_flags  # noqa: F401 (shared with the tests)
 from tests.support.openai_server import Step
 
 REPO = Path(__file__).resolve().parents[2]
 SWISH = str(REPO / "examples" / "swish.py")
 KEY = "sk-test-7f3a9c1e5b2d8046-secret"
-
-
-def llm_flags(base_url: str) -> list[str]:
-    return [
-        "--llm",
-        "openai",
-        "--llm-base-url",
-        base_url,
-        "--llm-model",
-        "scripted",
-        "--llm-api-key-env",
-        "AIKG_TEST_KEY",
-    ]
 
 
 def by_role(chunk_delay_s: float = 0.0) -> Callable[[dict[str, Any]], Step]:

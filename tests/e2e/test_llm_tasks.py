@@ -180,3 +180,27 @@ def test_replay_provider_makes_no_http_call(tmp_path: Path) -> None:
     first, second = json.loads(live.stdout), json.loads(replayed.stdout)
     assert (second["steps"], second["best_code"]) == (first["steps"], first["best_code"])
     assert first["tokens"] == 450 and first["steps"] == 2
+
+
+async def test_llm_conductor_analysis_chooses_the_repair(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("AIKG_TEST_KEY", KEY)
+    decision = '{"action": "fix_design", "reason": "the sigmoid is applied to x, not beta*x"}'
+    script = [
+        Step.reply(DESIGN),
+        Step.reply(fenced(WRONG_KERNEL)),
+        Step.reply(decision),  # the conductor reads the mismatch
+        Step.reply(DESIGN + " (redesigned)"),
+        Step.reply(fenced(SWISH_KERNEL)),
+    ]
+    with ScriptedOpenAIServer(script) as server:
+        config = llm_config(tmp_path, server, conductor={"llm_analysis": True})
+        role = config.agents.coder.model_dump(mode="json")
+        config = config.updated({"agents": {"conductor": role}})
+        task = task_for(tmp_path, config, "analysed")
+        assert await task.run() is True
+        conductor_prompt = json.dumps(server.requests[2].body["messages"])
+    assert "mismatch" in conductor_prompt
+    decided = [e for e in await stream(tmp_path, "analysed") if e.TYPE == "conductor.decided"]
+    assert (decided[0].action, decided[0].by) == ("fix_design", "llm")
+    assert "beta*x" in decided[0].reason
+    assert (decided[-1].action, decided[-1].by) == ("finish", "rules")

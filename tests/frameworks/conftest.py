@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.aikg_cli import llm_flags  # noqa: F401 (shared with the tests)
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 TASK_FILES = {
@@ -50,19 +52,6 @@ def aikg(
         text=True,
         timeout=timeout,
     )
-
-
-def llm_flags(base_url: str) -> list[str]:
-    return [
-        "--llm",
-        "openai",
-        "--llm-base-url",
-        base_url,
-        "--llm-model",
-        "m",
-        "--llm-api-key-env",
-        KEY_ENV,
-    ]
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:

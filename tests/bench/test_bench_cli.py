@@ -1,0 +1,67 @@
+"""`aikg bench` on the CPU: a few suite tasks of each family, small shapes, real runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite"
+# Two of each family the built-in agent lowers, at small shapes.
+PICKED = [
+    "pointwise_swish_beta",
+    "pointwise_bias_relu",
+    "reduction_sum_dim1",
+    "reduction_argmax_lastdim",
+    "norm_softmax",
+    "norm_layer_norm",
+    "matmul_fp16",
+    "matmul_linear_bias_relu",
+    "scan_cumprod",
+    "loss_mse",
+]
+
+
+def test_bench_reports_correctness_on_the_cpu(tmp_path: Path) -> None:
+    env = {**os.environ, "AIKG_DB": str(tmp_path / "events.db")}
+    files = [str(SUITE / f"{name}.py") for name in PICKED]
+    proc = subprocess.run(
+        [sys.executable, "-m", "aikg", "bench", *files, "--out", str(tmp_path / "out")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"[{len(PICKED)}/{len(PICKED)}]" in proc.stderr  # progress while it runs
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["correctness_only"] is True
+    statuses = {row["op_name"]: row["status"] for row in report["rows"]}
+    assert statuses == dict.fromkeys(PICKED, "verified")
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "not speedups" in markdown
+    assert {row["family"] for row in report["rows"]} >= {
+        "pointwise",
+        "reduction",
+        "norm",
+        "matmul",
+        "scan",
+        "loss",
+    }
+
+
+def test_bench_bad_input_is_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "AIKG_DB": str(tmp_path / "events.db")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "aikg", "bench", str(SUITE), "--filter", "no-such-task"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "no task files matched" in proc.stderr
