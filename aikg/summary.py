@@ -53,16 +53,23 @@ def summarize(state: TaskState, *, with_code: bool = True) -> dict[str, Any]:
 
 
 def step_lines(state: TaskState) -> list[str]:
-    """One line per step: what was produced and what the verifier said."""
+    """One line per step (what was produced, what the verifier said), then its decision."""
     lines = []
     for attempt in state.attempts:
         if attempt.missing:
             lines.append(f"step {attempt.step}: no code ({attempt.missing})")
-            continue
-        result = attempt.result or {}
-        verdict = "passed" if attempt.passed else f"{result.get('stage')}: {result.get('message')}"
-        timing = f", {attempt.time_ms:.4g} ms" if attempt.time_ms is not None else ""
-        lines.append(f"step {attempt.step}: {verdict}{timing}")
-    for decision in state.decisions:
-        lines.append(f"  decided after step {decision.step}: {decision.action} ({decision.reason})")
+        else:
+            result = attempt.result or {}
+            verdict = (
+                "passed" if attempt.passed else f"{result.get('stage')}: {result.get('message')}"
+            )
+            timing = f", {attempt.time_ms:.4g} ms" if attempt.time_ms is not None else ""
+            config = attempt.notes.get("launch_config")
+            tried = f" [{config}]" if config else ""
+            lines.append(f"step {attempt.step}: {verdict}{timing}{tried}")
+        lines += [
+            f"  -> {d.action} ({d.by}): {d.reason}"
+            for d in state.decisions
+            if d.step == attempt.step
+        ]
     return lines
