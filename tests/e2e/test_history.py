@@ -99,6 +99,9 @@ def test_fork_continues_from_an_event_with_new_settings(tmp_path: Path, aikg_env
 def test_db_check_export_import(tmp_path: Path, aikg_env) -> None:
     db = tmp_path / "events.db"
     assert run_aikg(["run", SWISH, "--task-id", "x", "-q"], tmp_path, aikg_env).returncode == 0
+    show = run_aikg(["show", "x"], tmp_path, aikg_env)
+    assert show.returncode == 0
+    assert "step 1: passed" in show.stdout and "-> finish (rules)" in show.stdout
     check = run_aikg(["db", "check"], tmp_path, aikg_env)
     assert check.returncode == 0 and ": ok" in check.stdout
 
