@@ -51,8 +51,18 @@ def row_for(suite_task: SuiteTask, state: TaskState, wall_s: float) -> BenchRow:
         roofline_fraction=timings.get("roofline_fraction"),
         tokens=state.tokens,
         cost_usd=state.cost_usd,
-        message=finished.message if finished else "",
+        message=_message(state),
     )
+
+
+def _message(state: TaskState) -> str:
+    """Why the task ended; for a failure, what the verifier said of its last candidate."""
+    finished = state.finished
+    text = finished.message if finished else "did not finish"
+    last = state.last_attempt
+    if finished is not None and not finished.success and last is not None and last.result:
+        text += f"; last step rejected at {last.result.get('stage')}: {last.result.get('message')}"
+    return text
 
 
 def run_meta(backend: str, shapes: str, config: Config) -> RunMeta:

@@ -65,3 +65,22 @@ def test_bench_bad_input_is_one_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "no task files matched" in proc.stderr
+
+
+def test_a_failed_row_says_what_the_verifier_said() -> None:
+    from aikg.bench.suite import SuiteTask
+    from aikg.commands.bench import row_for
+    from machine import events as ev
+    from machine.state import fold
+    from tests.machine.samples import SAMPLES
+
+    events = [
+        SAMPLES["task.created"],
+        ev.StepStarted(1, "code", "first step"),
+        ev.CodeProduced(1, "code", "builtin"),
+        ev.VerifyFinished(1, "cpu", {"passed": False, "stage": "mismatch", "message": "off"}),
+        ev.TaskFinished(False, "limit_reached", "no kernel verified in 1 steps", 1),
+    ]
+    row = row_for(SuiteTask(Path("scan.py"), "scan", "scan"), fold(enumerate(events, 1)), 2.0)
+    assert row.status == "failed" and row.steps == 1
+    assert row.message.endswith("rejected at mismatch: off")
