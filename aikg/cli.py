@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import NoReturn
 
 from aikg.commands import EXIT_BAD_INPUT, EXIT_OK, UsageError
+from aikg.commands.flags import add_llm_flags
 
 EPILOG = """examples:
   aikg run examples/swish.py                    verify a Triton kernel for swish on the CPU
@@ -47,21 +48,7 @@ def _add_run_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", metavar="FILE", help="YAML config overriding configs/default.yaml"
     )
-    llm = parser.add_argument_group("agents")
-    llm.add_argument(
-        "--llm",
-        metavar="NAME",
-        help="provider or preset for every role: builtin (default, no LLM), openai, deepseek, "
-        "vllm, sglang, ollama, replay",
-    )
-    llm.add_argument("--llm-base-url", metavar="URL", help="OpenAI-compatible endpoint")
-    llm.add_argument("--llm-model", metavar="NAME", help="model name at that endpoint")
-    llm.add_argument(
-        "--llm-api-key-env", metavar="VAR", help="environment variable holding the API key"
-    )
-    llm.add_argument(
-        "--from", dest="replay_from", metavar="TASK_ID", help="with --llm replay: serve its replies"
-    )
+    add_llm_flags(parser)
     _add_db(parser)
 
 

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
+from aikg.commands.flags import add_llm_flags
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
 from aikg.summary import summarize
@@ -52,7 +53,7 @@ def add_batch_parser(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--limit-steps", type=int, default=10, metavar="N", help="default: 10")
     batch.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
     batch.add_argument("--task-type", default="precision_only", help="precision_only | profile")
-    batch.add_argument("--llm", default=None, help="agent provider for all roles, e.g. builtin")
+    add_llm_flags(batch)
     batch.add_argument("--cluster", metavar="ADDRESS", help="verify on the Ray cluster there")
     batch.add_argument("--config", metavar="FILE", help="YAML config overriding the defaults")
     batch.add_argument("--json", action="store_true", help="print a JSON list of task summaries")
