@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -276,6 +277,9 @@ class Lowerer:
                 raise CannotLower("broadcast")
             shape = self.f_shape
         dims = self._broadcast(shape, operands)
+        flipped = self._common_flip(operands)
+        operands = [self._flipped_to(o, flipped) for o in operands]
+        options = {k: self._flipped_to(o, flipped) for k, o in (options or {}).items()}
         return Value(
             name=name,
             kind="pw",
@@ -284,8 +288,80 @@ class Lowerer:
             dtype=dtype,
             formula=formula,
             operands=operands,
-            options=options or {},
+            options=options,
             regrouped=regrouped,
+            flipped=flipped,
+        )
+
+    # ---- flip: index arithmetic on loads and stores -----------------------------------
+    def reorient(self, v: Any, dims: frozenset[int]) -> Any:
+        """v's computation with every i<d> (d in dims) read as n<d>-1-i<d>; None if impossible.
+
+        Loads take reversed indices and pointwise values rebuild on reoriented operands;
+        values that do not vary along dims stay. A scan cannot walk its dim backwards, and
+        reductions and the matmul accumulator are not rebuilt.
+        """
+        if not isinstance(v, Value) or v.kind == "const":
+            return v
+        dims = dims & {d for d in v.dims if d is not None}
+        if not dims:
+            return v
+        if v.kind == "load":
+            index = v.index or tuple("0" if d is None else f"i{d}" for d in v.dims)
+            for d in dims:
+                index = tuple(re.sub(rf"\bi{d}\b", f"(n{d} - 1 - i{d})", e) for e in index)
+            return replace(v, name=self.fresh(v.name), index=index)
+        if (v.kind == "scan" and not dims & set(self.reduced)) or v.kind == "pw":
+            operands = [self.reorient(o, dims) for o in v.operands]
+            options = {k: self.reorient(o, dims) for k, o in v.options.items()}
+            if any(o is None for o in [*operands, *options.values()]):
+                return None
+            return replace(v, name=self.fresh(v.name), operands=operands, options=options)
+        return None
+
+    def unflipped(self, v: Any) -> Any:
+        """v with its variable holding the logical value at every position."""
+        if not isinstance(v, Value) or not v.flipped:
+            return v
+        r = self.reorient(v, v.flipped)
+        if r is None:
+            raise CannotLower("flip")
+        return replace(r, flipped=frozenset())
+
+    def _common_flip(self, operands: list[Any]) -> frozenset[int]:
+        flips = {o.flipped for o in operands if isinstance(o, Value) and o.flipped}
+        if len(flips) > 1:
+            raise CannotLower("flip")
+        return next(iter(flips), frozenset())
+
+    def _flipped_to(self, v: Any, flipped: frozenset[int]) -> Any:
+        """An operand whose variable holds the logical value at the flipped positions."""
+        if not isinstance(v, Value) or v.flipped == flipped:
+            return v
+        r = self.reorient(v, flipped)
+        if r is None:
+            raise CannotLower("flip")
+        return replace(r, flipped=flipped) if r is not v else v
+
+    def _flip(self, node: FxNode) -> Value:
+        """flip(x): x's loads read reversed, or (after a scan) x stored reversed."""
+        x = self.operand(node, node.args[0], 0)
+        if not isinstance(x, Value) or x.regrouped:
+            raise CannotLower("flip")
+        axes = _norm_dims(node.args[1], len(x.dims))
+        dims = frozenset(x.dims[a] for a in axes if x.dims[a] is not None)
+        r = self.reorient(x, dims)
+        if r is not None:
+            return replace(r, name=node.name, flipped=x.flipped) if r is not x else x
+        return Value(
+            node.name,
+            "pw",
+            x.level,
+            x.dims,
+            x.dtype,
+            formula=identity,
+            operands=[x],
+            flipped=x.flipped ^ dims,
         )
 
     def reduce(self, x: Value, red_op: str, keepdim: bool, name: str) -> Value:
@@ -294,6 +370,7 @@ class Lowerer:
             raise Unsupported([f"aten.{red_op}"], f"{red_op} over several dims; " + LLM_HINT)
         if _depends_on_scan(x) or x.level != FULL:
             raise CannotLower(red_op)
+        x = self.unflipped(x)
         if keepdim:
             dims = tuple(None if d in self.reduced else d for d in x.dims)
         else:
@@ -465,6 +542,8 @@ class Lowerer:
             return self._lower_reduction(node, op)
         if op in SCANS:
             return self._lower_scan(node, op)
+        if op == "flip":
+            return self._flip(node)
         if op == "_native_batch_norm_legit_no_training":
             return batch_norm(self, node, node.args[:5], 6, training=False)
         if op in COMPOSITES:
@@ -531,7 +610,16 @@ class Lowerer:
                 return NotLowered(op)  # a real reshape: only an error if a kernel value needs it
             kept = iter(d for d in x.dims if d is not None)
             dims = tuple(None if is_one(s) else next(kept) for s in shape)
-        return Value(node.name, "pw", x.level, dims, x.dtype, formula=identity, operands=[x])
+        return Value(
+            node.name,
+            "pw",
+            x.level,
+            dims,
+            x.dtype,
+            formula=identity,
+            operands=[x],
+            flipped=x.flipped,
+        )
 
     # ---- reductions, scans, group norm, matmul ---------------------------------------
     def _lower_reduction(self, node: FxNode, op: str) -> Any:
@@ -553,6 +641,7 @@ class Lowerer:
         x = self.operand(node, node.args[0], 0)
         if len(self.reduced) != 1 or not isinstance(x, Value):
             raise CannotLower(op)
+        x = self.unflipped(x)
         self.has_cumprod = self.has_cumprod or op == "cumprod"
         dtype = node.meta["val"].dtype
         return Value(node.name, "scan", FULL, x.dims, dtype, operands=[x], red_op=SCANS[op])
@@ -629,6 +718,7 @@ class Lowerer:
                 value.dtype,
                 formula=identity,
                 operands=[value],
+                flipped=value.flipped,
             )
         val = node.meta["val"]
         if value.regrouped and self.group_norm is not None:
@@ -640,6 +730,12 @@ class Lowerer:
             d is None and not is_one(s) for d, s in zip(value.dims, val.shape, strict=True)
         ):
             raise Unsupported(["<output>"], "an output that broadcasts a value; " + LLM_HINT)
+        if value.flipped:
+            index = tuple(
+                "0" if d is None else f"(n{d} - 1 - i{d})" if d in value.flipped else f"i{d}"
+                for d in value.dims
+            )
+            return Output(value, name, shape, val.dtype, index=index)
         return Output(value, name, shape, val.dtype)
 
     def _walks_f(self, v: Value) -> bool:
@@ -658,7 +754,7 @@ class Lowerer:
             not self.reduced
             and self.dot is None
             and all(self._walks_f(v) for v in _reachable_loads([o.value for o in outputs]))
-            and all(o.value.dims == tuple(range(self.rank)) for o in outputs)
+            and all(o.value.dims == tuple(range(self.rank)) and o.index is None for o in outputs)
         )
         if self.dot is not None:
             self.scalars["K"] = self.dot.k_size

@@ -65,6 +65,8 @@ class Value:
     pending: bool = False  # load whose dims are fixed by a later permute
     index: tuple[str, ...] | None = None  # load: index expression per source dim, if not i<d>
     regrouped: bool = False  # lives in the group-norm space (N, G, C/G, *spatial)
+    # F dims along which this value's variable holds the logical value at n-1-i (flip)
+    flipped: frozenset[int] = frozenset()
 
 
 @dataclass
