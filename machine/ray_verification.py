@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from devicepool import DevicePoolError, device_kind
-from machine.verification import verifier_session
+from machine.verification import shared_verifier, verifier_session
 from verifier.result import VerifyJob, VerifyResult
 
 INSTALL_HINT = "pip install 'aikg[ray]'"
@@ -176,9 +176,6 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:300]
 
 
-_ray_shared: dict[str, tuple[RayVerifier, int]] = {}
-
-
 @asynccontextmanager
 async def verification_session(
     config: Any, secret_env_names: Iterable[str] = ()
@@ -189,16 +186,10 @@ async def verification_session(
         async with verifier_session(config.verifier.mode, secret_env_names) as verifier:
             yield verifier
         return
-    key = pool.address or "auto"
-    verifier, users = _ray_shared.get(key, (None, 0))
-    if verifier is None:
-        verifier = RayVerifier(
-            pool.address, resources=pool.resources, secret_env_names=secret_env_names
-        )
-    _ray_shared[key] = (verifier, users + 1)
-    try:
+    names = tuple(secret_env_names)
+
+    def make() -> RayVerifier:
+        return RayVerifier(pool.address, resources=pool.resources, secret_env_names=names)
+
+    async with shared_verifier(f"ray:{pool.address or 'auto'}", make) as verifier:
         yield verifier
-    finally:
-        verifier, users = _ray_shared.pop(key)
-        if users > 1:
-            _ray_shared[key] = (verifier, users - 1)

@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from verifier import Verifier
 
-_shared: dict[str, tuple[Verifier, int]] = {}
+_shared: dict[str, tuple[Any, int]] = {}
 
 
 @asynccontextmanager
-async def verifier_session(
-    mode: str, secret_env_names: Iterable[str] = ()
-) -> AsyncIterator[Verifier]:
-    """Borrow the process's verifier for `mode`; the last borrower closes it."""
-    verifier, users = _shared.get(mode, (None, 0))
+async def shared_verifier(key: str, make: Callable[[], Any]) -> AsyncIterator[Any]:
+    """Borrow the process's verifier under `key` (`make` builds it for the first borrower);
+    the last borrower closes it."""
+    verifier, users = _shared.get(key, (None, 0))
     if verifier is None:
-        verifier = Verifier(mode=mode, secret_env_names=tuple(secret_env_names))
-    _shared[mode] = (verifier, users + 1)
+        verifier = make()
+    _shared[key] = (verifier, users + 1)
     try:
         yield verifier
     finally:
-        verifier, users = _shared[mode]
+        verifier, users = _shared[key]
         if users <= 1:
-            del _shared[mode]
+            del _shared[key]
             await verifier.close()
         else:
-            _shared[mode] = (verifier, users - 1)
+            _shared[key] = (verifier, users - 1)
+
+
+def verifier_session(
+    mode: str, secret_env_names: Iterable[str] = ()
+) -> AbstractAsyncContextManager[Verifier]:
+    """Borrow the process's local verifier for `mode` (warm or oneshot)."""
+    names = tuple(secret_env_names)
+    return shared_verifier(f"local:{mode}", lambda: Verifier(mode=mode, secret_env_names=names))
 
 
 def job_device(device: str) -> str:
