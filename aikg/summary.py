@@ -8,16 +8,11 @@ from machine.state import TaskState
 
 
 def status_of(state: TaskState) -> str:
-    if state.finished is not None:
-        return "verified" if state.finished.success else state.finished.reason
-    if state.interrupted:
-        return "interrupted"
-    return state.status
+    return state.shown_status
 
 
 def best_speedups(state: TaskState) -> dict[str, float | None]:
-    best = state.best
-    timings = ((best.result or {}).get("timings") or {}) if best else {}
+    timings = state.best_timings
     return {
         "speedup_vs_eager": timings.get("speedup_vs_eager"),
         "speedup_vs_compile": timings.get("speedup_vs_compile"),

@@ -24,9 +24,13 @@ class Attempt:
         return bool(self.result and self.result.get("passed"))
 
     @property
+    def timings(self) -> dict[str, Any]:
+        """The verifier's profile-mode timings (empty when it did not time)."""
+        return (self.result or {}).get("timings") or {}
+
+    @property
     def time_ms(self) -> float | None:
-        timings = (self.result or {}).get("timings") or {}
-        value = (timings.get("candidate") or {}).get("median_ms")
+        value = (self.timings.get("candidate") or {}).get("median_ms")
         return float(value) if value is not None else None
 
 
@@ -59,6 +63,21 @@ class TaskState:
     @property
     def last_attempt(self) -> Attempt | None:
         return self.attempts[-1] if self.attempts else None
+
+    @property
+    def best_timings(self) -> dict[str, Any]:
+        """The kept kernel's timings (empty when nothing verified or nothing was timed)."""
+        best = self.best
+        return best.timings if best else {}
+
+    @property
+    def shown_status(self) -> str:
+        """One word for lists: verified, the finish reason, interrupted, or the live state."""
+        if self.finished is not None:
+            return "verified" if self.finished.success else self.finished.reason
+        if self.interrupted:
+            return "interrupted"
+        return self.status
 
     @property
     def best(self) -> Attempt | None:

@@ -86,17 +86,11 @@ def task_row(record: TaskRecord, now: float) -> Row:
 
 
 def status_of(state: TaskState) -> str:
-    """As `aikg ls` says it (aikg.summary.status_of, which pulls in the LLM clients)."""
-    if state.finished is not None:
-        return "verified" if state.finished.success else state.finished.reason
-    if state.interrupted:
-        return "interrupted"
-    return state.status
+    """As `aikg ls` says it."""
+    return state.shown_status
 
 
 def speedups_of(record: TaskRecord) -> float | None:
     """The best attempt's speedup over eager, when it was timed."""
-    best = record.state.best
-    timings = ((best.result or {}).get("timings") or {}) if best else {}
-    value = timings.get("speedup_vs_eager")
+    value = record.state.best_timings.get("speedup_vs_eager")
     return None if value is None else float(value)

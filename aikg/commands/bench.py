@@ -10,7 +10,6 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from aikg.bench.report import BenchRow, RunMeta, write_report
 from aikg.bench.suite import SuiteError, SuiteTask, discover_tasks
@@ -33,8 +32,7 @@ def row_for(suite_task: SuiteTask, state: TaskState, wall_s: float) -> BenchRow:
         status = "unsupported"
     else:
         status = "failed"
-    best = state.best
-    timings: dict[str, Any] = ((best.result or {}).get("timings") or {}) if best else {}
+    timings = state.best_timings
     flops = timings.get("achieved_flop_per_s")
     bytes_per_s = timings.get("achieved_bytes_per_s")
     return BenchRow(
