@@ -7,6 +7,7 @@ import time
 from typing import TextIO
 
 from machine import events as ev
+from machine.describe import describe
 from machine.state import TaskState
 
 
@@ -17,7 +18,7 @@ class ProgressPrinter:
         self.started = time.monotonic()
 
     def __call__(self, event: ev.Event, state: TaskState) -> None:
-        line = self.describe(event, state)
+        line = describe(event)
         if line:
             elapsed = time.monotonic() - self.started
             limit = state.spec.limit_steps if state.spec else "?"
@@ -26,32 +27,3 @@ class ProgressPrinter:
                 file=self.stream,
                 flush=True,
             )
-
-    @staticmethod
-    def describe(event: ev.Event, state: TaskState) -> str | None:
-        if isinstance(event, ev.StepStarted):
-            return f"{event.action}: {event.reason}"
-        if isinstance(event, ev.DesignProduced):
-            first = event.text.strip().splitlines()[0] if event.text.strip() else ""
-            return f"design by {event.agent}: {first[:90]}"
-        if isinstance(event, ev.CodeProduced):
-            config = event.notes.get("launch_config")
-            extra = f" {config}" if config else ""
-            return f"code by {event.agent}: {len(event.code.splitlines())} lines{extra}"
-        if isinstance(event, ev.CodeMissing):
-            return f"no code from {event.agent} ({event.reason}): {event.message}"
-        if isinstance(event, ev.DeviceLeased):
-            return f"verifying on {event.device}…"
-        if isinstance(event, ev.VerifyFinished):
-            result = event.result
-            if result.get("passed"):
-                trials, took = result.get("trials_run"), result.get("duration_s") or 0.0
-                return f"verified ({trials} trials, {took:.1f}s)"
-            return f"rejected at {result.get('stage')}: {result.get('message')}"
-        if isinstance(event, ev.ConductorDecided):
-            return f"decided {event.action}: {event.reason}"
-        if isinstance(event, ev.LLMRetried):
-            return f"LLM retry {event.attempt} in {event.wait_s:.1f}s: {event.reason}"
-        if isinstance(event, ev.TaskResumed):
-            return f"resumed in {event.state}"
-        return None

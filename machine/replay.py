@@ -15,6 +15,7 @@ from typing import Any
 
 from agents.types import AgentError, AgentRequest, Candidate, Design, NoCode, Unsupported
 from machine import events as ev
+from machine.describe import describe
 from machine.state import TaskState, apply
 from verifier.result import VerifyJob, VerifyResult
 
@@ -63,25 +64,6 @@ class Recorded:
 
     def of_type(self, cls: type[Any]) -> list[Any]:
         return [e for _, _, e in self.events if isinstance(e, cls)]
-
-
-def summarize_event(event: ev.Event) -> str:
-    if isinstance(event, ev.StepStarted):
-        return f"{event.action}: {event.reason}"
-    if isinstance(event, ev.DesignProduced):
-        return f"design by {event.agent} ({len(event.text)} chars)"
-    if isinstance(event, ev.CodeProduced):
-        return f"code by {event.agent} ({len(event.code.splitlines())} lines)"
-    if isinstance(event, ev.CodeMissing):
-        return f"no code ({event.reason})"
-    if isinstance(event, ev.VerifyFinished):
-        passed = event.result.get("passed")
-        return "verified" if passed else f"rejected: {event.result.get('stage')}"
-    if isinstance(event, ev.ConductorDecided):
-        return f"{event.action}: {event.reason}"
-    if isinstance(event, ev.TaskFinished):
-        return f"finished: {event.reason}"
-    return event.TYPE
 
 
 def difference(want: ev.Event, got: ev.Event, *, loose_verify: bool) -> str | None:
@@ -148,7 +130,9 @@ class ReplayRecorder:
             self.state = apply(self.state, event, seq)
             why = difference(want, event, loose_verify=self.loose_verify)
             self.trace.append(
-                TraceLine(seq, self.state.step, event.TYPE, summarize_event(event), offset, why)
+                TraceLine(
+                    seq, self.state.step, event.TYPE, describe(event) or event.TYPE, offset, why
+                )
             )
             for observer in self._observers:
                 observer(event, self.state)
