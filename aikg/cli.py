@@ -63,7 +63,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "task_file", metavar="TASK_FILE", help="defines Model, get_inputs, get_init_inputs"
     )
     run.add_argument("--op-name", help="operator name (default: the file's stem)")
-    run.add_argument("--task-id", help="stream id in the event log (default: OP-DATE-TIME-XXXX)")
+    run.add_argument(
+        "--task-id", help="stream id in the event log (default: OP-YYYYMMDD-HHMMSS-<4 hex digits>)"
+    )
     run.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
     run.add_argument("--arch", help="target arch, e.g. h100, a100, ascend910b4 (default: detected)")
     run.add_argument("--impl-type", default="triton", help="triton | swft (default: triton)")

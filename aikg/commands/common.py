@@ -96,3 +96,13 @@ async def load_task_state(args: argparse.Namespace, task_id: str) -> TaskState:
     if state.spec is None:
         raise UsageError(f"no task {task_id!r} in the event log: see `aikg ls`")
     return state
+
+
+async def task_states(args: argparse.Namespace) -> list[TaskState]:
+    """Every task in the log, folded, in the order they were created."""
+    store = await open_existing_store(args)
+    try:
+        states = [await load_state(store, info.stream) for info in await store.streams()]
+    finally:
+        await store.close()
+    return [state for state in states if state.spec is not None]

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 from aikg.commands import EXIT_FAILED, EXIT_OK
-from aikg.commands.common import load_task_state, open_existing_store
+from aikg.commands.common import load_task_state, task_states
 from aikg.summary import step_lines, summarize
-from machine.recorder import load_state
 
 SHOW_KEYS = (
     "task_id",
@@ -33,15 +32,7 @@ SHOW_KEYS = (
 
 
 async def cmd_ls(args: argparse.Namespace) -> int:
-    store = await open_existing_store(args)
-    try:
-        rows = []
-        for info in await store.streams():
-            state = await load_state(store, info.stream)
-            if state.spec is not None:
-                rows.append(summarize(state, with_code=False))
-    finally:
-        await store.close()
+    rows = [summarize(state, with_code=False) for state in await task_states(args)]
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK

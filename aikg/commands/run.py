@@ -13,8 +13,8 @@ from aikg.commands.common import (
     config_for,
     db_path,
     load_task_state,
-    open_existing_store,
     pool_for,
+    task_states,
 )
 from aikg.config import Config
 from aikg.export import export_kernel
@@ -115,17 +115,20 @@ def one_line(summary: dict[str, Any]) -> str:
 async def cmd_resume(args: argparse.Namespace) -> int:
     if args.all == bool(args.task_id):
         raise UsageError("give either a TASK_ID or --all")
-    task_ids = (args.task_id and [args.task_id]) or await _unfinished_ids(args)
-    if not task_ids:
+    if args.task_id:
+        states = [await load_task_state(args, args.task_id)]
+    else:
+        states = [state for state in await task_states(args) if state.finished is None]
+    if not states:
         print("nothing to resume: every task in the log has finished", file=sys.stderr)
         return EXIT_OK
     worst = EXIT_OK
-    for task_id in task_ids:
-        state = await load_task_state(args, task_id)
+    for state in states:
         assert state.spec is not None
         if state.finished is not None:
             print(
-                f"aikg: task {task_id} already finished ({state.finished.reason})", file=sys.stderr
+                f"aikg: task {state.spec.task_id} already finished ({state.finished.reason})",
+                file=sys.stderr,
             )
             continue
         base = Config.from_recorded(state.spec.config)
@@ -136,16 +139,3 @@ async def cmd_resume(args: argparse.Namespace) -> int:
             return code
         worst = max(worst, code)
     return worst
-
-
-async def _unfinished_ids(args: argparse.Namespace) -> list[str]:
-    store = await open_existing_store(args)
-    try:
-        ids = []
-        for info in await store.streams():
-            state = await load_state(store, info.stream)
-            if state.spec is not None and state.finished is None:
-                ids.append(info.stream)
-        return ids
-    finally:
-        await store.close()
