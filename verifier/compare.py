@@ -47,9 +47,15 @@ def tolerance_for(
 
 
 def compare_outputs(
-    reference: Any, candidate: Any, overrides: dict[str, tuple[float, float]]
+    reference: Any,
+    candidate: Any,
+    overrides: dict[str, tuple[float, float]],
+    slack: list[float] | None = None,
 ) -> Mismatch | None:
-    """None when every output leaf matches; otherwise what differs, and where."""
+    """None when every output leaf matches; otherwise what differs, and where.
+
+    ``slack`` adds to each output leaf's absolute tolerance (see ``trials.check_outputs``).
+    """
     ref_leaves = [to_torch(v) for v in flatten_outputs(reference)]
     cand_leaves = flatten_outputs(candidate)
     if len(ref_leaves) != len(cand_leaves):
@@ -57,7 +63,8 @@ def compare_outputs(
     for i, (ref, cand) in enumerate(zip(ref_leaves, cand_leaves, strict=True)):
         label = f"output {i}" if len(ref_leaves) > 1 else "output"
         if isinstance(ref, torch.Tensor):
-            found = _compare_tensor(label, ref, cand, overrides)
+            extra = slack[i] if slack else 0.0
+            found = _compare_tensor(label, ref, cand, overrides, extra)
         elif isinstance(ref, (int, float, bool)):
             cand_value = cand.item() if isinstance(cand, torch.Tensor) else cand
             ok = isinstance(cand_value, (int, float, bool)) and np.isclose(ref, cand_value)
@@ -70,7 +77,11 @@ def compare_outputs(
 
 
 def _compare_tensor(
-    label: str, ref: torch.Tensor, cand: Any, overrides: dict[str, tuple[float, float]]
+    label: str,
+    ref: torch.Tensor,
+    cand: Any,
+    overrides: dict[str, tuple[float, float]],
+    slack: float = 0.0,
 ) -> Mismatch | None:
     if not isinstance(cand, torch.Tensor):
         return Mismatch(f"{label} is a {type(cand).__name__}, expected a torch.Tensor")
@@ -83,6 +94,7 @@ def _compare_tensor(
     if ref.numel() == 0:
         return None
     atol, rtol = tolerance_for(ref.dtype, overrides)
+    atol += slack
     if ref.is_complex():
         ref, cand = torch.view_as_real(ref), torch.view_as_real(cand)
     work = torch.float64 if ref.dtype == torch.float64 else torch.float32

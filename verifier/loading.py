@@ -38,6 +38,14 @@ def unload(module: ModuleType) -> None:
     sys.modules.pop(module.__name__, None)
 
 
+def init_inputs(task: ModuleType, small: bool = False) -> list[Any]:
+    """The constructor's arguments: ``get_small_init_inputs()`` for small shapes, if any."""
+    init_fn = getattr(task, "get_init_inputs", None)
+    if small and hasattr(task, "get_small_init_inputs"):
+        init_fn = task.get_small_init_inputs
+    return list(init_fn()) if init_fn is not None else []
+
+
 def build_model(
     model_cls: Any, task: ModuleType, seed: int, device: str, small: bool = False
 ) -> Any:
@@ -46,12 +54,9 @@ def build_model(
     With ``small``, a task's ``get_small_init_inputs()`` (if any) gives the constructor's
     arguments, so parameter shapes match ``get_small_inputs()``.
     """
-    init_fn = getattr(task, "get_init_inputs", None)
-    if small and hasattr(task, "get_small_init_inputs"):
-        init_fn = task.get_small_init_inputs
     torch.manual_seed(seed)
     seed_frameworks(seed)
-    init = list(init_fn()) if init_fn is not None else []
+    init = init_inputs(task, small)
     torch.manual_seed(seed)
     seed_frameworks(seed)
     model = model_cls(*init)

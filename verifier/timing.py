@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from verifier.compare import flatten_outputs, to_torch
+from verifier.loading import init_inputs
 from verifier.trials import TrialInputs, make_inputs
 
 L2_FLUSH_BYTES = 256 << 20
@@ -123,6 +124,22 @@ def _matmul_flops(args: list[Any]) -> float | None:
     return 2.0 * batch * a.shape[-2] * a.shape[-1] * b.shape[-1]
 
 
+def task_flops(task: ModuleType, inputs: list[Any], small: bool) -> float | None:
+    """FLOPs of one forward from the task file's ``flops(inputs, init_inputs)``, if it has one.
+
+    The benchmark suite's matmul tasks define it: the verifier cannot count the FLOPs of a
+    ``nn.Linear`` from the inputs alone (the weight is a parameter).
+    """
+    count = getattr(task, "flops", None)
+    if not callable(count):
+        return None
+    try:
+        value = float(count(list(inputs), init_inputs(task, small)))
+    except Exception:  # a broken helper must not fail the candidate; fall back to counting
+        return None
+    return value if value > 0 else None
+
+
 def looks_like_matmul(reference_source: str) -> bool:
     return bool(re.search(r"matmul|\.mm\(|bmm|\s@\s|nn\.Linear|einsum", reference_source))
 
@@ -141,6 +158,7 @@ def profile(
 ) -> dict[str, Any]:
     """Time the candidate and (once per `baseline_key` in this worker) eager and compile."""
     inputs = make_inputs(task, seed, device, small, framework)
+    flop_count = flop_count or task_flops(task, inputs.pristine, small)
     if device.startswith("cuda"):
         return _profile_cuda(
             inputs, reference, candidate, device, framework, roofline, flop_count, baseline_key

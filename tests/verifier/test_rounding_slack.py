@@ -1,0 +1,72 @@
+"""A candidate as accurate as the reference passes even where two summation orders differ."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from verifier.compare import compare_outputs
+from verifier.trials import TrialInputs, check_outputs
+
+TIGHT = {"float32": (1e-7, 1e-7)}  # tighter than any reordered fp32 sum can meet
+
+
+class CumSum(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cumsum(x, dim=-1)
+
+
+def _inputs(x: torch.Tensor) -> TrialInputs:
+    return TrialInputs([x.clone()], [x.clone()], [x])
+
+
+def _data() -> torch.Tensor:
+    torch.manual_seed(0)
+    return torch.randn(4, 8192)
+
+
+def _blocked_cumsum(x: torch.Tensor, block: int = 256) -> torch.Tensor:
+    """A correct cumsum in another order: per-block scans plus the running block totals."""
+    parts = x.reshape(x.shape[0], -1, block)
+    inner = parts.cumsum(-1)
+    offsets = inner[..., -1].cumsum(-1) - inner[..., -1]
+    return (inner + offsets[..., None]).reshape(x.shape)
+
+
+def test_another_correct_order_passes_where_the_plain_comparison_fails() -> None:
+    x = _data()
+    reference = CumSum()
+    expected = reference(x)
+    out = _blocked_cumsum(x)
+    assert compare_outputs(expected, out, TIGHT) is not None  # the orders really differ
+    assert check_outputs(expected, out, TIGHT, reference, _inputs(x)) is None
+
+
+def test_an_inaccurate_candidate_still_fails() -> None:
+    x = _data()
+    reference = CumSum()
+    expected = reference(x)
+    out = (x.half().float()).cumsum(-1)  # inputs rounded to fp16 first: a real error
+    mismatch = check_outputs(expected, out, {}, reference, _inputs(x))
+    assert mismatch is not None
+    assert "values differ" in mismatch.message
+
+
+def test_shape_errors_are_not_excused() -> None:
+    x = _data()
+    reference = CumSum()
+    mismatch = check_outputs(reference(x), x[:, :-1], {}, reference, _inputs(x))
+    assert mismatch is not None and "shape" in mismatch.message
+
+
+def test_a_reference_that_cannot_run_in_float64_keeps_the_plain_comparison() -> None:
+    class HalfOnly(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if x.dtype != torch.float32:
+                raise TypeError("float32 only")
+            return x.cumsum(-1)
+
+    x = _data()
+    reference = HalfOnly()
+    out = _blocked_cumsum(x)
+    assert check_outputs(reference(x), out, TIGHT, reference, _inputs(x)) is not None
