@@ -17,6 +17,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from aikg.bench.targets import (
+    TargetResult,
+    check_targets,
+    geomean_speedup,
+    target_lines,
+    verified_speedups,
+)
+
 STATUSES = ("verified", "failed", "unsupported", "error")
 BASELINES = ("eager", "compile")
 BASELINE_TITLES = {"eager": "eager", "compile": "torch.compile"}
@@ -51,6 +59,7 @@ class BenchRow:
     tokens: int = 0
     cost_usd: float = 0.0
     message: str = ""
+    dtype: str = ""  # the first input's dtype (float16, ...), for the matmul target
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -108,6 +117,8 @@ class Summary:
     geomean_speedup: dict[str, float | None] | None = None
     # baseline -> how many verified tasks the geometric mean covers
     geomean_count: dict[str, int] | None = None
+    # the suite's speed targets (aikg.bench.targets); None when correctness only
+    targets: list[TargetResult] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,19 +145,6 @@ def fast_p(rows: Sequence[BenchRow], p: float, baseline: str) -> float:
     return hits / len(rows)
 
 
-def verified_speedups(rows: Sequence[BenchRow], baseline: str) -> list[float]:
-    speedups = (row.speedup(baseline) for row in rows if row.status == "verified")
-    return [s for s in speedups if s is not None and s > 0]
-
-
-def geomean_speedup(rows: Sequence[BenchRow], baseline: str) -> float | None:
-    """Geometric mean speedup over verified rows that have one; None when there are none."""
-    speedups = verified_speedups(rows, baseline)
-    if not speedups:
-        return None
-    return math.exp(sum(math.log(s) for s in speedups) / len(speedups))
-
-
 def summarize(rows: Sequence[BenchRow], meta: RunMeta) -> Summary:
     status_counts = {status: 0 for status in STATUSES}
     family_counts: dict[str, dict[str, int]] = {}
@@ -158,7 +156,9 @@ def summarize(rows: Sequence[BenchRow], meta: RunMeta) -> Summary:
     fast: dict[str, dict[str, float]] | None = None
     geomean: dict[str, float | None] | None = None
     geomean_count: dict[str, int] | None = None
+    targets: list[TargetResult] | None = None
     if not meta.correctness_only:
+        targets = check_targets(rows)
         fast = {b: {fast_p_key(p): fast_p(rows, p, b) for p in FAST_P} for b in BASELINES}
         geomean = {b: geomean_speedup(rows, b) for b in BASELINES}
         geomean_count = {b: len(verified_speedups(rows, b)) for b in BASELINES}
@@ -173,6 +173,7 @@ def summarize(rows: Sequence[BenchRow], meta: RunMeta) -> Summary:
         fast_p=fast,
         geomean_speedup=geomean,
         geomean_count=geomean_count,
+        targets=targets,
     )
 
 
@@ -283,6 +284,8 @@ def render_markdown(
 ) -> str:
     lines = ["# aikg benchmark report", "", _meta_line(meta), ""]
     lines += _summary_lines(summary, meta)
+    if summary.targets is not None:
+        lines += target_lines(summary.targets)
     if chart is not None:
         lines += [f"![speedup per task]({chart})", ""]
     shown = [note for note in notes if note != CPU_NOTE]

@@ -41,6 +41,21 @@ class SuiteTask:
     op_name: str
     family: str
 
+    def first_input_dtype(self) -> str:
+        """The dtype of the task's first tensor input ("float16", ...), "" if it has none.
+
+        Inputs are made on torch's meta device, so nothing is allocated.
+        """
+        import torch
+
+        try:
+            with torch.device("meta"):
+                inputs = task_inputs(load_task_module(self.path), small=False)
+        except Exception:  # a task that cannot make meta inputs just has no dtype here
+            return ""
+        tensors = [v for v in inputs if isinstance(v, torch.Tensor)]
+        return str(tensors[0].dtype).removeprefix("torch.") if tensors else ""
+
 
 def read_family(path: Path) -> str:
     """The file's module-level `FAMILY` string, read without running the file."""

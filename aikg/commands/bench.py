@@ -47,6 +47,7 @@ def row_for(suite_task: SuiteTask, state: TaskState, wall_s: float) -> BenchRow:
         achieved_gbps=bytes_per_s / 1e9 if bytes_per_s and not flops else None,
         achieved_tflops=flops / 1e12 if flops else None,
         roofline_fraction=timings.get("roofline_fraction"),
+        dtype=suite_task.first_input_dtype(),
         tokens=state.tokens,
         cost_usd=state.cost_usd,
         message=_message(state),

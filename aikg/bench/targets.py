@@ -1,0 +1,112 @@
+"""The suite's speed targets, checked against a GPU run's rows.
+
+The built-in agent's issue sets four: a geometric-mean speedup of at least 1.3x over
+eager and 1.0x over ``torch.compile``; memory-bound kernels at 80% or more of the GPU's
+measured copy bandwidth; fp16/bf16 matmul kernels at 80% or more of torch's (cuBLAS)
+rate, measured by the verifier on the same GPU as a bf16 8192^3 matmul. Each result says
+whether the target is met, by how much it is missed, and which tasks fall short.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aikg.bench.report import BenchRow
+
+HALF_PRECISION = ("float16", "bfloat16")
+
+
+def verified_speedups(rows: Sequence[BenchRow], baseline: str) -> list[float]:
+    speedups = (row.speedup(baseline) for row in rows if row.status == "verified")
+    return [s for s in speedups if s is not None and s > 0]
+
+
+def geomean_speedup(rows: Sequence[BenchRow], baseline: str) -> float | None:
+    """Geometric mean speedup over verified rows that have one; None when there are none."""
+    speedups = verified_speedups(rows, baseline)
+    if not speedups:
+        return None
+    return math.exp(sum(math.log(s) for s in speedups) / len(speedups))
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    name: str
+    goal: float
+    measured: float | None  # the geomean, or the share of tasks at the goal
+    unit: str  # "x" (a speedup) or "of tasks"
+    met: bool
+    below: dict[str, float]  # op name -> its value, for tasks short of the goal
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _geomean_target(
+    rows: Sequence[BenchRow], baseline: str, title: str, goal: float
+) -> TargetResult:
+    measured = geomean_speedup(rows, baseline)
+    below = {
+        r.op_name: value
+        for r in rows
+        if r.status == "verified" and (value := r.speedup(baseline)) is not None and value < goal
+    }
+    met = measured is not None and measured >= goal
+    return TargetResult(f"geomean speedup over {title}", goal, measured, "x", met, below)
+
+
+def _roofline_target(name: str, rows: Sequence[BenchRow], goal: float) -> TargetResult:
+    fractions = {r.op_name: r.roofline_fraction for r in rows if r.roofline_fraction is not None}
+    below = {op: f for op, f in fractions.items() if f < goal}
+    share = (len(fractions) - len(below)) / len(fractions) if fractions else None
+    return TargetResult(name, goal, share, "of tasks", bool(fractions) and not below, below)
+
+
+def check_targets(rows: Sequence[BenchRow]) -> list[TargetResult]:
+    verified = [r for r in rows if r.status == "verified"]
+    memory_bound = [r for r in verified if r.achieved_tflops is None]
+    half_matmuls = [
+        r for r in verified if r.achieved_tflops is not None and r.dtype in HALF_PRECISION
+    ]
+    return [
+        _geomean_target(rows, "eager", "eager", 1.3),
+        _geomean_target(rows, "compile", "torch.compile", 1.0),
+        _roofline_target("memory-bound kernels at 80% of copy bandwidth", memory_bound, 0.8),
+        _roofline_target("fp16/bf16 matmuls at 80% of the cuBLAS bf16 rate", half_matmuls, 0.8),
+    ]
+
+
+def _value(result: TargetResult) -> str:
+    if result.measured is None:
+        return "—"
+    if result.unit == "x":
+        return f"{result.measured:.2f}x"
+    return f"{100 * result.measured:.0f}% of tasks"
+
+
+def _shortfall(result: TargetResult) -> str:
+    if result.met:
+        return "met"
+    if result.measured is None:
+        return "not measured"
+    if result.unit == "x":
+        return f"missed by {100 * (1 - result.measured / result.goal):.0f}%"
+    return f"missed: {len(result.below)} below"
+
+
+def target_lines(results: Sequence[TargetResult]) -> list[str]:
+    """The report's "Targets" section."""
+    lines = ["## Targets", "", "| target | goal | measured | result | short of the goal |"]
+    lines.append("|---|---|---|---|---|")
+    for r in results:
+        goal = f"{r.goal:.1f}x" if r.unit == "x" else f"{100 * r.goal:.0f}%"
+        shown = sorted(r.below.items(), key=lambda item: item[1])
+        fmt = (lambda v: f"{v:.2f}x") if r.unit == "x" else (lambda v: f"{100 * v:.0f}%")
+        short = ", ".join(f"{op} {fmt(v)}" for op, v in shown) or "—"
+        lines.append(f"| {r.name} | {goal} | {_value(r)} | {_shortfall(r)} | {short} |")
+    lines.append("")
+    return lines

@@ -1,0 +1,80 @@
+"""The report's Targets section: met or missed, by how much, and which tasks fall short."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aikg.bench.report import BenchRow, RunMeta, write_report
+from aikg.bench.targets import check_targets
+
+
+def row(name: str, eager: float, compile_: float, **extra: object) -> BenchRow:
+    return BenchRow(
+        task_file=f"{name}.py",
+        op_name=name,
+        family=str(extra.pop("family", "pointwise")),
+        status="verified",
+        speedup_vs_eager=eager,
+        speedup_vs_compile=compile_,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+ROWS = [
+    row("relu", 2.0, 1.0, achieved_gbps=2900.0, roofline_fraction=0.97),
+    row("max_dim0", 0.5, 0.4, achieved_gbps=1000.0, roofline_fraction=0.33),
+    row(
+        "mm_fp16",
+        0.9,
+        0.9,
+        family="matmul",
+        achieved_tflops=690.0,
+        roofline_fraction=0.86,
+        dtype="float16",
+    ),
+    row(
+        "mm_bf16",
+        0.8,
+        0.8,
+        family="matmul",
+        achieved_tflops=560.0,
+        roofline_fraction=0.71,
+        dtype="bfloat16",
+    ),
+    row(
+        "linear_fp32",
+        1.4,
+        1.4,
+        family="matmul",
+        achieved_tflops=70.0,
+        roofline_fraction=0.09,
+        dtype="float32",
+    ),
+    BenchRow(task_file="ce.py", op_name="ce", family="loss", status="unsupported"),
+]
+
+
+def test_each_target_is_met_or_missed_with_the_tasks_below_it() -> None:
+    results = {r.name: r for r in check_targets(ROWS)}
+    eager = results["geomean speedup over eager"]
+    assert not eager.met and eager.measured is not None and abs(eager.measured - 0.995) < 0.01
+    assert set(eager.below) == {"max_dim0", "mm_fp16", "mm_bf16"}
+    memory = results["memory-bound kernels at 80% of copy bandwidth"]
+    assert not memory.met and memory.below == {"max_dim0": 0.33} and memory.measured == 0.5
+    matmul = results["fp16/bf16 matmuls at 80% of the cuBLAS bf16 rate"]
+    # the fp32 linear is not held to the half-precision tensor-core rate
+    assert matmul.below == {"mm_bf16": 0.71} and matmul.measured == 0.5
+
+
+def test_the_report_shows_targets_on_a_gpu_run_only(tmp_path: Path) -> None:
+    gpu = RunMeta(backend="cuda", gpu_name="H100")
+    write_report(ROWS, gpu, tmp_path / "gpu")
+    markdown = (tmp_path / "gpu" / "report.md").read_text()
+    assert "## Targets" in markdown
+    assert "| geomean speedup over eager | 1.3x | 1.00x | missed by 23% |" in markdown
+    assert "max_dim0 33%" in markdown
+    payload = json.loads((tmp_path / "gpu" / "report.json").read_text())
+    assert len(payload["summary"]["targets"]) == 4
+    write_report(ROWS, RunMeta(backend="cpu"), tmp_path / "cpu")
+    assert "## Targets" not in (tmp_path / "cpu" / "report.md").read_text()
