@@ -290,10 +290,9 @@ async def run_task(
         resuming = state.spec is not None
         if not resuming:
             await recorder.append(task.created_event())
-        secrets = [r.api_key_env for r in (roles.designer, roles.coder, roles.conductor)]
         try:
             async with (
-                verification_session(task.config, [s for s in secrets if s]) as shared,
+                verification_session(task.config, roles.secret_env_names()) as shared,
                 publishing_occupancy(task.device_pool, store.path),
             ):
                 run = TaskRun(

@@ -115,6 +115,10 @@ class LLMSettings(BaseModel):
             return out
         return data
 
+    def secret_env_names(self) -> list[str]:
+        """The environment variables holding API keys: scrubbed from verifier workers."""
+        return [r.api_key_env for r in (self.designer, self.coder, self.conductor) if r.api_key_env]
+
     def role(self, name: str) -> RoleSettings:
         if name not in ROLES:
             raise ValueError(f"unknown role {name!r}: choose one of {', '.join(ROLES)}")

@@ -314,12 +314,10 @@ async def cmd_batch(args: argparse.Namespace) -> int:
     slots = asyncio.Semaphore(concurrency)
     tasks = [e.task for e in entries if e.task is not None]
     db = resolve_db_path(config.db)
-    roles = config.agents
-    secrets = [r.api_key_env for r in (roles.designer, roles.coder, roles.conductor) if r]
     async with await EventStore.open(db) as store:
         await record_created(store, entries)
         async with (
-            verification_session(config, [s for s in secrets if s]),
+            verification_session(config, config.agents.secret_env_names()),
             publishing_occupancy(pool, db),
         ):
             runs = [run_entry(e, slots, display) for e in entries if e.task is not None]

@@ -17,6 +17,7 @@ from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
+from machine.ray_verification import verification_session
 from machine.state import TaskState
 from machine.task import Interrupted, Task, new_task_id
 
@@ -151,7 +152,10 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         )
 
     try:
-        await interruptible(tasks, asyncio.gather(*(one(i) for i in range(len(tasks)))))
+        # one verifier for the whole run: its warm workers (torch, CUDA, the device's
+        # measured rates) outlive each task instead of restarting between them
+        async with verification_session(config, config.agents.secret_env_names()):
+            await interruptible(tasks, asyncio.gather(*(one(i) for i in range(len(tasks)))))
     except Interrupted as exc:
         print(f"aikg: {exc}", file=sys.stderr)
         return EXIT_FOR_SIGNAL.get(exc.signal_name, 130)
