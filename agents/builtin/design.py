@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.builtin.kernel_writer import reduction_passes, splittable, tiled
+from agents.builtin.kernel_writer import reduction_passes, splittable, statistics, tiled
 from agents.builtin.render import describe, kernel_name
 from agents.builtin.values import FULL, Plan
 
@@ -28,31 +28,46 @@ def design_text(op_name: str, plan: Plan) -> str:
             "only store, so the output is written once."
         )
     else:
-        passes = len(set(reduction_passes(plan.reductions).values()))
-        stores = any(o.value.level == FULL for o in plan.outputs)
-        total = passes + (1 if stores else 0)
-        lines.append(
-            f"Reduction over dims {list(plan.reduced)} of ({sizes}). "
-            f"{passes} dependent reduction pass(es)"
-            + (" and a final pass that stores the full-size output" if stores else "")
-            + f": {total} pass(es) over each row."
-        )
-        if tiled(plan):
-            lines.append(
-                "Rows run along the innermost dim, so each program takes TILE_K neighbouring "
-                "rows and walks them together in TILE_R steps (coalesced loads)."
-            )
-        else:
-            lines.append(
-                "One program per row. Rows up to PERSISTENT_R elements are held in registers "
-                "by a one-block kernel, so memory is read once and written once; longer rows "
-                "are walked in BLOCK_R chunks by the looped kernel, re-reading each pass."
-                + (
-                    " With fewer rows than SPLIT_ROWS, each row is cut into chunks reduced by "
-                    "separate programs and a second kernel combines the partial results."
-                    if splittable(plan)
-                    else ""
-                )
-            )
+        lines += _reduction_lines(plan)
     lines.append("Loads upcast to fp32; results are stored in the output dtype.")
     return "\n".join(lines)
+
+
+def _reduction_lines(plan: Plan) -> list[str]:
+    """Passes over each row and which kernel takes which rows."""
+    sizes = ", ".join(plan.f_sizes)
+    passes = len(set(reduction_passes(plan.reductions).values()))
+    fused = len(set(reduction_passes(plan.reductions, fused=True).values()))
+    stores = any(o.value.level == FULL for o in plan.outputs)
+    lines = [
+        f"Reduction over dims {list(plan.reduced)} of ({sizes}). {passes} dependent reduction "
+        "pass(es)"
+        + (" and a final pass that stores the full-size output" if stores else "")
+        + f": {passes + stores} pass(es) over each row."
+    ]
+    if fused < passes:
+        names = {"welford": "mean and variance (Welford)", "softmax": "max and sum of exp (online)"}
+        kinds = sorted({names[s.kind] for s in statistics(plan.reductions).values()})
+        lines.append(
+            f"Kernels that walk rows from memory gather {' and '.join(kinds)} in one pass, so "
+            f"they read each row {fused + stores} time(s)."
+        )
+    if tiled(plan):
+        lines.append(
+            "Rows run along the innermost dim, so programs take neighbouring rows (coalesced "
+            "loads): at least 16 held in registers when R fits PERSISTENT_R, else TILE_K rows "
+            "walking R in TILE_R steps."
+        )
+    else:
+        lines.append(
+            "One program per row, or per pack of short rows (about PACK_BLOCK elements). Rows "
+            "up to PERSISTENT_R elements are held in registers, so memory is read once and "
+            "written once; longer rows are walked in BLOCK_R steps by the looped kernel."
+        )
+    if splittable(plan):
+        lines.append(
+            "With fewer programs than SPLIT_PROGRAMS, R is cut into chunks reduced by separate "
+            "programs and a second kernel merges the partial results"
+            + (" and stores the output chunk by chunk." if stores else ".")
+        )
+    return lines

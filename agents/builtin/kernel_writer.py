@@ -1,13 +1,16 @@
 """Write the Triton kernel for a fused plan.
 
 Pointwise plans get the shape of the Triton vector-add tutorial: one program per block
-of output elements. Reduction plans get one program per row (a point of the kept dims):
-the looped kernel walks the reduced dims in blocks of BLOCK_R, one loop per dependent
-reduction plus a last loop that stores full-size outputs; the persistent kernel holds the
-whole row in one block, so every pass reuses what was loaded once; the partial and
-combine kernels split long rows over many programs; the tiled kernel gives each program
-BLOCK_K rows when rows run along the innermost dim. Matmul plans follow the Triton matmul
-tutorial with the pointwise epilogue applied to the fp32 accumulator.
+of output elements. Reduction plans give each program BLOCK_M rows (points of the kept
+dims) as a [BLOCK_M, BLOCK_R] block: the persistent kernel holds whole rows in registers,
+so every pass reuses what was loaded once; the looped kernel walks R in BLOCK_R steps, one
+loop per dependent reduction plus a last loop that stores full-size outputs; the partial
+and combine kernels cut R into chunks reduced by separate programs, then merge them. The
+host picks BLOCK_M: one row, a pack of short rows, or (rows along the innermost dim)
+neighbouring rows, so loads stay coalesced. Dependent pairs that one pass can gather
+(sum and centred sum of squares; max and sum of exp) become a Welford or online-softmax
+statistic in the looped and split kernels. Matmul plans follow the Triton matmul tutorial
+with the pointwise epilogue applied to the fp32 accumulator.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from typing import Any
 
 import torch
 
+from agents.builtin.pointwise_ops import POINTWISE
 from agents.builtin.values import FULL, ROW, Num, Output, Plan, Value
 
 INDENT = "    "
+ROW_AXIS = "axis=1, keep_dims=True"  # reduce a [BLOCK_M, BLOCK_R] block to its row column
+NEG_INF = '-float("inf")'
 _NEEDLESS_PARENS = re.compile(r"(?<![\w.])\(([\w.]+)\)")
 
 
@@ -48,30 +54,173 @@ def tiled(plan: Plan) -> bool:
     return plan.family == "reduction" and plan.rank - 1 not in plan.reduced
 
 
-def splittable(plan: Plan) -> bool:
-    """One pass of sums/maxima/minima and only per-row outputs: rows can be split."""
+@dataclass(frozen=True)
+class Statistic:
+    """Two dependent reductions that one pass over the row can gather together.
+
+    welford: `first` = sum(x) and `second` = sum((x - first / R) ** 2), kept per lane as a
+    running count, mean and sum of squared deviations (Welford's update) and merged with
+    Chan's formula. softmax: `first` = max(x) and `second` = sum(exp(x - first)), kept per
+    lane as a running maximum and a sum rescaled whenever the maximum grows (online softmax).
+    """
+
+    kind: str
+    first: Value
+    second: Value
+
+    @property
+    def x(self) -> Value:
+        return self.first.operands[0]
+
+
+def _operands(v: Any, op: str) -> list[Any] | None:
+    """v's operands when v is the pointwise op `op` without options, else None."""
+    if isinstance(v, Value) and v.kind == "pw" and v.formula is POINTWISE[op] and not v.options:
+        return v.operands
+    return None
+
+
+def _squared(v: Any) -> Any:
+    """c when v is c squared (square, pow 2 or c * c), else None."""
+    for op in ("square", "pow", "mul"):
+        args = _operands(v, op)
+        if args is None:
+            continue
+        if op == "square" or (op == "pow" and args[1] == 2) or (op == "mul" and args[0] is args[1]):
+            return args[0]
+    return None
+
+
+def _reduces(v: Any, red_op: str, x: Any) -> bool:
     return (
-        plan.family == "reduction"
-        and len(set(reduction_passes(plan.reductions).values())) == 1
-        and all(r.red_op in ("sum", "max", "min") for r in plan.reductions)
-        and all(o.value.level == ROW for o in plan.outputs)
+        isinstance(v, Value)
+        and v.kind == "red"
+        and v.red_op == red_op
+        and v.operands[0] is x
+        and v.dtype.is_floating_point
     )
 
 
-def reduction_passes(reductions: list[Value]) -> dict[str, int]:
-    """Pass number of each reduction: one more than the reductions its input needs."""
+def _statistic(red: Value) -> Statistic | None:
+    """The pair `red` completes as its second reduction, if any."""
+    if red.red_op != "sum":
+        return None
+    term = red.operands[0]
+    centered = _operands(_squared(term), "sub")
+    if centered is not None and len(centered) == 2:
+        x, mean = centered
+        quotient = _operands(mean, "div")
+        if quotient is not None and quotient[1:] == ["R"] and _reduces(quotient[0], "sum", x):
+            return Statistic("welford", quotient[0], red)
+    exp = _operands(term, "exp")
+    shifted = _operands(exp[0], "sub") if exp is not None else None
+    if shifted is not None and len(shifted) == 2 and _reduces(shifted[1], "max", shifted[0]):
+        return Statistic("softmax", shifted[1], red)
+    return None
+
+
+def statistics(reductions: list[Value]) -> dict[str, Statistic]:
+    """The pairs one pass can gather (variance, softmax's sum), keyed by the second's name."""
+    pairs: dict[str, Statistic] = {}
+    firsts: set[str] = set()
+    for red in reductions:
+        stat = _statistic(red)
+        if stat is not None and stat.first.name not in firsts:
+            firsts.add(stat.first.name)
+            pairs[red.name] = stat
+    return pairs
+
+
+def reduction_passes(reductions: list[Value], fused: bool = False) -> dict[str, int]:
+    """Pass number of each reduction: one more than the reductions its input needs. With
+    `fused`, the second reduction of a statistic shares its first's pass."""
+    pairs = statistics(reductions) if fused else {}
     memo: dict[str, int] = {}
 
     def depth(v: Any) -> int:
         if not isinstance(v, Value):
             return 0
-        if v.name in memo:
-            return memo[v.name]
-        inner = max((depth(o) for o in v.operands), default=0)
-        memo[v.name] = inner + 1 if v.kind == "red" else inner
+        if v.name not in memo:
+            if v.name in pairs:
+                memo[v.name] = depth(pairs[v.name].first)
+            else:
+                inner = max((depth(o) for o in v.operands), default=0)
+                memo[v.name] = inner + 1 if v.kind == "red" else inner
         return memo[v.name]
 
     return {r.name: depth(r) for r in reductions}
+
+
+Item = Value | Statistic
+
+
+def pass_items(reductions: list[Value], fused: bool) -> list[list[Item]]:
+    """The reductions of each pass, in order; with `fused`, a statistic is one item."""
+    pairs = statistics(reductions) if fused else {}
+    by_first = {stat.first.name: stat for stat in pairs.values()}
+    passes = reduction_passes(reductions, fused)
+    return [
+        [by_first.get(r.name, r) for r in reductions if passes[r.name] == n and r.name not in pairs]
+        for n in sorted(set(passes.values()))
+    ]
+
+
+def members(item: Item) -> list[Value]:
+    return [item.first, item.second] if isinstance(item, Statistic) else [item]
+
+
+def _has_scan(plan: Plan) -> bool:
+    stack: list[Any] = [o.value for o in plan.outputs]
+    seen: set[int] = set()
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Value) and id(v) not in seen:
+            seen.add(id(v))
+            if v.kind == "scan":
+                return True
+            stack += [*v.operands, *v.options.values()]
+    return False
+
+
+def splittable(plan: Plan) -> bool:
+    """One pass (statistics fused) of floating-point sums, maxima, minima or statistics and
+    no scan: each row's R can be cut into chunks reduced apart, then merged."""
+    if plan.family != "reduction" or not plan.reductions or _has_scan(plan):
+        return False
+    groups = pass_items(plan.reductions, fused=True)
+    return (
+        len(groups) == 1
+        and all(isinstance(i, Statistic) or i.red_op in ("sum", "max", "min") for i in groups[0])
+        and all(r.dtype.is_floating_point for r in plan.reductions)
+    )
+
+
+def _welford_merge(stat: Statistic, counts: str, means: str, m2s: str) -> list[str]:
+    """Chan's merge along the row of (count, mean, squared deviations) parts: sets both sums."""
+    f, s = stat.first.name, stat.second.name
+    return [
+        f"{f} = tl.sum({counts} * {means}, {ROW_AXIS})",
+        f"mean_{f} = {f} / tl.maximum(tl.sum({counts}, {ROW_AXIS}), 1.0)",
+        f"dev_{f} = {means} - mean_{f}",
+        f"{s} = tl.sum({m2s} + {counts} * dev_{f} * dev_{f}, {ROW_AXIS})",
+    ]
+
+
+def _softmax_merge(stat: Statistic, maxes: str, sums: str) -> list[str]:
+    """The online-softmax merge along the row of (maximum, sum of exp(x - maximum)) parts."""
+    f, s = stat.first.name, stat.second.name
+    return [
+        f"{f} = tl.max({maxes}, {ROW_AXIS})",
+        f"base_{f} = tl.where({f} == {NEG_INF}, 0.0, {f})",
+        f"{s} = tl.sum({sums} * tl.exp({maxes} - base_{f}), {ROW_AXIS})",
+    ]
+
+
+def _describe(item: Item) -> str:
+    if isinstance(item, Statistic):
+        how = "Welford" if item.kind == "welford" else "online softmax"
+        return f"{_describe(item.first)} and {_describe(item.second)} together ({how})"
+    return f"{item.red_op}({item.operands[0].name})"
 
 
 class KernelWriter:
@@ -87,20 +236,16 @@ class KernelWriter:
     ) -> None:
         self.plan = plan
         self.interpreter = interpreter
-        # reductions: looped (walk the row in blocks), persistent (the row is one block,
-        # loaded once), partial (one CHUNK of a row per program), combine (the partials), or
-        # tiled (BLOCK_K rows per program, for rows that are strided columns)
+        # reductions: persistent (whole rows in one block, loaded once), looped (walk R in
+        # BLOCK_R steps), partial (one CHUNK of R per program) or combine (merge the
+        # partials, then store the chunk's full-size outputs)
         self.mode = mode
-        self.tiled = mode == "tiled"
-        # tiled mode keeps per-row values as [BLOCK_K, 1] columns
-        self.axis = "axis=1, keep_dims=True" if self.tiled else "axis=0"
         self.name = kernel_name
         self.constexprs = constexprs
         self.body: list[str] = []
         self.row = Scope()
         self.lanes = Scope(lines=self.body)  # persistent mode: one scope for every pass
         self.single_scope = plan.family != "reduction"  # no per-row values
-        self.block = "BLOCK_R" if plan.family == "reduction" else "BLOCK_SIZE"
 
     # ---- expressions ---------------------------------------------------------------
     def _offset(self, v: Value) -> str:
@@ -114,15 +259,16 @@ class KernelWriter:
 
     def _load(self, v: Value, in_loop: bool) -> str:
         src = next(s for s in self.plan.sources if s.name == v.source)
-        ptr = f"{src.name}_ptr + {self._offset(v)}"
+        offset = self._offset(v)
+        ptr = f"{src.name}_ptr + {offset}"
         if self.single_scope:
             load = f"tl.load({ptr}, mask=mask)"
         elif in_loop:
             load = f"tl.load({ptr}, mask=rmask, other=0.0)"
-        elif self.tiled:
-            load = f"tl.load({ptr}, mask=kmask, other=0.0)"
+        elif offset == "0":
+            load = f"tl.load({ptr})"  # one value shared by every row
         else:
-            load = f"tl.load({ptr})"
+            load = f"tl.load({ptr}, mask=row_mask, other=0.0)"
         return load + (".to(tl.float32)" if src.dtype.is_floating_point else "")
 
     def operand(self, v: Any, scope: Scope) -> Any:
@@ -148,6 +294,8 @@ class KernelWriter:
             scope.done.add(v.name)
             return v.name
         if v.kind == "load":
+            for index in v.operands:  # a gather's index, computed before the load uses it
+                self.emit(index, scope)
             line = f"{v.name} = {self._load(v, scope is not self.row)}"
         else:
             args = [self.operand(o, scope) for o in v.operands]
@@ -163,17 +311,14 @@ class KernelWriter:
         x = self.emit(v.operands[0], scope)
         carry = f"carry_{v.name}"
         identity = "0.0" if v.red_op == "sum" else "1.0"
-        shape = "[BLOCK_K, 1]" if self.tiled else "[]"
-        self.body.append(f"{carry} = tl.full({shape}, {identity}, tl.float32)")
+        self.body.append(f"{carry} = tl.full([BLOCK_M, 1], {identity}, tl.float32)")
         masked = f"tl.where(rmask, {x}, {identity})"
-        axis = 1 if self.tiled else 0
         if v.red_op == "sum":
-            scope.lines.append(f"{v.name} = {carry} + tl.cumsum({masked}, axis={axis})")
-            scope.lines.append(f"{carry} += tl.sum({masked}, {self.axis})")
+            scope.lines.append(f"{v.name} = {carry} + tl.cumsum({masked}, axis=1)")
+            scope.lines.append(f"{carry} += tl.sum({masked}, {ROW_AXIS})")
         else:
-            keep = ", keep_dims=True" if self.tiled else ""
-            scope.lines.append(f"{v.name} = {carry} * tl.cumprod({masked}, axis={axis})")
-            scope.lines.append(f"{carry} *= tl.reduce({masked}, {axis}, _multiply{keep})")
+            scope.lines.append(f"{v.name} = {carry} * tl.cumprod({masked}, axis=1)")
+            scope.lines.append(f"{carry} *= tl.reduce({masked}, 1, _multiply, keep_dims=True)")
 
     # ---- pieces of the kernel ------------------------------------------------------
     def _decompose(self, index: str, dims: list[int], target: list[str]) -> None:
@@ -200,9 +345,15 @@ class KernelWriter:
             offset = " + ".join(
                 f"i{d} * {out.name}_s{j}" for j, d in enumerate(dims) if d is not None
             )
+        reduction = self.plan.family == "reduction"
+        if reduction and not offset:
+            offset = "tl.zeros_like(rows)"  # a total: the one row writes the one element
         ptr = f"{out.name}_ptr" + (f" + {offset}" if offset else "")
         if value[0].isdigit() or value.startswith(("-", "float(")):
-            value = f"tl.full([{self.block}], {value}, tl.float32)"
+            shape = "[BLOCK_SIZE]"
+            if reduction:
+                shape = "[BLOCK_M, 1]" if out.value.level == ROW else "[BLOCK_M, BLOCK_R]"
+            value = f"tl.full({shape}, {value}, tl.float32)"
         cast = f"{value}.to({out.name}_ptr.dtype.element_ty)"
         return f"tl.store({ptr}, {cast}" + (f", mask={mask})" if mask else ")")
 
@@ -256,7 +407,13 @@ class KernelWriter:
                 f"{INDENT}{var} = tl.load({operand.source}_ptr + {terms}, mask={mask}, other=0.0)"
             )
         a_src = next(s for s in self.plan.sources if s.name == dot.a.source)
-        precision = ', input_precision="ieee"' if a_src.dtype == torch.float32 else ""
+        precision = ""
+        if a_src.dtype == torch.float32:
+            # fp32 operands: three TF32 tensor-core products (hi*hi + hi*lo + lo*hi) keep
+            # fp32-level accuracy at tensor-core speed; the interpreter computes exactly
+            mode = "ieee" if self.interpreter else "tf32x3"
+            self.body.append(f"{INDENT}# fp32 operands: input_precision={mode!r}")
+            precision = f", input_precision={mode!r}"
         if self.interpreter and a_src.dtype == torch.bfloat16:
             self.body.append(f"{INDENT}# the Triton interpreter has no bf16 tl.dot: widen first")
             self.body.append(f"{INDENT}a = a.to(tl.float32)")
@@ -274,46 +431,49 @@ class KernelWriter:
             self.body.append(self._store(out, value, "mask"))
 
     def _loop(self, comment: str, fill: Any) -> None:
-        """A loop over the reduced dims; fill(scope) emits its body into scope.lines."""
+        """A walk over the reduced dims; fill(scope) emits its body into scope.lines.
+
+        The persistent kernel holds whole rows, so a walk is one step over registers; the
+        others loop over R (the partial and combine kernels: over their chunk) in BLOCK_R
+        steps. r is a [1, BLOCK_R] row of positions, rmask covers [BLOCK_M, BLOCK_R].
+        """
+        reduced = list(self.plan.reduced)
         if self.mode == "persistent":
             if "r" not in self.lanes.done:
                 self.lanes.done.add("r")
-                self.body += [f"r = tl.arange(0, {self.block})", "rmask = r < R"]
-                self._decompose("r", list(self.plan.reduced), self.body)
-            self.body.append(f"# {comment.replace('pass', 'step', 1)} (row held in registers)")
+                self.body += ["r = tl.arange(0, BLOCK_R)[None, :]", "rmask = row_mask & (r < R)"]
+                self._decompose("r", reduced, self.body)
+            self.body.append(f"# {comment.replace('pass', 'step', 1)} (rows held in registers)")
             fill(self.lanes)
             return
         loop = Scope()
-        loop.lines.append(f"r = r0 + tl.arange(0, {self.block})")
-        loop.lines.append("rmask = kmask & (r < R)[None, :]" if self.tiled else "rmask = r < R")
-        self._decompose("r", list(self.plan.reduced), loop.lines)
-        if self.tiled:
-            loop.lines += [f"i{d} = i{d}[None, :]" for d in self.plan.reduced]
+        loop.lines += ["r = r0 + tl.arange(0, BLOCK_R)[None, :]", "rmask = row_mask & (r < R)"]
+        self._decompose("r", reduced, loop.lines)
         fill(loop)
         self.body.append(f"# {comment}")
-        if self.mode == "partial":
-            self.body.append(
-                f"for r0 in range(split * CHUNK, split * CHUNK + CHUNK, {self.block}):"
-            )
+        if self.mode in ("partial", "combine"):
+            self.body.append("for r0 in range(split * CHUNK, split * CHUNK + CHUNK, BLOCK_R):")
         else:
-            self.body.append(f"for r0 in range(0, R, {self.block}):")
+            self.body.append("for r0 in range(0, R, BLOCK_R):")
         self.body.extend(INDENT + line for line in loop.lines)
 
-    def _accumulate(self, red: Value, loop: Scope) -> None:
+    def _accumulate(self, item: Item, loop: Scope) -> None:
+        if isinstance(item, Statistic):
+            self._gather_statistic(item, loop)
+            return
+        red = item
         v = self.emit(red.operands[0], loop)
         acc = f"acc_{red.name}"
         op = red.red_op
         if op == "sum":
             loop.lines.append(f"{acc} += tl.where(rmask, {v}, 0)")
         elif op in ("max", "min"):
-            fn, pad = (
-                ("tl.maximum", '-float("inf")') if op == "max" else ("tl.minimum", 'float("inf")')
-            )
+            fn, pad = ("tl.maximum", NEG_INF) if op == "max" else ("tl.minimum", 'float("inf")')
             loop.lines.append(f"{acc} = {fn}({acc}, tl.where(rmask, {v}, {pad}))")
         elif op == "prod":
             loop.lines.append(f"{acc} *= tl.where(rmask, {v}, 1.0)")
         else:
-            pad = '-float("inf")' if op == "argmax" else 'float("inf")'
+            pad = NEG_INF if op == "argmax" else 'float("inf")'
             cmp = ">" if op == "argmax" else "<"
             loop.lines += [
                 f"cand_{red.name} = tl.where(rmask, {v}, {pad})",
@@ -322,104 +482,171 @@ class KernelWriter:
                 f"{acc} = tl.where(take_{red.name}, cand_{red.name}, {acc})",
             ]
 
-    def _acc_init(self, red: Value) -> list[str]:
+    def _gather_statistic(self, stat: Statistic, loop: Scope) -> None:
+        """One step of a statistic, per lane: Welford's update or the online softmax's."""
+        x = self.emit(stat.x, loop)
+        f, s = stat.first.name, stat.second.name
+        if stat.kind == "welford":
+            loop.lines += [
+                f"count_{f} += tl.where(rmask, 1.0, 0.0)",
+                f"delta_{f} = tl.where(rmask, {x} - acc_{f}, 0.0)",
+                # fast (2-ulp) division: an IEEE divide per element costs as much as the load
+                f"acc_{f} += tl.fdiv(delta_{f}, tl.maximum(count_{f}, 1.0))",
+                f"acc_{s} += tl.where(rmask, delta_{f} * ({x} - acc_{f}), 0.0)",
+            ]
+            return
+        loop.lines += [
+            f"cand_{f} = tl.where(rmask, {x}, {NEG_INF})",
+            f"max_{f} = tl.maximum(acc_{f}, cand_{f})",
+            "# rescale the running sum to the new maximum (base 0 while a lane has no value)",
+            f"base_{f} = tl.where(max_{f} == {NEG_INF}, 0.0, max_{f})",
+            f"acc_{s} = acc_{s} * tl.exp(acc_{f} - base_{f}) + tl.exp(cand_{f} - base_{f})",
+            f"acc_{f} = max_{f}",
+        ]
+
+    def _acc_init(self, item: Item) -> list[str]:
+        shape = "[BLOCK_M, BLOCK_R]"
+        zeros = f"tl.zeros({shape}, dtype=tl.float32)"
+        if isinstance(item, Statistic):
+            f, s = item.first.name, item.second.name
+            if item.kind == "welford":
+                return [
+                    "# per lane: count, mean and sum of squared deviations",
+                    f"count_{f} = {zeros}",
+                    f"acc_{f} = {zeros}",
+                    f"acc_{s} = {zeros}",
+                ]
+            return [
+                "# per lane: running maximum and sum of exp(x - maximum)",
+                f"acc_{f} = tl.full({shape}, {NEG_INF}, tl.float32)",
+                f"acc_{s} = {zeros}",
+            ]
+        red = item
         acc, op = f"acc_{red.name}", red.red_op
         x = red.operands[0]
         dtype = "tl.float32" if x.dtype.is_floating_point or op != "sum" else "tl.int64"
         init = {
             "sum": "0",
-            "max": '-float("inf")',
+            "max": NEG_INF,
             "min": 'float("inf")',
             "prod": "1.0",
-            "argmax": '-float("inf")',
+            "argmax": NEG_INF,
             "argmin": 'float("inf")',
         }[op]
-        shape = "[BLOCK_K, BLOCK_R]" if self.tiled else "[BLOCK_R]"
         lines = [f"{acc} = tl.full({shape}, {init}, {dtype})"]
         if op in ("argmax", "argmin"):
             lines.append(f"{acc}_idx = tl.zeros({shape}, dtype=tl.int32)")
         return lines
 
-    def _finish(self, red: Value) -> list[str]:
+    def _finish(self, item: Item) -> list[str]:
+        """The lanes' partial results reduced along the row into [BLOCK_M, 1] columns."""
+        if isinstance(item, Statistic):
+            f, s = item.first.name, item.second.name
+            if item.kind == "welford":
+                return _welford_merge(item, f"count_{f}", f"acc_{f}", f"acc_{s}")
+            return _softmax_merge(item, f"acc_{f}", f"acc_{s}")
+        red = item
         acc, op = f"acc_{red.name}", red.red_op
-        axis = self.axis
         if op == "sum":
-            return [f"{red.name} = tl.sum({acc}, {axis})"]
+            return [f"{red.name} = tl.sum({acc}, {ROW_AXIS})"]
         if op in ("max", "min"):
-            return [f"{red.name} = tl.{op}({acc}, {axis})"]
+            return [f"{red.name} = tl.{op}({acc}, {ROW_AXIS})"]
         if op == "prod":
-            keep = ", keep_dims=True" if self.tiled else ""
-            return [f"{red.name} = tl.reduce({acc}, {1 if self.tiled else 0}, _multiply{keep})"]
+            return [f"{red.name} = tl.reduce({acc}, 1, _multiply, keep_dims=True)"]
         best = "tl.max" if op == "argmax" else "tl.min"
         return [
-            f"best_{red.name} = {best}({acc}, {axis})",
-            f"{red.name} = tl.min(tl.where({acc} == best_{red.name}, {acc}_idx, R), {axis})",
+            f"best_{red.name} = {best}({acc}, {ROW_AXIS})",
+            f"{red.name} = tl.min(tl.where({acc} == best_{red.name}, {acc}_idx, R), {ROW_AXIS})",
         ]
 
     def _combine(self) -> None:
-        """Each reduction from the SPLIT partial results of its row."""
-        self.body += [f"s = tl.arange(0, {self.block})", "smask = s < SPLIT"]
-        for red in self.plan.reductions:
-            pad = {"sum": "0.0", "max": '-float("inf")', "min": 'float("inf")'}[red.red_op]
-            part = f"tl.load(part_{red.name}_ptr + row * SPLIT + s, mask=smask, other={pad})"
-            self.body.append(f"{red.name} = tl.{red.red_op}({part}, axis=0)")
-            self.row.done.add(red.name)
+        """Each reduction of the BLOCK_M rows merged from the SPLIT partial results."""
+        self.body += ["s = tl.arange(0, BLOCK_S)[None, :]", "smask = row_mask & (s < SPLIT)"]
+        (group,) = pass_items(self.plan.reductions, fused=True)
+        for item in group:
+            self.body += self._merged(item)
+            self.row.done.update(r.name for r in members(item))
+
+    def _merged(self, item: Item) -> list[str]:
+        def part(red: Value, pad: str) -> str:
+            return f"tl.load(part_{red.name}_ptr + s * n_rows + rows, mask=smask, other={pad})"
+
+        if isinstance(item, Value):
+            pad = {"sum": "0.0", "max": NEG_INF, "min": 'float("inf")'}[item.red_op]
+            return [f"{item.name} = tl.{item.red_op}({part(item, pad)}, {ROW_AXIS})"]
+        f = item.first.name
+        if item.kind == "softmax":
+            return [
+                f"max_{f} = {part(item.first, NEG_INF)}",
+                f"sum_{f} = {part(item.second, '0.0')}",
+                *_softmax_merge(item, f"max_{f}", f"sum_{f}"),
+            ]
+        return [
+            "# elements in each chunk (the last may be short)",
+            f"count_{f} = tl.minimum(tl.maximum(R - s * CHUNK, 0), CHUNK).to(tl.float32)",
+            f"mean_parts_{f} = {part(item.first, '0.0')} / tl.maximum(count_{f}, 1.0)",
+            f"m2_parts_{f} = {part(item.second, '0.0')}",
+            *_welford_merge(item, f"count_{f}", f"mean_parts_{f}", f"m2_parts_{f}"),
+        ]
 
     def _reduction_body(self) -> None:
         plan = self.plan
         kept = [d for d in range(plan.rank) if d not in plan.reduced]
-        if self.tiled:
-            self.body += [
-                "rows = tl.program_id(axis=0) * BLOCK_K + tl.arange(0, BLOCK_K)",
-                "kmask = (rows < n_rows)[:, None]",
-            ]
-            self._decompose("rows", kept, self.body)
-            self.body += [f"i{d} = i{d}[:, None]" for d in kept]
-        else:
-            self.body.append("row = tl.program_id(axis=0)")
-            self._decompose("row", kept, self.body)
-        if self.mode == "partial":
+        fulls = [o for o in plan.outputs if o.value.level == FULL]
+        self.body += [
+            "rows = tl.program_id(axis=0) * BLOCK_M + tl.arange(0, BLOCK_M)[:, None]",
+            "row_mask = rows < n_rows",
+        ]
+        self._decompose("rows", kept, self.body)
+        if self.mode == "partial" or (self.mode == "combine" and fulls):
             self.body.append("split = tl.program_id(axis=1)")
         if self.mode == "combine":
             self._combine()
-            for out in plan.outputs:
-                self.body.append(self._store(out, self.emit(out.value, self.row), None))
-            return
-        passes = reduction_passes(plan.reductions)
-        for number in sorted(set(passes.values())):
-            group = [r for r in plan.reductions if passes[r.name] == number]
-            names = ", ".join(f"{r.red_op}({r.operands[0].name})" for r in group)
-
-            def fill(loop: Scope, group: list[Value] = group) -> None:
-                for red in group:
-                    self._accumulate(red, loop)
-
-            # initialise accumulators first, then emit the loop (row values land above it)
-            inits = [line for red in group for line in self._acc_init(red)]
-            mark = len(self.body)
-            self._loop(f"pass {number}: {names}", fill)
-            self.body[mark:mark] = inits
-            for red in group:
-                self.body.extend(self._finish(red))
-                self.row.done.add(red.name)
+            passes = 1
+        else:
+            passes = self._reduction_passes()
         if self.mode == "partial":
             self.body += [
-                f"tl.store(part_{red.name}_ptr + row * SPLIT + split, {red.name})"
-                for red in plan.reductions
+                f"tl.store(part_{r.name}_ptr + split * n_rows + rows, {r.name}, mask=row_mask)"
+                for r in plan.reductions
             ]
             return
-        rows = [o for o in plan.outputs if o.value.level == ROW]
-        fulls = [o for o in plan.outputs if o.value.level == FULL]
-        for out in rows:
-            mask = "kmask" if self.tiled else None
-            self.body.append(self._store(out, self.emit(out.value, self.row), mask))
+        # with full-size outputs the combine kernel runs per chunk: its first chunk stores rows
+        row_mask = "row_mask & (split == 0)" if self.mode == "combine" and fulls else "row_mask"
+        for out in plan.outputs:
+            if out.value.level == ROW:
+                self.body.append(self._store(out, self.emit(out.value, self.row), row_mask))
         if fulls:
 
             def store(loop: Scope) -> None:
                 for out in fulls:
                     loop.lines.append(self._store(out, self.emit(out.value, loop), "rmask"))
 
-            self._loop(f"pass {len(set(passes.values())) + 1}: normalise and store", store)
+            what = "this chunk" if self.mode == "combine" else "the rows"
+            self._loop(f"pass {passes + 1}: normalise and store {what}", store)
+
+    def _reduction_passes(self) -> int:
+        """The loops (or register steps) that compute the reductions; returns their count.
+
+        The persistent kernel reduces registers, so it keeps statistics as two steps; the
+        others gather each statistic in one pass over memory."""
+        groups = pass_items(self.plan.reductions, fused=self.mode != "persistent")
+        for number, group in enumerate(groups, 1):
+            names = ", ".join(_describe(item) for item in group)
+
+            def fill(loop: Scope, group: list[Item] = group) -> None:
+                for item in group:
+                    self._accumulate(item, loop)
+
+            # initialise accumulators first, then emit the loop (row values land above it)
+            inits = [line for item in group for line in self._acc_init(item)]
+            mark = len(self.body)
+            self._loop(f"pass {number}: {names}", fill)
+            self.body[mark:mark] = inits
+            for item in group:
+                self.body.extend(self._finish(item))
+                self.row.done.update(r.name for r in members(item))
+        return len(groups)
 
     # ---- signature and launch ------------------------------------------------------
     def params(self) -> list[tuple[str, str]]:
@@ -430,13 +657,13 @@ class KernelWriter:
         out += [(name, host if name != "R" else "R") for name, host in plan.scalars]
         if plan.family == "pointwise":
             out.append(("n_elements", "n_elements"))
-        elif plan.family == "reduction" and not any(name == "R" for name, _ in plan.scalars):
-            out.append(("R", "R"))
-        if self.tiled:
+        elif plan.family == "reduction":
+            if not any(name == "R" for name, _ in plan.scalars):
+                out.append(("R", "R"))
             out.append(("n_rows", "n_rows"))
         if self.mode in ("partial", "combine"):
             out += [(f"part_{r.name}_ptr", f"part_{r.name}") for r in plan.reductions]
-            out += [("SPLIT", "SPLIT"), ("CHUNK", "CHUNK")]
+            out += [("SPLIT", "split"), ("CHUNK", "chunk")]
         if not plan.flat:
             out += [(f"n{d}", size) for d, size in enumerate(plan.f_sizes)]
             for s in plan.sources:
@@ -452,7 +679,9 @@ class KernelWriter:
             self._pointwise_body()
         else:
             self._reduction_body()
-        names = [p for p, _ in self.params()] + [f"{c}: tl.constexpr" for c in self.constexprs]
+        sizes = self._constant_sizes()
+        names = [f"{p}: tl.constexpr" if p in sizes else p for p, _ in self.params()]
+        names += [f"{c}: tl.constexpr" for c in self.constexprs]
         head = [
             "@triton.jit",
             f"def {self.name}(",
@@ -460,6 +689,17 @@ class KernelWriter:
             "):",
         ]
         return "\n".join(head + [INDENT + line for line in self.body])
+
+    def _constant_sizes(self) -> set[str]:
+        """Sizes the kernel divides a linear index by (r into the reduced dims; for tiled
+        plans also rows into the kept dims): compile-time constants, so // and % compile to
+        shifts and multiplies and the loads' contiguity is known."""
+        plan = self.plan
+        if plan.family != "reduction":
+            return set()
+        kept = [d for d in range(plan.rank) if d not in plan.reduced]
+        divisors = list(plan.reduced[1:]) + (kept[1:] if tiled(plan) else [])
+        return {f"n{d}" for d in divisors}
 
     def uses_multiply(self) -> bool:
         return any(r.red_op == "prod" for r in self.plan.reductions) or self.plan.has_cumprod

@@ -19,6 +19,7 @@ from torch.fx import Node as FxNode
 from agents.builtin import pointwise_ops as pw
 from agents.builtin.composites import COMPOSITES, batch_norm, lower_composite, normalize
 from agents.builtin.errors import LLM_HINT
+from agents.builtin.gather import lower_gather
 from agents.builtin.reference import Traced
 from agents.builtin.values import (
     FULL,
@@ -46,11 +47,15 @@ MATMULS = {"mm", "addmm", "bmm"}
 SCANS = {"cumsum": "sum", "cumprod": "prod"}
 CASTS = {"_to_copy", "to", "type_as", "convert_element_type"}
 CONSTANTS = {"scalar_tensor", "full", "ones_like", "zeros_like", "full_like", "ones", "zeros"}
+CONSTANTS |= {"new_full"}
 LAZY = {"empty", "empty_like", "repeat"}  # only an error if a kernel value needs them
 # names the kernel and its host wrapper use for themselves
 RESERVED = {"pid", "offsets", "mask", "row", "r", "r0", "rmask", "R", "K", "n_elements", "grid"}
 RESERVED |= {"n_rows", "out", "tl", "triton", "torch", "nn", "self", "acc", "a", "b", "k"}
-RESERVED |= {"BLOCK_SIZE", "BLOCK_R", "BLOCK_M", "BLOCK_N", "BLOCK_K"}
+RESERVED |= {"BLOCK_SIZE", "BLOCK_R", "BLOCK_M", "BLOCK_N", "BLOCK_K", "BLOCK_S"}
+# reductions: the kernels' row and split variables, the host's launch variables
+RESERVED |= {"rows", "row_mask", "s", "smask", "split", "chunk"}
+RESERVED |= {"programs", "block_r", "block_m", "warps"}
 
 
 def packet(node: FxNode) -> str:
@@ -445,6 +450,14 @@ class Lowerer:
                 return None
         return tuple(dims)
 
+    def _align_to_rows(self, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
+        """The kept dims, for a tensor of exactly their shape (one value per row, e.g. a
+        class target); None otherwise."""
+        kept = [d for d in range(self.rank) if d not in self.reduced]
+        if not self.reduced or not _same_shape(shape, tuple(self.f_shape[d] for d in kept)):
+            return None
+        return tuple(None if is_one(s) else d for s, d in zip(shape, kept, strict=True))
+
     def _load(self, node: FxNode, host: str) -> Value:
         """A read of a graph input; its dims wait for a permute when it does not align."""
         name = host.replace("self.", "").replace(".", "_")
@@ -453,6 +466,8 @@ class Lowerer:
         val = node.meta["val"]
         self.sources[name] = Source(name, host, val.dim(), val.dtype)
         dims = self._align(shape_of(node))
+        if dims is None:
+            dims = self._align_to_rows(shape_of(node))
         value = Value(name, "load", ROW, dims or (), val.dtype, source=name)
         if dims is None:
             value.pending = True
@@ -472,6 +487,10 @@ class Lowerer:
         x.level = self._level(x.dims, [])
         return True
 
+    def _channel(self) -> str:
+        """The channel of a point of the group space: the group itself for instance norm."""
+        return "i1" if is_one(self.f_shape[2]) else "(i1 * n2 + i2)"
+
     def _regrouped_load(self, arg: Any, per_channel: bool) -> Value | None:
         """A load in the group space: the input itself, or its per-channel weight/bias."""
         if arg is None:
@@ -481,9 +500,11 @@ class Lowerer:
         base = self.values[arg.name]
         if base.kind != "load":
             raise CannotLower("group_norm")
-        channel = "(i1 * n2 + i2)"
+        channel = self._channel()
         if per_channel:
-            dims: tuple[int | None, ...] = (None, 1, 2) + (None,) * (self.rank - 3)
+            # instance norm's weight is one value per row (point of N, C), loaded once
+            per_group = None if is_one(self.f_shape[2]) else 2
+            dims: tuple[int | None, ...] = (None, 1, per_group) + (None,) * (self.rank - 3)
             index: tuple[str, ...] = (channel,)
         else:
             dims = tuple(range(self.rank))
@@ -491,7 +512,7 @@ class Lowerer:
         return Value(
             self.fresh(base.name),
             "load",
-            FULL,
+            self._level(dims, []),
             dims,
             base.dtype,
             source=base.source,
@@ -544,6 +565,8 @@ class Lowerer:
             return self._lower_scan(node, op)
         if op == "flip":
             return self._flip(node)
+        if op == "gather":
+            return lower_gather(self, node)
         if op == "_native_batch_norm_legit_no_training":
             return batch_norm(self, node, node.args[:5], 6, training=False)
         if op in COMPOSITES:
@@ -557,7 +580,7 @@ class Lowerer:
             return self.make(node.name, shape_of(node), val.dtype, identity, [x])
         if op in CONSTANTS:
             fill = {"ones_like": 1.0, "zeros_like": 0.0, "ones": 1.0, "zeros": 0.0}.get(op)
-            at = 1 if op in ("full", "full_like") else 0
+            at = {"full": 1, "full_like": 1, "new_full": 2}.get(op, 0)
             literal = self.operand(node, node.args[at], at) if fill is None else fill
             return Value(node.name, "const", ROW, (), val.dtype, operands=[literal])
         formula = pw.POINTWISE.get(op)
@@ -723,7 +746,7 @@ class Lowerer:
         val = node.meta["val"]
         if value.regrouped and self.group_norm is not None:
             shape = [self.host_size(s) for s in shape_of(self.group_norm[1])]
-            index = ("i0", "(i1 * n2 + i2)", *(f"i{d}" for d in range(3, self.rank)))
+            index = ("i0", self._channel(), *(f"i{d}" for d in range(3, self.rank)))
             return Output(value, name, shape, val.dtype, index=index)
         shape = [self.host_size(s) for s in val.shape]
         if len(value.dims) != val.dim() or any(

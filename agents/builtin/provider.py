@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass
 
-from agents.builtin.design import design_text
 from agents.builtin.errors import LLM_HINT
-from agents.builtin.lowering import lower
-from agents.builtin.reference import Traced, trace_reference
-from agents.builtin.render import render_module
-from agents.builtin.search import choose_config, configs_for
-from agents.builtin.values import Plan
+from agents.builtin.reference import trace_reference
+from agents.builtin.search import choose_config, configs_for, search_space
+from agents.builtin.stages import Lowered, lower_graph
 from agents.types import AgentRequest, Candidate, Design, Unsupported
 
 # torch's tracing modes are process-wide state: trace one reference at a time
 _TRACE_LOCK = threading.Lock()
-
-
-@dataclass
-class Lowered:
-    traced: Traced
-    plan: Plan
 
 
 def _lower(request: AgentRequest) -> Lowered:
@@ -33,7 +23,7 @@ def _lower(request: AgentRequest) -> Lowered:
         )
     with _TRACE_LOCK:
         traced = trace_reference(request.reference_source, request.framework)
-        return Lowered(traced, lower(traced))
+        return lower_graph(traced)
 
 
 class BuiltinProvider:
@@ -45,21 +35,22 @@ class BuiltinProvider:
         lowered = await asyncio.to_thread(_lower, request)
         plan = lowered.plan
         return Design(
-            text=design_text(request.op_name, plan),
-            notes={"family": plan.family, "fused": list(plan.fused)},
+            text=lowered.design(request.op_name),
+            notes={"family": plan.family, "fused": lowered.fused},
         )
 
     async def code(self, request: AgentRequest) -> Candidate:
         lowered = await asyncio.to_thread(_lower, request)
         plan = lowered.plan
-        config = choose_config(plan.family, request.task_type, request.history)
+        space = search_space(plan)
+        config = choose_config(space, request.task_type, request.history)
         interpreter = request.target.backend == "cpu"
-        code = render_module(request.op_name, lowered.traced, plan, config, interpreter)
+        code = lowered.render(request.op_name, config, interpreter)
         return Candidate(
             code=code,
             notes={
                 "launch_config": config,
                 "family": plan.family,
-                "configs_total": len(configs_for(plan.family)),
+                "configs_total": len(configs_for(space)),
             },
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch._decomp import get_decompositions
 from torch.func import functional_call
 from torch.fx import GraphModule
 from torch.fx.experimental import _config as fx_config
@@ -26,6 +27,10 @@ from agents.builtin.errors import LLM_HINT
 from agents.builtin.init_source import init_body
 from agents.builtin.numpy_bridge import numpy_forward, to_meta
 from agents.types import Unsupported
+
+# nll_loss (cross-entropy after log_softmax) as a gather of the target's log-probability,
+# a mask for ignore_index and a masked mean: ops the lowering knows
+DECOMPOSITIONS = get_decompositions([torch.ops.aten.nll_loss_forward])
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,9 @@ def _trace(model: Any, inputs: list[Any], framework: str) -> GraphModule:
 
     # no duck sizing: two dims that happen to be equal must stay two sizes
     with fx_config.patch(use_duck_shape=False):
-        return make_fx(run, tracing_mode="symbolic")(params, buffers, *inputs)
+        return make_fx(run, tracing_mode="symbolic", decomposition_table=DECOMPOSITIONS)(
+            params, buffers, *inputs
+        )
 
 
 def _literals(gm: GraphModule) -> list[tuple[tuple[str, int], Any]]:

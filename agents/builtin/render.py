@@ -1,10 +1,9 @@
 """Render the candidate module: header comment, kernels, and `ModelNew` with its host wrapper.
 
-Launch configurations are dicts: upper-case keys (BLOCK_*, GROUP_M) become module constants
-passed as `tl.constexpr`, `num_warps`/`num_stages` go to the launch, and reductions also carry
-PERSISTENT_R (rows up to this length are kept in registers by a one-block kernel) and
-`persistent_warps` (that kernel's warps), and SPLIT_ROWS / SPLIT_BLOCKS (with fewer rows
-than SPLIT_ROWS, single-pass reductions cut each row into chunks of SPLIT_BLOCKS blocks).
+Launch configurations are dicts: upper-case keys become module constants and
+`num_warps`/`num_stages` go to the launch. Pointwise and matmul keys (BLOCK_*, GROUP_M) are
+passed as `tl.constexpr`. Reduction keys steer the host code, which picks each kernel's
+BLOCK_M x BLOCK_R block (see search.py for what each key means).
 """
 
 from __future__ import annotations
@@ -16,16 +15,18 @@ import torch
 
 from agents.builtin.kernel_writer import INDENT, KernelWriter, splittable, tiled
 from agents.builtin.reference import Traced
-from agents.builtin.values import Plan
+from agents.builtin.values import FULL, Plan
 
 MULTIPLY_HELPER = """@triton.jit
 def _multiply(a, b):
     return a * b"""
 LAUNCH_KEYS = ("num_warps", "num_stages")
-HOST_CONSTANTS = ("PERSISTENT_R", "SPLIT_ROWS", "SPLIT_BLOCKS", "TILE_K", "TILE_R")
+PER_WARP = 512  # persistent reductions: a warp per 512 elements held (16 fp32 a thread)
+# rows along the innermost dim: at least 16 to a program, a whole 32-byte sector in fp16
+NARROWEST_TILE = 16
 STRATEGY = {
     "pointwise": "one program per BLOCK_SIZE elements, one pass over memory",
-    "reduction": "one program per row",
+    "reduction": "BLOCK_M rows per program, held in registers or walked in steps",
     "matmul": "one program per BLOCK_M x BLOCK_N output tile, fp32 accumulator",
 }
 
@@ -43,8 +44,8 @@ def describe(plan: Plan) -> str:
 
 
 def _constexprs(config: dict[str, Any]) -> list[str]:
-    """The config keys that are kernel constexprs (upper case, but for the host's limit)."""
-    return [k for k in config if k.isupper() and k not in HOST_CONSTANTS]
+    """The config keys that are kernel constexprs (pointwise and matmul: the upper-case ones)."""
+    return [k for k in config if k.isupper()]
 
 
 def _init_lines(traced: Traced) -> list[str]:
@@ -89,31 +90,100 @@ def _launch(
     return f"{writer.name}[{grid}]({', '.join(args)})"
 
 
+def _indented(lines: list[str]) -> list[str]:
+    return [INDENT + line for line in lines]
+
+
+def _persistent_lines(writer: KernelWriter, narrowest: int, config: dict[str, Any]) -> list[str]:
+    """Whole rows in registers, BLOCK_M of them to a program: a pack of short rows (about
+    PACK_BLOCK elements) or, for rows along the innermost dim, at least `narrowest`."""
+    registers = {"BLOCK_M": "block_m", "BLOCK_R": "block_r"}
+    return [
+        "# whole rows in registers: read once, written once; short rows share a program",
+        f"# (about PACK_BLOCK elements), with a warp per {PER_WARP} elements",
+        f"block_m = min(max(PACK_BLOCK // block_r, {narrowest}), triton.next_power_of_2(n_rows))",
+        f"warps = min(max(block_m * block_r // {PER_WARP}, 1), {config['persistent_warps']})",
+        "grid = (triton.cdiv(n_rows, block_m),)",
+        _launch(writer, registers, {"num_warps": "warps"}),
+    ]
+
+
 def _split_lines(
-    plan: Plan, config: dict[str, Any], writers: list[KernelWriter], device: str
+    plan: Plan, writers: list[KernelWriter], tiles: bool, options: dict[str, Any], device: str
 ) -> list[str]:
-    """Few long rows: each row is cut into SPLIT chunks, reduced apart, then combined."""
-    partial, combine = writers[2:]
-    blocks = {k: k for k in _constexprs(config)}
-    options = {k: config[k] for k in LAUNCH_KEYS if k in config}
+    """Few programs: R is cut into `split` chunks reduced by separate programs, then the
+    combine kernel merges the partial results (and stores each chunk's full-size outputs)."""
+    partial, combine = writers
+    rows, step = ("TILE_K", "TILE_R") if tiles else ("1", "BLOCK_R")
+    fulls = any(o.value.level == FULL for o in plan.outputs)
     lines = [
-        "# few long rows: reduce SPLIT chunks of each row apart, then combine the partials",
-        "CHUNK = BLOCK_R * SPLIT_BLOCKS",
-        "SPLIT = triton.cdiv(R, CHUNK)",
+        "# few programs: cut R into chunks reduced apart (about SPLIT_PROGRAMS programs),",
+        "# then merge the partial results" + (" and store chunk by chunk" if fulls else ""),
+        f"split = min(triton.cdiv(SPLIT_PROGRAMS, programs), triton.cdiv(R, {step}))",
+        f"chunk = triton.cdiv(triton.cdiv(R, split), {step}) * {step}",
+        "split = triton.cdiv(R, chunk)",
     ]
     lines += [
-        f"part_{r.name} = torch.empty((n_rows, SPLIT), device={device}, dtype=torch.float32)"
+        f"part_{r.name} = torch.empty((split, n_rows), device={device}, dtype=torch.float32)"
         for r in plan.reductions
     ]
-    lines.append(_launch(partial, blocks, options, "(n_rows, SPLIT)"))
-    one_block = {"BLOCK_R": "triton.next_power_of_2(SPLIT)"}
-    lines.append(_launch(combine, one_block, {"num_warps": 4}, "(n_rows,)"))
+    lines.append(_launch(partial, {"BLOCK_M": rows, "BLOCK_R": step}, options, "(programs, split)"))
+    merge = {"BLOCK_M": rows, "BLOCK_S": "triton.next_power_of_2(split)"}
+    merge.update({"BLOCK_R": step} if fulls else {})
+    lines.append(_launch(combine, merge, options, "(programs, split)" if fulls else "(programs,)"))
     return lines
 
 
-def _forward_lines(
+def _looped_lines(writer: KernelWriter, tiles: bool, options: dict[str, Any]) -> list[str]:
+    """R walked in steps, one loop per dependent pass."""
+    if not tiles:
+        steps = {"BLOCK_M": "1", "BLOCK_R": "BLOCK_R"}
+        return [
+            "# walk each row in BLOCK_R steps, a loop per dependent pass",
+            _launch(writer, steps, options, "(n_rows,)"),
+        ]
+    steps = {"BLOCK_M": "block_m", "BLOCK_R": "TILE_K * TILE_R // block_m"}
+    return [
+        "# walk R in tiles, a loop per dependent pass; with few tiles (a scan, an argmax...)",
+        f"# narrower, longer ones of the same area, down to {NARROWEST_TILE} rows",
+        "block_m = TILE_K",
+        f"while block_m > {NARROWEST_TILE} and triton.cdiv(n_rows, block_m) < SPLIT_PROGRAMS:",
+        f"{INDENT}block_m //= 2",
+        _launch(writer, steps, options, "(triton.cdiv(n_rows, block_m),)"),
+    ]
+
+
+def _reduction_lines(
+    plan: Plan, config: dict[str, Any], writers: list[KernelWriter], device: str
+) -> list[str]:
+    """Rows that fit go to the persistent kernel, BLOCK_M to a program; few programs' worth
+    of single-pass work is split over R; the rest goes to the looped kernel."""
+    tiles = tiled(plan)
+    kept = [plan.f_sizes[d] for d in range(plan.rank) if d not in plan.reduced]
+    reduced = [plan.f_sizes[d] for d in plan.reduced]
+    persistent, looped, *split = writers
+    options = {"num_warps": config["num_warps"]}
+    lines = [f"n_rows = {' * '.join(kept) or '1'}", f"R = {' * '.join(reduced)}"]
+    if tiles:
+        lines.append("# rows run along the innermost dim: programs take neighbouring rows")
+    fits = f"{NARROWEST_TILE} * block_r" if tiles else "block_r"
+    lines += ["block_r = triton.next_power_of_2(R)", f"if {fits} <= PERSISTENT_R:"]
+    lines += _indented(_persistent_lines(persistent, NARROWEST_TILE if tiles else 1, config))
+    if split:
+        programs = "triton.cdiv(n_rows, TILE_K)" if tiles else "n_rows"
+        lines.append(f"elif {programs} < SPLIT_PROGRAMS:")
+        lines += _indented(
+            [f"programs = {programs}", *_split_lines(plan, split, tiles, options, device)]
+        )
+    lines.append("else:")
+    lines += _indented(_looped_lines(looped, tiles, options))
+    return lines
+
+
+def launch_lines(
     plan: Plan, traced: Traced, config: dict[str, Any], writers: list[KernelWriter]
 ) -> list[str]:
+    """The host code that allocates the plan's outputs and launches its kernels."""
     lines: list[str] = []
     for s in plan.sources:
         if plan.flat:
@@ -137,67 +207,59 @@ def _forward_lines(
         tiles = f"triton.cdiv({sizes[-2]}, BLOCK_M) * triton.cdiv({sizes[-1]}, BLOCK_N)"
         lines.append(f"grid = ({', '.join([tiles, *sizes[:-2]])}{',' if len(sizes) == 2 else ''})")
         lines.append(_launch(writers[0], blocks, options))
-    elif tiled(plan):
-        kept = [plan.f_sizes[d] for d in range(plan.rank) if d not in plan.reduced]
-        reduced = [plan.f_sizes[d] for d in plan.reduced]
-        lines += [
-            f"n_rows = {' * '.join(kept)}",
-            f"R = {' * '.join(reduced)}",
-            "# rows run along the innermost dim: each program reduces TILE_K neighbouring rows",
-            "grid = (triton.cdiv(n_rows, TILE_K),)",
-            _launch(writers[0], {"BLOCK_K": "TILE_K", "BLOCK_R": "TILE_R"}, options),
-        ]
     else:
-        kept = [plan.f_sizes[d] for d in range(plan.rank) if d not in plan.reduced]
-        reduced = [plan.f_sizes[d] for d in plan.reduced]
-        persistent, looped = writers[:2]
-        one_block = {"BLOCK_R": "triton.next_power_of_2(R)"}
-        lines += [
-            f"n_rows = {' * '.join(kept) or '1'}",
-            f"R = {' * '.join(reduced)}",
-            "grid = (n_rows,)",
-            "if R <= PERSISTENT_R:",
-            f"{INDENT}# the whole row fits in one block: read it once, keep it in registers",
-            INDENT + _launch(persistent, one_block, {"num_warps": config["persistent_warps"]}),
-        ]
-        if len(writers) == 4:
-            lines.append("elif n_rows < SPLIT_ROWS:")
-            lines += [INDENT + line for line in _split_lines(plan, config, writers, device)]
-        lines += ["else:", INDENT + _launch(looped, blocks, options)]
-    outs = [o.name for o in plan.outputs]
-    if traced.output_is_tuple:
-        lines.append(f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
-    else:
-        lines.append(f"return {outs[0]}")
+        lines += _reduction_lines(plan, config, writers, device)
     return lines
 
 
-def render_module(
-    op_name: str, traced: Traced, plan: Plan, config: dict[str, Any], interpreter: bool = False
-) -> str:
-    """The whole candidate module as source text (interpreter: for the CPU backend)."""
-    name = kernel_name(op_name)
-    blocks = _constexprs(config)
-    if tiled(plan):
-        writers = [KernelWriter(plan, name, ["BLOCK_K", "BLOCK_R"], interpreter, mode="tiled")]
-    elif plan.family == "reduction":
-        variants = ["looped", "partial", "combine"] if splittable(plan) else ["looped"]
-        writers = [KernelWriter(plan, name, blocks, interpreter, mode="persistent")]
-        writers += [
-            KernelWriter(plan, name.replace("_kernel", f"_{v}_kernel"), blocks, interpreter, mode=v)
-            for v in variants
-        ]
-    else:
-        writers = [KernelWriter(plan, name, blocks, interpreter)]
-    kernels = [w.kernel() for w in writers]
-    constants = [k for k in config if k.isupper()]
-    header = [
-        f'"""Triton kernel for `{op_name}`, generated by the aikg builtin agent.',
-        "",
+def return_line(traced: Traced, outputs: list[str]) -> str:
+    if traced.output_is_tuple:
+        return f"return ({', '.join(outputs)}{',' if len(outputs) == 1 else ''})"
+    return f"return {outputs[0]}"
+
+
+def kernel_writers(
+    plan: Plan, name: str, config: dict[str, Any], interpreter: bool
+) -> list[KernelWriter]:
+    """The kernels a plan launches: one, or a reduction's persistent/looped/split variants."""
+    if plan.family != "reduction":
+        return [KernelWriter(plan, name, _constexprs(config), interpreter)]
+    modes = ["persistent", "looped", *(["partial", "combine"] if splittable(plan) else [])]
+    fulls = any(o.value.level == FULL for o in plan.outputs)
+    writers = []
+    for mode in modes:
+        blocks = ["BLOCK_M", "BLOCK_R"]
+        if mode == "combine":
+            blocks = ["BLOCK_M", "BLOCK_S", *(["BLOCK_R"] if fulls else [])]
+        kernel = name if mode == "persistent" else name.replace("_kernel", f"_{mode}_kernel")
+        writers.append(KernelWriter(plan, kernel, blocks, interpreter, mode=mode))
+    return writers
+
+
+def plan_summary(plan: Plan, name: str) -> list[str]:
+    """The header lines that say what a kernel fuses and how it walks its iteration space."""
+    return [
         f"Fused into {name}: {describe(plan)}.",
         f"Plan: {plan.family} over a rank-{plan.rank} iteration space"
         + (f", reducing dims {list(plan.reduced)}" if plan.reduced else "")
         + f"; {STRATEGY[plan.family]}.",
+    ]
+
+
+def module_source(
+    title: str,
+    traced: Traced,
+    config: dict[str, Any],
+    summary: list[str],
+    writers: list[KernelWriter],
+    forward: list[str],
+) -> str:
+    """The candidate module: header, constants, kernels, and ModelNew with forward's body."""
+    constants = [k for k in config if k.isupper()]
+    header = [
+        f'"""{title}, generated by the aikg builtin agent.',
+        "",
+        *summary,
         f"Launch config: {config}.",
         '"""',
         "",
@@ -210,7 +272,7 @@ def render_module(
     parts = ["\n".join(header)]
     if any(w.uses_multiply() for w in writers):
         parts.append(MULTIPLY_HELPER)
-    parts += kernels
+    parts += [w.kernel() for w in writers]
     sig = f"self, {traced.init_signature}" if traced.init_signature else "self"
     model = [
         "class ModelNew(nn.Module):",
@@ -218,7 +280,19 @@ def render_module(
         *(INDENT * 2 + line for line in _init_lines(traced)),
         "",
         f"{INDENT}def forward({', '.join(['self', *traced.forward_args])}):",
-        *(INDENT * 2 + line for line in _forward_lines(plan, traced, config, writers)),
+        *(INDENT * 2 + line for line in forward),
     ]
     parts.append("\n".join(model))
     return "\n\n\n".join(parts) + "\n"
+
+
+def render_module(
+    op_name: str, traced: Traced, plan: Plan, config: dict[str, Any], interpreter: bool = False
+) -> str:
+    """The whole candidate module as source text (interpreter: for the CPU backend)."""
+    name = kernel_name(op_name)
+    writers = kernel_writers(plan, name, config, interpreter)
+    forward = launch_lines(plan, traced, config, writers)
+    forward.append(return_line(traced, [o.name for o in plan.outputs]))
+    title = f"Triton kernel for `{op_name}`"
+    return module_source(title, traced, config, plan_summary(plan, name), writers, forward)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
+from agents.builtin.values import Plan
 from agents.types import Attempt
 
 POINTWISE_CONFIGS: list[dict[str, Any]] = [
@@ -21,104 +24,139 @@ POINTWISE_CONFIGS: list[dict[str, Any]] = [
     {"BLOCK_SIZE": 8192, "num_warps": 16},
 ]
 
+# Reduction keys (render.py's host code reads them; every kernel block is BLOCK_M x BLOCK_R):
+#   PERSISTENT_R      rows up to this many elements are held in registers, read once; rows
+#                     along the innermost dim need 16 neighbours of that length to fit
+#   PACK_BLOCK        short rows share a program, up to about this many elements in all
+#   persistent_warps  most warps of a register-held program (a warp per 512 elements)
+#   BLOCK_R           R elements per step of the looped, partial and combine kernels
+#   num_warps         warps of the looped, partial and combine kernels
+#   SPLIT_PROGRAMS    with fewer programs than this, single-pass reductions (statistics
+#                     fused) cut R into chunks over about this many programs, then merge
+#   TILE_K, TILE_R    rows along the innermost dim: rows per program, R elements per step
 REDUCTION_CONFIGS: list[dict[str, Any]] = [
+    # H100: 16K-element rows (instance norm) in registers; 132 SMs get ~8 split programs each
     {
         "BLOCK_R": 1024,
         "num_warps": 4,
-        "PERSISTENT_R": 8192,
-        "persistent_warps": 8,
-        "SPLIT_ROWS": 128,
-        "SPLIT_BLOCKS": 16,
-        "TILE_K": 32,
-        "TILE_R": 64,
+        "PERSISTENT_R": 16384,
+        "PACK_BLOCK": 2048,
+        "persistent_warps": 16,
+        "SPLIT_PROGRAMS": 1024,
+        "TILE_K": 128,
+        "TILE_R": 32,
     },
     {
         "BLOCK_R": 2048,
         "num_warps": 8,
         "PERSISTENT_R": 16384,
+        "PACK_BLOCK": 4096,
         "persistent_warps": 16,
-        "SPLIT_ROWS": 128,
-        "SPLIT_BLOCKS": 8,
-        "TILE_K": 64,
-        "TILE_R": 32,
+        "SPLIT_PROGRAMS": 1024,
+        "TILE_K": 256,
+        "TILE_R": 16,
     },
     {
         "BLOCK_R": 1024,
         "num_warps": 4,
         "PERSISTENT_R": 8192,
-        "persistent_warps": 4,
-        "SPLIT_ROWS": 64,
-        "SPLIT_BLOCKS": 16,
-        "TILE_K": 16,
-        "TILE_R": 64,
+        "PACK_BLOCK": 1024,
+        "persistent_warps": 8,
+        "SPLIT_PROGRAMS": 512,
+        "TILE_K": 64,
+        "TILE_R": 32,
     },
     {
         "BLOCK_R": 4096,
         "num_warps": 8,
-        "PERSISTENT_R": 4096,
-        "persistent_warps": 8,
-        "SPLIT_ROWS": 256,
-        "SPLIT_BLOCKS": 4,
+        "PERSISTENT_R": 16384,
+        "PACK_BLOCK": 8192,
+        "persistent_warps": 16,
+        "SPLIT_PROGRAMS": 2048,
         "TILE_K": 64,
         "TILE_R": 64,
     },
+    # nothing held in registers: every row walked in steps (statistics in one pass)
     {
         "BLOCK_R": 2048,
         "num_warps": 8,
         "PERSISTENT_R": 0,
+        "PACK_BLOCK": 2048,
         "persistent_warps": 8,
-        "SPLIT_ROWS": 128,
-        "SPLIT_BLOCKS": 8,
-        "TILE_K": 32,
+        "SPLIT_PROGRAMS": 1024,
+        "TILE_K": 128,
         "TILE_R": 32,
     },
     {
         "BLOCK_R": 512,
         "num_warps": 4,
-        "PERSISTENT_R": 2048,
+        "PERSISTENT_R": 4096,
+        "PACK_BLOCK": 1024,
         "persistent_warps": 4,
-        "SPLIT_ROWS": 128,
-        "SPLIT_BLOCKS": 32,
-        "TILE_K": 16,
-        "TILE_R": 128,
+        "SPLIT_PROGRAMS": 512,
+        "TILE_K": 32,
+        "TILE_R": 64,
     },
     {
         "BLOCK_R": 8192,
         "num_warps": 16,
         "PERSISTENT_R": 32768,
-        "persistent_warps": 16,
-        "SPLIT_ROWS": 64,
-        "SPLIT_BLOCKS": 4,
+        "PACK_BLOCK": 4096,
+        "persistent_warps": 32,
+        "SPLIT_PROGRAMS": 2048,
         "TILE_K": 128,
-        "TILE_R": 32,
+        "TILE_R": 64,
     },
 ]
 
 
+# fp16/bf16 operands: 128x256 tiles keep Hopper's tensor cores busiest on large matmuls
 MATMUL_CONFIGS: list[dict[str, Any]] = [
-    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
     {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
+    {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8, "num_stages": 4},
+    {"BLOCK_M": 256, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
+    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
     {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 4},
     {"BLOCK_M": 64, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 4, "num_stages": 4},
     {"BLOCK_M": 128, "BLOCK_N": 64, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 4, "num_stages": 4},
     {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 5},
-    {"BLOCK_M": 256, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
+]
+
+# fp32 operands (three TF32 products per step, see kernel_writer): 4-byte tiles need
+# smaller K blocks to fit the pipeline's shared memory
+MATMUL_FP32_CONFIGS: list[dict[str, Any]] = [
+    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
+    {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
+    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 16, "GROUP_M": 8, "num_warps": 4, "num_stages": 4},
+    {"BLOCK_M": 128, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 4},
+    {"BLOCK_M": 64, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 4},
+    {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 5},
 ]
 
 CONFIGS = {
     "pointwise": POINTWISE_CONFIGS,
     "reduction": REDUCTION_CONFIGS,
     "matmul": MATMUL_CONFIGS,
+    "matmul_fp32": MATMUL_FP32_CONFIGS,
 }
 
 
-def configs_for(family: str) -> list[dict[str, Any]]:
-    return CONFIGS[family]
+def search_space(plan: Plan) -> str:
+    """Which configuration list serves this plan: its family, fp32 matmuls apart."""
+    dot = plan.dot
+    if dot is None:
+        return plan.family
+    a_dtype = next(s.dtype for s in plan.sources if s.name == dot.a.source)
+    return "matmul_fp32" if a_dtype == torch.float32 else plan.family
 
 
-def choose_config(family: str, task_type: str, history: tuple[Attempt, ...]) -> dict[str, Any]:
-    """The configuration for the next code step."""
-    configs = configs_for(family)
+def configs_for(space: str) -> list[dict[str, Any]]:
+    return CONFIGS[space]
+
+
+def choose_config(space: str, task_type: str, history: tuple[Attempt, ...]) -> dict[str, Any]:
+    """The configuration for the next code step from the list ``space`` names."""
+    configs = configs_for(space)
     if task_type != "profile":
         return dict(configs[0])
     tried = [a.launch_config for a in history if a.launch_config is not None]

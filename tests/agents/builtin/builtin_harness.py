@@ -130,14 +130,14 @@ LOOPED = {
     "BLOCK_R": 16,
     "num_warps": 4,
     "PERSISTENT_R": 0,
+    "PACK_BLOCK": 16,
     "persistent_warps": 4,
-    "SPLIT_ROWS": 0,
-    "SPLIT_BLOCKS": 1,
+    "SPLIT_PROGRAMS": 0,
     "TILE_K": 4,
     "TILE_R": 8,
 }
-# single-pass reductions cut into chunks of one block, then combined
-SPLIT = {**LOOPED, "SPLIT_ROWS": 1_000_000}
+# single-pass reductions (statistics fused) cut into chunks of R, then merged
+SPLIT = {**LOOPED, "SPLIT_PROGRAMS": 1_000_000}
 
 
 def check(
@@ -183,3 +183,36 @@ def check_code(
             assert g_t.dtype == e_t.dtype, (g_t.dtype, e_t.dtype)
             tol = TOLERANCES.get(e_t.dtype, {"atol": 0, "rtol": 0})
             torch.testing.assert_close(g_t, e_t, **tol, equal_nan=True)
+
+
+class _RecordedKernel:
+    """Stands in for a generated kernel: `kernel[grid](...)` records the launch."""
+
+    def __init__(self, name: str, launches: list[tuple[str, tuple[int, ...], dict[str, Any]]]):
+        self.name = name
+        self.launches = launches
+
+    def __getitem__(self, grid: tuple[int, ...]) -> Any:
+        def launch(*args: Any, **options: Any) -> None:
+            self.launches.append((self.name, tuple(grid), options))
+
+        return launch
+
+
+def full_size_launches(
+    source: str, folder: Path
+) -> list[tuple[str, tuple[int, ...], dict[str, Any]]]:
+    """(kernel, grid, launch keywords) of each launch the default candidate makes for the
+    task's full-size inputs; the inputs live on the meta device and no kernel runs."""
+    code = generate(source).code
+    module = load(code, folder, "candidate")
+    launches: list[tuple[str, tuple[int, ...], dict[str, Any]]] = []
+    for name in dir(module):
+        if name.endswith("_kernel"):
+            setattr(module, name, _RecordedKernel(name, launches))
+    reference = load(source, folder, "reference")
+    model = module.ModelNew(*reference.get_init_inputs())
+    with torch.device("meta"):
+        inputs = reference.get_inputs()
+    model(*inputs)
+    return launches

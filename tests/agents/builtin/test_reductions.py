@@ -6,17 +6,21 @@ from pathlib import Path
 
 import pytest
 
+from agents.builtin.search import REDUCTION_CONFIGS
 from tests.agents.builtin.builtin_harness import (
     LOOPED,
     SPLIT,
     check,
     check_code,
+    full_size_launches,
     render_with,
     task,
 )
 
 # the interpreter evaluates masked-off lanes too (log(0) and the like)
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+SUITE = Path(__file__).resolve().parents[3] / "benchmarks" / "suite"
 
 X2 = "torch.randn(4, 33)"
 X3 = "torch.randn(3, 6, 7)"
@@ -44,6 +48,7 @@ REDUCTIONS = {
     "inf_norm": dict(expr="torch.linalg.vector_norm(x, ord=float('inf'), dim=1)"),
     "normalize": dict(expr="F.normalize(x, dim=1)"),
     "var": dict(expr="torch.var(x, dim=1)"),
+    "var_first_dim": dict(expr="torch.var(x, dim=0)", inputs=X3),
     "std_keepdim": dict(expr="torch.std(x, dim=1, keepdim=True)"),
     "row_bias_after": dict(
         expr="torch.sum(x, dim=1, keepdim=True) + y",
@@ -98,10 +103,11 @@ def test_normalization_or_loss_matches_reference(name: str, tmp_path: Path) -> N
     check(task(**NORMALIZATIONS[name]), tmp_path, name)
 
 
-def test_rows_longer_than_the_persistent_limit_take_the_looped_kernel(tmp_path: Path) -> None:
-    code = check(task("torch.softmax(x, dim=1) * 3", inputs="torch.randn(2, 9000)"), tmp_path)
-    assert "PERSISTENT_R = 8192" in code and "if R <= PERSISTENT_R:" in code
-    assert "for r0 in range(0, R, BLOCK_R):" in code
+def test_rows_longer_than_the_persistent_limit_leave_the_register_kernel(tmp_path: Path) -> None:
+    # two rows of 17000: too long for registers, too few for the looped kernel: split
+    code = check(task("torch.softmax(x, dim=1) * 3", inputs="torch.randn(2, 17000)"), tmp_path)
+    assert "PERSISTENT_R = 16384" in code and "if block_r <= PERSISTENT_R:" in code
+    assert "for r0 in range(split * CHUNK, split * CHUNK + CHUNK, BLOCK_R):" in code
 
 
 LOOPED_CASES = {**REDUCTIONS, **NORMALIZATIONS}
@@ -114,25 +120,165 @@ def test_looped_kernel_matches_reference(name: str, tmp_path: Path) -> None:
     check_code(source, render_with(source, LOOPED), tmp_path)
 
 
-SPLIT_CASES = [
-    "sum_last",
-    "sum_all",
-    "mean_two_dims",
-    "amax",
-    "l2_norm",
-    "inf_norm",
-    "row_bias_after",
-    "sum_fp16",
-    "mse_loss",
-    "huber_loss",
-    "kl_div",
-]
+def test_looped_kernel_gathers_statistics_in_one_pass() -> None:
+    """Softmax's max and sum (online) and a norm's mean and variance (Welford) take one
+    loop, so the looped kernel reads each row twice: once for them, once to store."""
+    for name in ("softmax", "log_softmax", "layer_norm", "softmax_first_dim"):
+        code = render_with(task(**NORMALIZATIONS[name]), LOOPED)
+        looped = code[code.index("def op_looped_kernel") : code.index("class ModelNew")]
+        assert looped.count("for r0 in range(0, R, BLOCK_R):") == 2, name
+        assert "together (online softmax)" in looped or "together (Welford)" in looped
 
 
-@pytest.mark.parametrize("name", SPLIT_CASES)
+# tall inputs reduced over dim 0: with TILE_R = 8 the split cuts R into several chunks
+TALL = "torch.randn(40, 6)"
+SPLIT_CASES = {
+    **{
+        name: LOOPED_CASES[name]
+        for name in (
+            "sum_last",
+            "sum_all",
+            "sum_first_of_3d",
+            "mean_two_dims",
+            "mean_bf16",
+            "amax",
+            "l2_norm",
+            "inf_norm",
+            "frobenius_norm_divide",
+            "normalize",
+            "var",
+            "std_keepdim",
+            "row_bias_after",
+            "sum_fp16",
+            "softmax",
+            "softmax_first_dim",
+            "softmax_bf16",
+            "log_softmax",
+            "logsumexp",
+            "logsumexp_keepdim",
+            "layer_norm",
+            "layer_norm_two_dims",
+            "rms_norm_functional",
+            "mse_loss",
+            "huber_loss",
+            "kl_div",
+        )
+    },
+    "sum_dim0_tall": dict(expr="torch.sum(x, dim=0)", inputs=TALL),
+    "max_dim0_tall_fp16": dict(
+        expr="torch.amax(x, dim=0)", inputs="torch.randn(40, 6, dtype=torch.float16)"
+    ),
+    "min_dim1_tall": dict(expr="torch.amin(x, dim=1)", inputs="torch.randn(2, 40, 5)"),
+    "softmax_dim0_tall": dict(expr="torch.softmax(x, dim=0)", inputs=TALL),
+    "var_dim0_tall": dict(expr="torch.var(x, dim=0)", inputs=TALL),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_CASES))
 def test_split_kernels_match_reference(name: str, tmp_path: Path) -> None:
-    """Single-pass reductions with each row cut into chunks, then the partials combined."""
-    source = task(**LOOPED_CASES[name])
+    """Single-pass reductions (statistics fused) with R cut into chunks reduced by separate
+    programs, then merged; full-size outputs are stored chunk by chunk."""
+    source = task(**SPLIT_CASES[name])
     code = render_with(source, SPLIT)
-    assert "op_partial_kernel[(n_rows, SPLIT)]" in code
+    assert "op_partial_kernel[(programs, split)]" in code
+    check_code(source, code, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["argmax", "prod", "max_values_and_indices"])
+def test_reductions_that_cannot_merge_partials_are_not_split(name: str) -> None:
+    assert "op_partial_kernel" not in render_with(task(**REDUCTIONS[name]), SPLIT)
+
+
+# short rows packed four to a program (16 elements each), 30 rows: the last pack is ragged
+PACKED = {**REDUCTION_CONFIGS[0], "PACK_BLOCK": 64}
+PACKED_CASES = {
+    "sum": "torch.sum(x, dim=1)",
+    "max": "torch.amax(x, dim=-1)",
+    "min_values_and_indices": "torch.min(x, dim=1)",
+    "argmax": "torch.argmax(x, dim=1)",
+    "prod": "torch.prod(x, dim=1)",
+    "softmax": "torch.softmax(x, dim=1)",
+    "cumsum": "torch.cumsum(x, dim=1)",
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("name", sorted(PACKED_CASES))
+def test_short_rows_share_a_program(name: str, dtype: str, tmp_path: Path) -> None:
+    inputs = f"torch.rand(30, 13, dtype=torch.{dtype}) + 0.5"
+    source = task(PACKED_CASES[name], inputs=inputs)
+    code = render_with(source, PACKED)
+    assert "block_m = min(max(PACK_BLOCK // block_r, 1), triton.next_power_of_2(n_rows))" in code
+    check_code(source, code, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize(
+    "expr", ["torch.sum(x, dim=0)", "torch.argmin(x, dim=0)", "torch.softmax(x, dim=0)"]
+)
+def test_neighbouring_strided_rows_share_a_register_block(
+    expr: str, dtype: str, tmp_path: Path
+) -> None:
+    """Rows along the innermost dim, held in registers 16 or more at a time (20 rows: one
+    ragged block of 32)."""
+    source = task(expr, inputs=f"torch.randn(9, 20, dtype=torch.{dtype})")
+    code = check(source, tmp_path)
+    assert "if 16 * block_r <= PERSISTENT_R:" in code
+
+
+def _suite(name: str) -> str:
+    return (SUITE / f"{name}.py").read_text()
+
+
+CONFIGS = {"looped": LOOPED, "split": SPLIT}
+
+
+@pytest.mark.parametrize("config", ["default", *CONFIGS])
+@pytest.mark.parametrize(
+    "name", ["reduction_prod_lastdim", "reduction_max_dim0", "reduction_min_dim1"]
+)
+def test_suite_reductions_match_reference(name: str, config: str, tmp_path: Path) -> None:
+    source = _suite(name)
+    if config == "default":
+        check(source, tmp_path)
+    else:
+        check_code(source, render_with(source, CONFIGS[config]), tmp_path)
+
+
+def test_short_rows_of_the_suite_pack_into_programs(tmp_path: Path) -> None:
+    """prod over 262144 rows of 64: 32 rows (2048 elements) per program, 4 warps."""
+    launches = full_size_launches(_suite("reduction_prod_lastdim"), tmp_path)
+    assert launches == [("op_kernel", (8192,), {"BLOCK_M": 32, "BLOCK_R": 64, "num_warps": 4})]
+
+
+@pytest.mark.parametrize(
+    ("name", "tiles", "split"),
+    [("reduction_max_dim0", 32, 32), ("reduction_min_dim1", 64, 16)],
+)
+def test_few_column_tiles_split_the_reduced_dim(
+    name: str, tiles: int, split: int, tmp_path: Path
+) -> None:
+    """amax over dim 0 of 8192x4096 has 32 tiles of 128 columns; amin over dim 1 of
+    16x4096x512 has 64: each tile's R is cut so that about 1024 programs run, each
+    reading 256 rows of 128 contiguous floats, then one program per tile merges."""
+    launches = full_size_launches(_suite(name), tmp_path)
+    assert [(kernel, grid) for kernel, grid, _ in launches] == [
+        ("op_partial_kernel", (tiles, split)),
+        ("op_combine_kernel", (tiles,)),
+    ]
+    assert launches[0][2] == {"BLOCK_M": 128, "BLOCK_R": 32, "num_warps": 4}
+
+
+# few tiles of 64 rows and no split: tiles narrow to 16 rows, 16 elements of R per step
+NARROWED = {**LOOPED, "TILE_K": 64, "TILE_R": 4, "SPLIT_PROGRAMS": 8}
+
+
+@pytest.mark.parametrize(
+    "expr", ["torch.argmax(x, dim=1)", "torch.prod(x, dim=1)", "torch.cumsum(x, dim=1)"]
+)
+def test_few_tiles_narrow_when_the_reduction_cannot_split(expr: str, tmp_path: Path) -> None:
+    source = task(expr, inputs="torch.rand(2, 20, 24) + 0.5")
+    code = render_with(source, NARROWED)
+    assert "op_partial_kernel" not in code
+    assert "BLOCK_M=block_m, BLOCK_R=TILE_K * TILE_R // block_m" in code
     check_code(source, code, tmp_path)

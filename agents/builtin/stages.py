@@ -1,0 +1,326 @@
+"""Graphs that need several kernels: reductions chained over different dims, run in stages.
+
+One kernel fuses the reductions over one set of dims of one shape (a signature). A graph
+whose reductions have several signatures (`x.sum(1).amax()`, the mean of per-row norms,
+the KL divergence of two log-softmaxes, cross-entropy's mean of per-row losses) is cut
+into stages, one per signature and depth: each stage is lowered by the Lowerer into its
+own kernel, and `ModelNew.forward` launches the stages in order. What a later stage reads
+from an earlier one goes through a buffer the host allocates with `torch.empty`; pointwise
+work on the inputs alone (a mask of ignored targets) is recomputed where it is needed.
+
+A sum, mean, max or min over all the dims of a tensor whose rows another reduction
+reduces is first split into that row reduction and a reduction of the per-row results:
+the first stage then reads each input once and the second reduces one value per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import torch
+from torch.fx import Graph, GraphModule
+from torch.fx import Node as FxNode
+
+from agents.builtin.design import design_text
+from agents.builtin.errors import LLM_HINT
+from agents.builtin.kernel_writer import KernelWriter
+from agents.builtin.lowering import (
+    MATMULS,
+    Lowerer,
+    _group_norm_request,
+    _reachable_loads,
+    _reduction_request,
+    lower,
+    packet,
+    shape_of,
+)
+from agents.builtin.reference import Placeholder, Traced
+from agents.builtin.render import (
+    describe,
+    kernel_name,
+    kernel_writers,
+    launch_lines,
+    module_source,
+    plan_summary,
+    render_module,
+    return_line,
+)
+from agents.builtin.values import Plan
+from agents.types import Unsupported
+
+aten = torch.ops.aten
+Signature = tuple[tuple[str, ...], tuple[int, ...]]
+# reductions that split into a per-row reduction and one over the rows (max/min: values only)
+SPLITS = {
+    "sum": aten.sum.dim_IntList,
+    "mean": aten.mean.dim,
+    "amax": aten.amax.default,
+    "amin": aten.amin.default,
+    "max": aten.amax.default,
+    "min": aten.amin.default,
+}
+
+
+@dataclass
+class Stage:
+    """One kernel's plan and the buffers it shares with the other stages."""
+
+    plan: Plan
+    reads: list[str]  # buffers written by earlier stages
+    writes: list[str]  # buffers later stages read (the forward's results aside)
+
+
+@dataclass
+class Lowered:
+    """A reference lowered into one fused kernel or into stages launched in order."""
+
+    traced: Traced
+    stages: list[Stage]
+    outputs: list[str]  # forward's results, in order
+
+    @property
+    def plan(self) -> Plan:
+        """The first kernel's plan (it reads the inputs): its family picks the configs."""
+        return self.stages[0].plan
+
+    @property
+    def fused(self) -> list[str]:
+        return [op for stage in self.stages for op in stage.plan.fused]
+
+    def render(self, op_name: str, config: dict[str, Any], interpreter: bool) -> str:
+        if len(self.stages) == 1:
+            return render_module(op_name, self.traced, self.plan, config, interpreter)
+        summary: list[str] = []
+        writers: list[KernelWriter] = []
+        forward: list[str] = []
+        for number, stage in enumerate(self.stages, 1):
+            name = kernel_name(f"{op_name}_stage{number}")
+            stage_writers = kernel_writers(stage.plan, name, config, interpreter)
+            fuses, plan_line = plan_summary(stage.plan, name)
+            summary += [f"Stage {number}. {fuses}", f"  {plan_line}", *_io_lines(stage)]
+            forward.append(f"# stage {number}: {describe(stage.plan)}")
+            forward += launch_lines(stage.plan, self.traced, config, stage_writers)
+            writers += stage_writers
+        forward.append(return_line(self.traced, self.outputs))
+        title = f"Triton kernels for `{op_name}` in {len(self.stages)} stages"
+        return module_source(title, self.traced, config, summary, writers, forward)
+
+    def design(self, op_name: str) -> str:
+        if len(self.stages) == 1:
+            return design_text(op_name, self.plan)
+        lines = [
+            f"{len(self.stages)} Triton kernels launched in order: a reduction over other dims "
+            "or another shape reads what an earlier kernel wrote to a buffer."
+        ]
+        for number, stage in enumerate(self.stages, 1):
+            lines.append(f"Stage {number}: " + design_text(f"{op_name}_stage{number}", stage.plan))
+            lines += [line.strip() for line in _io_lines(stage)]
+        return "\n".join(lines)
+
+
+def _io_lines(stage: Stage) -> list[str]:
+    lines = [f"  Reads {', '.join(stage.reads)} from an earlier stage."] if stage.reads else []
+    if stage.writes:
+        lines.append(f"  Writes {', '.join(stage.writes)} for a later stage.")
+    return lines
+
+
+# ---- which kernel computes what ---------------------------------------------------------
+def _signatures(graph: Graph) -> dict[FxNode, Signature] | None:
+    """Each reduction's (input shape, reduced dims); None for a graph with a matmul or a
+    group norm, which the single-kernel path takes (and reports)."""
+    signatures: dict[FxNode, Signature] = {}
+    for node in graph.nodes:
+        if node.op != "call_function":
+            continue
+        if packet(node) in MATMULS or _group_norm_request(node) is not None:
+            return None
+        request = _reduction_request(node)
+        if request is not None:
+            x, dims = request
+            signatures[node] = (tuple(str(s) for s in shape_of(x)), dims)
+    return signatures
+
+
+def _splittable(node: FxNode) -> bool:
+    op = packet(node)
+    if op not in SPLITS or node.kwargs:
+        return False
+    if op in ("max", "min"):
+        return len(node.args) == 1  # max(x): the value only
+    return not (len(node.args) > 2 and node.args[2])  # no keepdim
+
+
+def _reduce(graph: Graph, op: str, x: FxNode, dims: list[int], name: str) -> FxNode:
+    node = graph.create_node("call_function", SPLITS[op], (x, dims, False), name=name)
+    node.meta["val"] = SPLITS[op](x.meta["val"], dims, False)
+    return node
+
+
+def _split_reductions(graph: Graph, signatures: dict[FxNode, Signature]) -> None:
+    """A reduction whose dims strictly contain the dims another reduction takes over the
+    same shape becomes that per-row reduction, then a reduction of its result."""
+    for node, (shape, dims) in list(signatures.items()):
+        inner = next((d for s, d in signatures.values() if s == shape and set(d) < set(dims)), ())
+        if not inner or not _splittable(node):
+            continue
+        op = packet(node)
+        kept = [d for d in range(len(shape)) if d not in inner]
+        rest = [i for i, d in enumerate(kept) if d in dims]
+        with graph.inserting_before(node):
+            rows = _reduce(graph, op, node.args[0], list(inner), f"row_{op}")
+            total = _reduce(graph, op, rows, rest, f"{op}_of_rows")
+        node.replace_all_uses_with(total)
+        graph.erase_node(node)
+
+
+def _stage_keys(graph: Graph, signatures: dict[FxNode, Signature]) -> dict[FxNode, Any]:
+    """(depth, signature) of each reduction; reductions with the same key share a kernel.
+
+    A reduction comes after the reductions it reads (one level later when their signature
+    differs). Where its consumers leave room, it joins the latest level that already has a
+    kernel of its signature, so a target count joins the kernel that sums the losses.
+    """
+    above: dict[FxNode, set[FxNode]] = {}  # nearest reductions upstream
+    for node in graph.nodes:
+        above[node] = set()
+        for arg in node.all_input_nodes:
+            above[node] |= {arg} if arg in signatures else above[arg]
+    order = [n for n in graph.nodes if n in signatures]
+    earliest: dict[FxNode, int] = {}
+    for r in order:
+        steps = (earliest[p] + (signatures[p] != signatures[r]) for p in above[r])
+        earliest[r] = max(steps, default=0)
+    last = max(earliest.values(), default=0)
+    depth: dict[FxNode, int] = {}
+    for r in reversed(order):
+        consumers = [c for c in depth if r in above[c]]
+        latest = min((depth[c] - (signatures[c] != signatures[r]) for c in consumers), default=last)
+        levels = {depth[o] for o in depth if signatures[o] == signatures[r]}
+        joins = [d for d in range(earliest[r], latest + 1) if d in levels]
+        depth[r] = max(joins, default=earliest[r])
+    return {r: (depth[r], signatures[r]) for r in order}
+
+
+def _stage_of(graph: Graph, signatures: dict[FxNode, Signature]) -> tuple[dict[FxNode, int], int]:
+    """Stage index of each node that depends on a reduction, and the number of stages.
+
+    Other nodes (inputs and pointwise work on them alone) have none: each stage that needs
+    them recomputes them.
+    """
+    keys = _stage_keys(graph, signatures)
+    first: dict[Any, int] = {}  # keys in order of appearance
+    for key in keys.values():
+        first.setdefault(key, len(first))
+    index = {key: i for i, key in enumerate(sorted(first, key=lambda k: (k[0], first[k])))}
+    stage: dict[FxNode, int] = {}
+    for node in graph.nodes:
+        if node in keys:
+            stage[node] = index[keys[node]]
+        elif node.op == "call_function":
+            inputs = [stage[a] for a in node.all_input_nodes if a in stage]
+            if inputs:
+                stage[node] = max(inputs)
+    return stage, len(index)
+
+
+# ---- one graph per stage -----------------------------------------------------------------
+def _stage_graph(
+    graph: Graph, stage: dict[FxNode, int], number: int, outputs: list[FxNode]
+) -> tuple[Graph, list[FxNode]]:
+    """The nodes stage `number` computes for its outputs, and the nodes it reads (inputs,
+    earlier stages' buffers) as placeholders."""
+
+    def computed_here(n: FxNode) -> bool:
+        return n.op == "call_function" and stage.get(n, number) == number
+
+    needed: set[FxNode] = set()
+    todo = list(outputs)
+    while todo:
+        node = todo.pop()
+        if node not in needed:
+            needed.add(node)
+            if computed_here(node):
+                todo.extend(node.all_input_nodes)
+    reads = [n for n in graph.nodes if n in needed and not computed_here(n)]
+    sub = Graph()
+    env: dict[FxNode, FxNode] = {}
+    for node in reads:
+        env[node] = sub.placeholder(node.name)
+        env[node].meta = dict(node.meta)
+    for node in graph.nodes:
+        if node in needed and computed_here(node):
+            env[node] = sub.node_copy(node, env.__getitem__)
+    sub.output(env[outputs[0]] if len(outputs) == 1 else tuple(env[o] for o in outputs))
+    return sub, reads
+
+
+def _host_names(results: list[FxNode], stage: dict[FxNode, int]) -> dict[FxNode, str]:
+    """out/out<i> for the forward's results, <node>_buf for the buffers between stages."""
+    names: dict[FxNode, str] = {}
+    for i, node in enumerate(results):
+        names.setdefault(node, "out" if len(results) == 1 else f"out{i}")
+    for node in stage:
+        names.setdefault(node, f"{node.name}_buf")
+    return names
+
+
+def _lower_stage(
+    traced: Traced, graph: Graph, reads: list[FxNode], writes: list[FxNode], names: dict
+) -> Plan:
+    hosts = {p.node_name: p for p in traced.placeholders}
+    placeholders = [hosts.get(n.name) or Placeholder(n.name, names[n], "buffer") for n in reads]
+    stage_traced = replace(
+        traced,
+        graph=GraphModule(traced.graph, graph),
+        placeholders=placeholders,
+        output_is_tuple=len(writes) > 1,
+    )
+    plan = Lowerer(stage_traced).lower()
+    outputs = [replace(o, name=names[n]) for o, n in zip(plan.outputs, writes, strict=True)]
+    # an input read only for its size (sym_size) needs no pointer
+    roots = [o.value for o in outputs] + plan.reductions
+    used = {v.source for v in _reachable_loads(roots)}
+    sources = [s for s in plan.sources if s.name in used]
+    return replace(plan, outputs=outputs, sources=sources)
+
+
+def _staged(traced: Traced, graph: Graph, signatures: dict[FxNode, Signature]) -> Lowered:
+    returned = next(n for n in graph.nodes if n.op == "output").args[0]
+    results = list(returned) if isinstance(returned, (tuple, list)) else [returned]
+    if not all(isinstance(r, FxNode) for r in results):
+        raise Unsupported(["<output>"], "forward returns a non-tensor; " + LLM_HINT)
+    stage, count = _stage_of(graph, signatures)
+    names = _host_names(results, stage)
+    stages: list[Stage] = []
+    for number in range(count):
+        members = [n for n in graph.nodes if stage.get(n) == number]
+        writes = [
+            n for n in members if n in results or any(stage.get(u, -1) > number for u in n.users)
+        ]
+        if number == 0:  # results computed from the inputs alone
+            writes += [n for n in dict.fromkeys(results) if n not in stage]
+        sub, reads = _stage_graph(graph, stage, number, writes)
+        plan = _lower_stage(traced, sub, reads, writes, names)
+        stages.append(
+            Stage(
+                plan,
+                reads=[names[n] for n in reads if n in stage],
+                writes=[names[n] for n in writes if n not in results],
+            )
+        )
+    return Lowered(traced, stages, [names[n] for n in results])
+
+
+def lower_graph(traced: Traced) -> Lowered:
+    """One fused kernel where one suffices, else stages (raises Unsupported)."""
+    signatures = _signatures(traced.graph.graph)
+    if signatures is None or len(set(signatures.values())) <= 1:
+        plan = lower(traced)
+        return Lowered(traced, [Stage(plan, [], [])], [o.name for o in plan.outputs])
+    graph = Graph()  # a copy to rewrite: the traced graph stays as traced
+    graph.output(graph.graph_copy(traced.graph.graph, {}))
+    graph.eliminate_dead_code()  # e.g. nll_loss's unused total weight
+    _split_reductions(graph, _signatures(graph) or {})
+    return _staged(traced, graph, _signatures(graph) or {})
