@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agents.builtin.kernel_writer import reduction_passes, splittable, statistics, tiled
+from agents.builtin.paired_statistics import statistics
+from agents.builtin.reduction_schedule import reduction_passes, splittable, tiled
 from agents.builtin.render import describe, kernel_name
 from agents.builtin.values import FULL, Plan
 

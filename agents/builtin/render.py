@@ -13,7 +13,11 @@ from typing import Any
 
 import torch
 
-from agents.builtin.kernel_writer import INDENT, KernelWriter, splittable, tiled
+from agents.builtin.kernel_writer import INDENT, KernelWriter
+from agents.builtin.matmul_writer import MatmulWriter
+from agents.builtin.pointwise_writer import PointwiseWriter
+from agents.builtin.reduction_schedule import splittable, tiled
+from agents.builtin.reduction_writer import ReductionWriter
 from agents.builtin.reference import Traced
 from agents.builtin.values import FULL, Plan
 
@@ -223,7 +227,8 @@ def kernel_writers(
 ) -> list[KernelWriter]:
     """The kernels a plan launches: one, or a reduction's persistent/looped/split variants."""
     if plan.family != "reduction":
-        return [KernelWriter(plan, name, _constexprs(config), interpreter)]
+        writer = MatmulWriter if plan.family == "matmul" else PointwiseWriter
+        return [writer(plan, name, _constexprs(config), interpreter)]
     modes = ["persistent", "looped", *(["partial", "combine"] if splittable(plan) else [])]
     fulls = any(o.value.level == FULL for o in plan.outputs)
     writers = []
@@ -232,7 +237,7 @@ def kernel_writers(
         if mode == "combine":
             blocks = ["BLOCK_M", "BLOCK_S", *(["BLOCK_R"] if fulls else [])]
         kernel = name if mode == "persistent" else name.replace("_kernel", f"_{mode}_kernel")
-        writers.append(KernelWriter(plan, kernel, blocks, interpreter, mode=mode))
+        writers.append(ReductionWriter(plan, kernel, blocks, interpreter, mode=mode))
     return writers
 
 

@@ -122,7 +122,7 @@ MATMUL_CONFIGS: list[dict[str, Any]] = [
     {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 5},
 ]
 
-# fp32 operands (three TF32 products per step, see kernel_writer): 4-byte tiles need
+# fp32 operands (three TF32 products per step, see matmul_writer): 4-byte tiles need
 # smaller K blocks to fit the pipeline's shared memory
 MATMUL_FP32_CONFIGS: list[dict[str, Any]] = [
     {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},

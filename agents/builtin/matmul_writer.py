@@ -1,0 +1,83 @@
+"""The matmul kernel, shaped like the Triton matmul tutorial: one program per BLOCK_M x
+BLOCK_N output tile (grouped so neighbouring programs share operands in L2), a K loop of
+tl.dot into an fp32 accumulator, then the plan's pointwise epilogue on that accumulator."""
+
+from __future__ import annotations
+
+import torch
+
+from agents.builtin.kernel_writer import INDENT, KernelWriter
+from agents.builtin.values import Dot
+
+
+class MatmulWriter(KernelWriter):
+    def _write_body(self) -> None:
+        dot = self.plan.dot
+        assert dot is not None
+        rank = self.plan.rank
+        m, n = rank - 2, rank - 1
+        self.body += [
+            "# tiles in groups of GROUP_M rows, so neighbouring programs share operands in L2",
+            "pid = tl.program_id(axis=0)",
+            *(["pid_b = tl.program_id(axis=1)"] if rank == 3 else []),
+            f"num_pid_m = tl.cdiv(n{m}, BLOCK_M)",
+            f"num_pid_n = tl.cdiv(n{n}, BLOCK_N)",
+            "num_pid_in_group = GROUP_M * num_pid_n",
+            "first_pid_m = (pid // num_pid_in_group) * GROUP_M",
+            "group_size_m = tl.minimum(num_pid_m - first_pid_m, GROUP_M)",
+            "pid_m = first_pid_m + (pid % num_pid_in_group) % group_size_m",
+            "pid_n = (pid % num_pid_in_group) // group_size_m",
+            "offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)",
+            "offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)",
+            "offs_k = tl.arange(0, BLOCK_K)",
+        ]
+        self._k_loop(dot, m, n)
+        self._epilogue(rank, m, n)
+
+    def _k_loop(self, dot: Dot, m: int, n: int) -> None:
+        """Accumulate the tile's A @ B products over K in BLOCK_K steps."""
+        self.body += [
+            "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
+            "for k0 in range(0, K, BLOCK_K):",
+            INDENT + "k = k0 + offs_k",
+        ]
+        role_a = {"b": "pid_b", "m": "offs_m[:, None]", "k": "k[None, :]"}
+        role_b = {"b": "pid_b", "k": "k[:, None]", "n": "offs_n[None, :]"}
+        mask_a = f"(offs_m[:, None] < n{m}) & (k[None, :] < K)"
+        mask_b = f"(k[:, None] < K) & (offs_n[None, :] < n{n})"
+        for var, operand, roles, mask in (
+            ("a", dot.a, role_a, mask_a),
+            ("b", dot.b, role_b, mask_b),
+        ):
+            terms = " + ".join(
+                f"{roles[r]} * {operand.source}_s{j}" for j, r in enumerate(operand.roles)
+            )
+            self.body.append(
+                f"{INDENT}{var} = tl.load({operand.source}_ptr + {terms}, mask={mask}, other=0.0)"
+            )
+        a_src = next(s for s in self.plan.sources if s.name == dot.a.source)
+        precision = ""
+        if a_src.dtype == torch.float32:
+            # fp32 operands: three TF32 tensor-core products (hi*hi + hi*lo + lo*hi) keep
+            # fp32-level accuracy at tensor-core speed; the interpreter computes exactly
+            mode = "ieee" if self.interpreter else "tf32x3"
+            self.body.append(f"{INDENT}# fp32 operands: input_precision={mode!r}")
+            precision = f", input_precision={mode!r}"
+        if self.interpreter and a_src.dtype == torch.bfloat16:
+            self.body.append(f"{INDENT}# the Triton interpreter has no bf16 tl.dot: widen first")
+            self.body.append(f"{INDENT}a = a.to(tl.float32)")
+            self.body.append(f"{INDENT}b = b.to(tl.float32)")
+        self.body.append(f"{INDENT}acc = tl.dot(a, b, acc{precision})")
+
+    def _epilogue(self, rank: int, m: int, n: int) -> None:
+        """The plan's pointwise work on the fp32 accumulator, then the stores."""
+        self.body += [
+            "# epilogue on the fp32 accumulator",
+            *([f"i{rank - 3} = pid_b"] if rank == 3 else []),
+            f"i{m} = offs_m[:, None]",
+            f"i{n} = offs_n[None, :]",
+            f"mask = (i{m} < n{m}) & (i{n} < n{n})",
+        ]
+        for out in self.plan.outputs:
+            value = self.emit(out.value, self.row)
+            self.body.append(self._store(out, value, "mask"))
