@@ -155,15 +155,21 @@ def run_candidate(
 ROUNDING_SLACK = 2.0
 
 
+def _widened(value: Any) -> Any:
+    """A floating tensor as float64; anything else as it is."""
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return value.double()
+    return value
+
+
 def float64_reference(reference: Any, inputs: TrialInputs) -> Any | None:
     """The reference run in float64 on the same data, or None where that cannot be done."""
     if not isinstance(reference, torch.nn.Module):
         return None
-    wide = lambda v: v.double() if isinstance(v, torch.Tensor) and v.is_floating_point() else v  # noqa: E731
     try:
         model = copy.deepcopy(reference).double()
         with torch.no_grad():
-            return model(*[wide(v) for v in inputs.reference])
+            return model(*[_widened(v) for v in inputs.reference])
     except Exception:  # a reference that cannot run in float64 keeps the plain comparison
         return None
 

@@ -11,9 +11,9 @@ from aikg.bench.suite import (
     SuiteTask,
     discover_tasks,
     load_task_module,
-    task_init_inputs,
     task_inputs,
 )
+from verifier.loading import init_inputs as task_init_inputs  # the verifier's rule, shared
 
 __all__ = [
     "DEFAULT_SUITE_DIR",

@@ -109,10 +109,3 @@ def task_inputs(module: ModuleType, small: bool) -> list[Any]:
     if small and hasattr(module, "get_small_inputs"):
         return list(module.get_small_inputs())
     return list(module.get_inputs())
-
-
-def task_init_inputs(module: ModuleType, small: bool) -> list[Any]:
-    """Constructor inputs: `get_small_init_inputs()` when small and defined, else the default."""
-    if small and hasattr(module, "get_small_init_inputs"):
-        return list(module.get_small_init_inputs())
-    return list(module.get_init_inputs())

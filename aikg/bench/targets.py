@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,9 +42,6 @@ class TargetResult:
     met: bool
     # op name -> its value: tasks short of a roofline goal, or slower than a geomean's baseline
     below: dict[str, float]
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def _geomean_target(
