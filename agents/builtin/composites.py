@@ -54,13 +54,29 @@ def normalize(lw: Lowerer, x: Value, weight: Any, bias: Any, eps: Any, name: str
     sq = lw.make(lw.fresh("sq"), f, F32, P["square"], [centered])
     ss = lw.reduce(sq, "sum", True, lw.fresh("row_sq_sum"))
     var = lw.make(lw.fresh("var"), row, F32, P["div"], [ss, lw.count()])
-    rstd = lw.make(lw.fresh("rstd"), row, F32, rsqrt_eps, [var, eps])
+    return _standardized(lw, centered, var, eps, row, weight, bias, name, x.dtype)
+
+
+def _standardized(
+    lw: Lowerer,
+    centered: Value,
+    var: Value,
+    eps: Any,
+    var_shape: tuple[Any, ...],
+    weight: Any,
+    bias: Any,
+    name: str,
+    dtype: torch.dtype,
+) -> Value:
+    """centered * rsqrt(var + eps), then the optional affine weight and bias, as `dtype`."""
+    f = lw.f_shape
+    rstd = lw.make(lw.fresh("rstd"), var_shape, F32, rsqrt_eps, [var, eps])
     out = lw.make(lw.fresh("normed"), f, F32, P["mul"], [centered, rstd])
     if weight is not None:
         out = lw.make(lw.fresh("scaled"), f, F32, P["mul"], [out, weight])
     if bias is not None:
         out = lw.make(lw.fresh("shifted"), f, F32, P["add"], [out, bias])
-    return lw.make(name, f, x.dtype, identity, [out])
+    return lw.make(name, f, dtype, identity, [out])
 
 
 def softmax_family(lw: Lowerer, node: FxNode, op: str, x: Value, dtype: torch.dtype) -> Value:
@@ -159,13 +175,7 @@ def batch_norm(lw: Lowerer, node: FxNode, tensors: Any, eps_at: int, training: b
     f = lw.f_shape
     mean, var = (lw.channel_load(t) for t in tensors[3:5])
     centered = lw.make(lw.fresh("centered"), f, F32, P["sub"], [x, mean])
-    rstd = lw.make(lw.fresh("rstd"), f, F32, rsqrt_eps, [var, eps])
-    out = lw.make(lw.fresh("normed"), f, F32, P["mul"], [centered, rstd])
-    if w is not None:
-        out = lw.make(lw.fresh("scaled"), f, F32, P["mul"], [out, w])
-    if b is not None:
-        out = lw.make(lw.fresh("shifted"), f, F32, P["add"], [out, b])
-    return (lw.make(node.name, f, dtype, identity, [out]), None, None)
+    return (_standardized(lw, centered, var, eps, f, w, b, node.name, dtype), None, None)
 
 
 def lower_composite(lw: Lowerer, node: FxNode, op: str) -> Any:

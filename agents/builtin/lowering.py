@@ -103,7 +103,7 @@ def _depends_on_scan(v: Any) -> bool:
     return v.kind == "scan" or any(_depends_on_scan(o) for o in v.operands)
 
 
-def _reachable_loads(roots: list[Value]) -> list[Value]:
+def reachable_loads(roots: list[Value]) -> list[Value]:
     seen: dict[int, Value] = {}
     stack: list[Any] = list(roots)
     while stack:
@@ -115,7 +115,7 @@ def _reachable_loads(roots: list[Value]) -> list[Value]:
     return [v for v in seen.values() if v.kind == "load"]
 
 
-def _reduction_request(node: FxNode) -> tuple[FxNode, tuple[int, ...]] | None:
+def reduction_request(node: FxNode) -> tuple[FxNode, tuple[int, ...]] | None:
     """(tensor reduced, dims reduced) for an op that reduces, else None."""
     op = packet(node)
     if op not in REDUCTIONS | COMPOSITES | SCANS.keys():
@@ -138,7 +138,7 @@ def _reduction_request(node: FxNode) -> tuple[FxNode, tuple[int, ...]] | None:
     return x, _norm_dims(dims, rank)
 
 
-def _group_norm_request(node: FxNode) -> tuple[FxNode, Any] | None:
+def group_norm_request(node: FxNode) -> tuple[FxNode, Any] | None:
     """(input, groups) for native_group_norm, or instance norm traced as a batch norm."""
     op = packet(node)
     if op == "native_group_norm":
@@ -182,11 +182,11 @@ class Lowerer:
     def _iteration_space(self) -> tuple[int, tuple[Any, ...], tuple[int, ...]]:
         calls = [n for n in self.gm.graph.nodes if n.op == "call_function"]
         matmuls = [n for n in calls if packet(n) in MATMULS]
-        groups = [(n, *g) for n in calls if (g := _group_norm_request(n)) is not None]
+        groups = [(n, *g) for n in calls if (g := group_norm_request(n)) is not None]
         requests = [
             (n, *r)
             for n in calls
-            if (r := _reduction_request(n)) is not None and n not in [g[0] for g in groups]
+            if (r := reduction_request(n)) is not None and n not in [g[0] for g in groups]
         ]
         if matmuls:
             if len(matmuls) > 1 or requests or groups:
@@ -424,6 +424,16 @@ class Lowerer:
         if base.kind != "load":
             raise CannotLower("batch_norm")
         dims = tuple(1 if i == 1 else None for i in range(self.rank))
+        return self._indexed_load(base, dims, ("i1",))
+
+    def _indexed_load(
+        self,
+        base: Value,
+        dims: tuple[int | None, ...],
+        index: tuple[str, ...],
+        regrouped: bool = False,
+    ) -> Value:
+        """A fresh load of `base`'s tensor walking `dims` of F, addressed by `index`."""
         return Value(
             self.fresh(base.name),
             "load",
@@ -431,7 +441,8 @@ class Lowerer:
             dims,
             base.dtype,
             source=base.source,
-            index=("i1",),
+            index=index,
+            regrouped=regrouped,
         )
 
     # ---- loads -------------------------------------------------------------------------
@@ -509,16 +520,7 @@ class Lowerer:
         else:
             dims = tuple(range(self.rank))
             index = ("i0", channel, *(f"i{d}" for d in range(3, self.rank)))
-        return Value(
-            self.fresh(base.name),
-            "load",
-            self._level(dims, []),
-            dims,
-            base.dtype,
-            source=base.source,
-            index=index,
-            regrouped=True,
-        )
+        return self._indexed_load(base, dims, index, regrouped=True)
 
     # ---- the walk ----------------------------------------------------------------------
     def lower(self) -> Plan:
@@ -776,7 +778,7 @@ class Lowerer:
         flat = (
             not self.reduced
             and self.dot is None
-            and all(self._walks_f(v) for v in _reachable_loads([o.value for o in outputs]))
+            and all(self._walks_f(v) for v in reachable_loads([o.value for o in outputs]))
             and all(o.value.dims == tuple(range(self.rank)) and o.index is None for o in outputs)
         )
         if self.dot is not None:

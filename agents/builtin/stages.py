@@ -28,11 +28,11 @@ from agents.builtin.kernel_writer import KernelWriter
 from agents.builtin.lowering import (
     MATMULS,
     Lowerer,
-    _group_norm_request,
-    _reachable_loads,
-    _reduction_request,
+    group_norm_request,
     lower,
     packet,
+    reachable_loads,
+    reduction_request,
     shape_of,
 )
 from agents.builtin.reference import Placeholder, Traced
@@ -134,9 +134,9 @@ def _signatures(graph: Graph) -> dict[FxNode, Signature] | None:
     for node in graph.nodes:
         if node.op != "call_function":
             continue
-        if packet(node) in MATMULS or _group_norm_request(node) is not None:
+        if packet(node) in MATMULS or group_norm_request(node) is not None:
             return None
-        request = _reduction_request(node)
+        request = reduction_request(node)
         if request is not None:
             x, dims = request
             signatures[node] = (tuple(str(s) for s in shape_of(x)), dims)
@@ -281,7 +281,7 @@ def _lower_stage(
     outputs = [replace(o, name=names[n]) for o, n in zip(plan.outputs, writes, strict=True)]
     # an input read only for its size (sym_size) needs no pointer
     roots = [o.value for o in outputs] + plan.reductions
-    used = {v.source for v in _reachable_loads(roots)}
+    used = {v.source for v in reachable_loads(roots)}
     sources = [s for s in plan.sources if s.name in used]
     return replace(plan, outputs=outputs, sources=sources)
 
