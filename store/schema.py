@@ -1,9 +1,10 @@
 """The on-disk layout of an aikg store and how a file is recognised before anything is written.
 
-A file is recognised in two steps. First its raw header is read with plain file I/O, so a
-file that is not SQLite, or is SQLite of another application, is refused without SQLite ever
-opening it (no -wal/-shm files, no journal-mode switch). Then, for a file carrying the aikg
-`application_id`, SQL reads the store schema version from `aikg_meta`.
+A file is recognised in two steps. First its header is read through an immutable
+read-only SQLite connection, so a file that is not SQLite, or is SQLite of another
+application, is refused untouched (no lock, no -wal/-shm files, no journal-mode switch).
+Then, for a file carrying the aikg `application_id`, SQL reads the store schema version
+from `aikg_meta`. The file is never opened with plain file I/O (see `check_header`).
 
 A new store is created in rollback-journal mode and switched to WAL only after its first
 commit, so the aikg mark is always in the main file's header and never only in a WAL.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -20,9 +22,6 @@ from store.errors import NewerSchema, NotAnAikgDatabase
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x61696B67  # "aikg" in ASCII
-SQLITE_MAGIC = b"SQLite format 3\x00"
-HEADER_SIZE = 100
-APPLICATION_ID_OFFSET = 68
 
 CREATE_STATEMENTS = (
     "CREATE TABLE aikg_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -48,14 +47,25 @@ CREATE_STATEMENTS = (
 
 
 def check_header(path: Path) -> bool:
-    """True for an aikg file, False for an empty (0-byte) one; raise for anything else."""
-    with path.open("rb") as f:
-        header = f.read(HEADER_SIZE)
-    if not header:
+    """True for an aikg file, False for an empty (0-byte) one; raise for anything else.
+
+    The header is read through SQLite with `immutable=1`: no lock, no -wal/-shm, no write.
+    Never with plain file I/O: closing any descriptor of the file would drop every POSIX
+    lock this process holds on it, so another process would take itself for the last
+    connection and delete the -wal under this process's live writers. SQLite keeps such a
+    descriptor open until the process's last lock on the file is released.
+    """
+    if path.stat().st_size == 0:
         return False
-    if len(header) < HEADER_SIZE or not header.startswith(SQLITE_MAGIC):
-        raise NotAnAikgDatabase(path, "not an SQLite database")
-    app_id = int.from_bytes(header[APPLICATION_ID_OFFSET : APPLICATION_ID_OFFSET + 4], "big")
+    uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            (app_id,) = conn.execute("PRAGMA application_id").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        raise NotAnAikgDatabase(path, "not an SQLite database") from None
     if app_id != APPLICATION_ID:
         raise NotAnAikgDatabase(path, f"an SQLite database with application_id {app_id}")
     return True
