@@ -119,9 +119,14 @@ def decide(state: TaskState, rules: Rules) -> Decision:
     if not steps_left:
         return Decision("stop", f"no kernel verified in {spec.limit_steps} steps", "limit_reached")
     failure = _failure_kind(last)
+    repeat = ""
+    if last is not None and last.repeat_of is not None:
+        repeat = f" (same code as step {last.repeat_of}: write a different kernel)"
     if _same_failures_in_a_row(state) >= rules.max_same_failures:
-        return Decision("fix_design", f"{failure} failed {rules.max_same_failures} times in a row")
-    return Decision("fix_code", f"last step failed: {failure}")
+        return Decision(
+            "fix_design", f"{failure} failed {rules.max_same_failures} times in a row{repeat}"
+        )
+    return Decision("fix_code", f"last step failed: {failure}{repeat}")
 
 
 def _failure_kind(attempt: Any) -> str:

@@ -26,6 +26,8 @@ def describe(event: ev.Event) -> str | None:
             trials, took = result.get("trials_run"), result.get("duration_s") or 0.0
             return f"verified ({trials} trials, {took:.1f}s)"
         return f"rejected at {result.get('stage')}: {result.get('message')}"
+    if isinstance(event, ev.VerifyRepeated):
+        return f"same code as step {event.repeat_of}: its result stands, not verified again"
     if isinstance(event, ev.ConductorDecided):
         return f"decided {event.action}: {event.reason}"
     if isinstance(event, ev.LLMRetried):

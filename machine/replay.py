@@ -26,6 +26,7 @@ COMPARED = (
     ev.CodeProduced,
     ev.CodeMissing,
     ev.VerifyFinished,
+    ev.VerifyRepeated,
     ev.ConductorDecided,
     ev.TaskFinished,
 )

@@ -28,6 +28,7 @@ from machine.llm_wiring import EventSink, RecordedCall, calls_in_flight, replay_
 from machine.occupancy import publishing_occupancy
 from machine.ray_verification import verification_session
 from machine.recorder import Recorder, decode_stored
+from machine.repeats import repeated_step
 from machine.spec import TaskSpecError
 from machine.state import TaskState, fold
 from machine.task import Interrupted
@@ -112,6 +113,11 @@ class TaskRun:
         task, step = self.task, self.folded.step
         attempt = self.folded.last_attempt
         assert attempt is not None and attempt.code is not None
+        earlier = repeated_step(self.folded)
+        if earlier is not None:  # the same code is never verified twice
+            await self.recorder.append(ev.VerifyRepeated(step, earlier))
+            await self.trigger("checked")
+            return
         job = VerifyJob(
             reference_source=task.task_desc,
             candidate_source=attempt.code,
@@ -119,7 +125,9 @@ class TaskRun:
             task_type=task.task_type,
             trials=task.config.verifier.trials,
             timeout_s=task.config.verifier.timeout_s,
-            seed=step,
+            # one seed for every step: each candidate meets the same inputs, so the warm
+            # worker computes the reference's outputs once per task (docs/verifier.md)
+            seed=0,
             small_shapes=uses_small_shapes(task.backend, task.config.verifier.shapes),
             tolerances=dict(task.config.verifier.tolerances),
         )
@@ -133,7 +141,11 @@ class TaskRun:
                     replace(job, device=job_device(device), worker=worker)
                 )
                 task.device_pool.report_result(device, result.stage, result.message)
-                await self.recorder.append(ev.VerifyFinished(step, device, result.to_dict()))
+                fields = result.to_dict()
+                fields.pop("breakdown", None)  # a typed field of its own
+                await self.recorder.append(
+                    ev.VerifyFinished(step, device, fields, result.breakdown)
+                )
             finally:
                 held = round(time.monotonic() - since, 3)
                 await self.recorder.append(ev.DeviceReleased(step, device, held))
@@ -204,6 +216,8 @@ class TaskRun:
         last = state.last_attempt
         with_code = [a for a in state.attempts if a.code is not None]
         feedback = _without_noise(last.result) if last else None
+        if last is not None and last.repeat_of is not None and feedback is not None:
+            feedback = {**feedback, "message": repeat_message(last.repeat_of, feedback)}
         if last is not None and last.missing:
             stage, _, message = last.missing.partition(": ")
             feedback = {"passed": False, "stage": stage, "message": message}
@@ -212,7 +226,7 @@ class TaskRun:
                 step=a.step,
                 passed=a.passed,
                 stage=(a.result or {}).get("stage") if a.result else "no_code",
-                message=(a.result or {}).get("message", "") if a.result else (a.missing or ""),
+                message=_attempt_message(a),
                 candidate_time_ms=a.time_ms,
                 launch_config=a.notes.get("launch_config"),
             )
@@ -231,6 +245,23 @@ class TaskRun:
             advice=state.decisions[-1].reason if state.decisions else None,
             history=history,
         )
+
+
+def repeat_message(repeat_of: int, result: dict[str, Any]) -> str:
+    """What the agent is told of a candidate that repeats step `repeat_of`'s code."""
+    verdict = "it passed" if result.get("passed") else f"it failed: {result.get('message', '')}"
+    return (
+        f"this candidate is the same code as step {repeat_of}'s, so it was not verified "
+        f"again ({verdict}); write a different kernel"
+    )
+
+
+def _attempt_message(attempt: Any) -> str:
+    if attempt.result is None:
+        return attempt.missing or ""
+    if attempt.repeat_of is not None:
+        return repeat_message(attempt.repeat_of, attempt.result)
+    return str(attempt.result.get("message", ""))
 
 
 def uses_small_shapes(backend: str, shapes: str) -> bool:

@@ -18,6 +18,7 @@ class Attempt:
     notes: dict[str, Any] = field(default_factory=dict)
     missing: str | None = None  # why there was no code
     result: dict[str, Any] | None = None
+    repeat_of: int | None = None  # the earlier step with the same code, whose result this is
 
     @property
     def passed(self) -> bool:
@@ -129,6 +130,12 @@ def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
         return replace(state, held_device=None)
     if isinstance(event, ev.VerifyFinished):
         attempts = _update_attempt(state, event.step, result=dict(event.result))
+        return replace(state, attempts=attempts, status="deciding")
+    if isinstance(event, ev.VerifyRepeated):
+        earlier = next(a for a in state.attempts if a.step == event.repeat_of)
+        attempts = _update_attempt(
+            state, event.step, result=earlier.result, repeat_of=event.repeat_of
+        )
         return replace(state, attempts=attempts, status="deciding")
     if isinstance(event, ev.ConductorDecided):
         return replace(state, decisions=(*state.decisions, event), pending_decision=event)

@@ -66,3 +66,26 @@ def wrong_kernel() -> ScriptedProvider:
 def segfaulting_kernel() -> ScriptedProvider:
     """Kills its own process with SIGSEGV inside forward."""
     return ScriptedProvider("os.kill(os.getpid(), 11)  # SIGSEGV")
+
+
+class SequenceProvider:
+    """Returns the given candidates in order (the last one again when they run out) and
+    keeps every request it was sent."""
+
+    def __init__(self, codes: list[str]) -> None:
+        self.name = "sequence"
+        self.codes = codes
+        self.requests: list[AgentRequest] = []
+
+    async def design(self, request: AgentRequest) -> Design:
+        return Design(f"design {request.step}: scale")
+
+    async def code(self, request: AgentRequest) -> Candidate:
+        self.requests.append(request)
+        return Candidate(self.codes[min(len(self.requests), len(self.codes)) - 1])
+
+
+def scaling_kernel(factor: float, comment: str = "") -> str:
+    """A wrong kernel (x * factor); `comment` is added as a comment line, changing nothing."""
+    code = KERNEL.replace("{prelude}", "pass").replace("x * factor", f"x * {factor}")
+    return code.replace("\n\n\n@triton.jit", f"\n\n# {comment}\n\n@triton.jit") if comment else code

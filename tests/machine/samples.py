@@ -46,6 +46,7 @@ SAMPLES: dict[str, ev.Event] = {
             "timings": {"candidate": {"median_ms": 0.125}},
         },
     ),
+    "verify.repeated": ev.VerifyRepeated(step=3, repeat_of=1),
     "conductor.decided": ev.ConductorDecided(step=1, action="finish", reason="verified"),
     "task.finished": ev.TaskFinished(
         success=True, reason="verified", message="step 1 verified", steps=1, best_step=1

@@ -13,7 +13,12 @@ from machine import events as ev
 from machine.recorder import decode_stored
 from machine.task import Interrupted, Task
 from store import EventStore
-from tests.machine.providers import segfaulting_kernel, wrong_kernel
+from tests.machine.providers import (
+    SequenceProvider,
+    scaling_kernel,
+    segfaulting_kernel,
+    wrong_kernel,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SWISH = (REPO / "examples" / "swish.py").read_text()
@@ -59,7 +64,8 @@ async def test_stops_at_exactly_limit_steps(tmp_path: Path) -> None:
     assert [a.result["stage"] for a in state.attempts] == ["mismatch"] * 3
     assert [d.action for d in state.decisions] == ["fix_code", "fix_design", "stop"]
     types = await stored_types(tmp_path, "never")
-    assert types.count("step.started") == 3 and types.count("verify.finished") == 3
+    assert types.count("step.started") == 3 and types.count("verify.finished") == 1
+    assert [a.repeat_of for a in state.attempts] == [None, 1, 1]  # the same code each step
 
 
 async def test_segfaulting_candidate_finishes_normally_and_releases(tmp_path: Path) -> None:
@@ -70,7 +76,27 @@ async def test_segfaulting_candidate_finishes_normally_and_releases(tmp_path: Pa
     assert [a.result["stage"] for a in task.state.attempts] == ["crash", "crash"]
     assert pool.occupancy() == {"cpu": []}
     types = await stored_types(tmp_path, "crash")
-    assert types.count("device.leased") == types.count("device.released") == 2
+    assert types.count("device.leased") == types.count("device.released") == 1  # step 2 repeats
+
+
+async def test_a_repeated_candidate_is_not_verified_again(tmp_path: Path) -> None:
+    first = scaling_kernel(2.0)
+    coder = SequenceProvider(
+        [first, scaling_kernel(2.0, "the same kernel again"), scaling_kernel(3.0)]
+    )
+    task = make_task(tmp_path, task_id="again", limit_steps=3)
+    assert await task.run({"designer": coder, "coder": coder}) is False
+    async with await EventStore.open(tmp_path / "events.db") as store:
+        stored = [decode_stored(s) for s in await store.read_stream("again")]
+    assert [e for e in stored if isinstance(e, ev.VerifyRepeated)] == [ev.VerifyRepeated(2, 1)]
+    assert [e.step for e in stored if isinstance(e, ev.VerifyFinished)] == [1, 3]
+    assert [e.step for e in stored if isinstance(e, ev.DeviceLeased)] == [1, 3]
+    assert [a.repeat_of for a in task.state.attempts] == [None, 1, None]
+    told = coder.requests[2]  # the request after the repeat asks for something different
+    assert told.feedback is not None and "same code as step 1's" in told.feedback["message"]
+    assert told.advice is not None and "write a different kernel" in told.advice
+    assert told.feedback["stage"] == "mismatch"  # and still says what was wrong with it
+    assert "values differ" in told.feedback["message"]
 
 
 async def test_unsupported_op_ends_with_reason_naming_it(tmp_path: Path) -> None:
