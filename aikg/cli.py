@@ -1,204 +1,59 @@
-"""The `aikg` command: the parser and the one place errors become one line and an exit code."""
+"""The `aikg` command: dispatch to a handler, and the one place errors become one line and
+an exit code (a closed stdout pipe included)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import NoReturn
 
 from aikg.commands import EXIT_BAD_INPUT, EXIT_OK, UsageError
-from aikg.commands.flags import add_llm_flags
+from aikg.parser import build_parser
 
-EPILOG = """examples:
-  aikg run examples/swish.py                    verify a Triton kernel for swish on the CPU
-  aikg run task.py --backend cuda --task-type profile --limit-steps 20
-  aikg ls                                       every task in the event log
-  aikg show TASK_ID                             a task's steps, decisions and result
-  aikg export TASK_ID -o kernel.py              write a task's best kernel
-  aikg resume --all                             continue every interrupted task
-  aikg batch tasks/ --devices cpu:0,cpu:1       run every task file in a folder
-  aikg replay TASK_ID                           re-run a task from its log and compare
-  aikg verify ref.py candidate.py --json        check a hand-written kernel
+# Exit status of a command whose reader went away (`aikg ls | head -1`): 128 + SIGPIPE,
+# what a shell reports for a process the closed pipe stopped.
+EXIT_PIPE_CLOSED = 141
 
-data: events go to ./.aikg/events.db (override with --db or $AIKG_DB);
-kernels are exported to ./.aikg/kernels/ by default."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line that points at --help."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"aikg: error: {message} (see `{self.prog} --help`)\n")
-
-
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db", metavar="PATH", help="event log (default: $AIKG_DB or .aikg/events.db)"
-    )
-
-
-def _add_run_output(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object with the result")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
-    parser.add_argument(
-        "--devices", help="devices to use, e.g. cuda:0,cuda:1 (default: all of the backend)"
-    )
-    parser.add_argument(
-        "--config", metavar="FILE", help="YAML config overriding configs/default.yaml"
-    )
-    add_llm_flags(parser)
-    _add_db(parser)
-
-
-def _add_run(sub: argparse._SubParsersAction) -> None:
-    run = sub.add_parser(
-        "run",
-        help="generate and verify a kernel for one task file",
-        description="Run the Designer/Coder/Verifier/Conductor loop on a KernelBench-format "
-        "task file until a kernel verifies (or, in profile mode, stops getting faster).",
-    )
-    run.add_argument(
-        "task_file", metavar="TASK_FILE", help="defines Model, get_inputs, get_init_inputs"
-    )
-    run.add_argument("--op-name", help="operator name (default: the file's stem)")
-    run.add_argument(
-        "--task-id", help="stream id in the event log (default: OP-YYYYMMDD-HHMMSS-<4 hex digits>)"
-    )
-    run.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
-    run.add_argument("--arch", help="target arch, e.g. h100, a100, ascend910b4 (default: detected)")
-    run.add_argument("--impl-type", default="triton", help="triton | swft (default: triton)")
-    run.add_argument(
-        "--framework", default="torch", help="torch | numpy | mindspore (default: torch)"
-    )
-    run.add_argument("--task-type", default="precision_only", help="precision_only | profile")
-    run.add_argument(
-        "--limit-steps", type=int, default=10, metavar="N", help="most steps (default: 10)"
-    )
-    run.add_argument("-o", "--output", metavar="FILE", help="where to export the best kernel")
-    run.add_argument("--resume", action="store_true", help="continue --task-id if it is unfinished")
-    _add_run_output(run)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(
-        prog="aikg",
-        description="aikg turns a reference operator into a verified, profiled Triton kernel.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    _add_run(sub)
-    from aikg.commands.batch import add_batch_parser
-
-    add_batch_parser(sub)
-
-    resume = sub.add_parser("resume", help="continue interrupted tasks from their event log")
-    resume.add_argument("task_id", metavar="TASK_ID", nargs="?")
-    resume.add_argument("--all", action="store_true", help="every unfinished task in the log")
-    _add_run_output(resume)
-
-    bench = sub.add_parser(
-        "bench",
-        help="run a suite of task files in profile mode and write a report",
-        description="Run every task (default: benchmarks/suite) through the full loop in "
-        "profile mode; write report.md, report.json and speedup.png to --out.",
-    )
-    bench.add_argument("paths", metavar="PATH", nargs="*", help="task files or directories")
-    bench.add_argument("--backend", default="cpu", help="cpu | cuda (default: cpu)")
-    bench.add_argument(
-        "--shapes",
-        choices=("default", "small"),
-        help="input shapes (default: small on cpu, default on cuda)",
-    )
-    bench.add_argument("--filter", metavar="PATTERN", help="glob or substring of task names")
-    bench.add_argument("--out", metavar="DIR", help="report folder (default: bench-BACKEND-TIME)")
-    bench.add_argument(
-        "--limit-steps", type=int, default=6, metavar="N", help="steps per task (default: 6)"
-    )
-    _add_run_output(bench)
-
-    replay = sub.add_parser(
-        "replay",
-        help="re-run a task from its log (no LLM calls) and report any divergence",
-        description="Rebuild a run from its events: recorded LLM outputs are served, built-in "
-        "agent outputs are generated again and compared, and every step is checked against "
-        "the recording. Exit 1 on any divergence.",
-    )
-    replay.add_argument("task_id", metavar="TASK_ID")
-    replay.add_argument("--until", type=int, metavar="SEQ", help="stop after this event")
-    replay.add_argument("--reverify", action="store_true", help="run the verifications again")
-    _add_db(replay)
-
-    fork = sub.add_parser(
-        "fork",
-        help="start a new task from another's history up to an event, with new settings",
-    )
-    fork.add_argument("task_id", metavar="TASK_ID")
-    fork.add_argument("--at", type=int, required=True, metavar="SEQ", help="last event to keep")
-    fork.add_argument("--limit-steps", type=int, metavar="N", help="a new step limit")
-    fork.add_argument("--task-id", dest="task_id_new", metavar="NEW_ID", help="the fork's id")
-    _add_run_output(fork)
-
-    db = sub.add_parser("db", help="check, export or import the event log")
-    db_sub = db.add_subparsers(
-        dest="db_command", metavar="ACTION", parser_class=Parser, required=True
-    )
-    check = db_sub.add_parser("check", help="integrity: gaps, unknown types, bad JSON, SQLite")
-    _add_db(check)
-    export_db = db_sub.add_parser("export", help="write events as JSON lines to stdout")
-    export_db.add_argument("task_ids", metavar="TASK_ID", nargs="*", help="default: every stream")
-    _add_db(export_db)
-    import_db = db_sub.add_parser("import", help="append the streams of a JSON-lines file")
-    import_db.add_argument("file", metavar="FILE.jsonl")
-    _add_db(import_db)
-
-    ls = sub.add_parser("ls", help="list tasks in the event log")
-    ls.add_argument("--json", action="store_true", help="print a JSON list")
-    _add_db(ls)
-
-    show = sub.add_parser("show", help="show one task: steps, decisions, result, cost")
-    show.add_argument("task_id", metavar="TASK_ID")
-    show.add_argument("--json", action="store_true", help="print one JSON object")
-    show.add_argument("--code", action="store_true", help="also print the best kernel")
-    _add_db(show)
-
-    export = sub.add_parser("export", help="write a task's best kernel to a file (or stdout)")
-    export.add_argument("task_id", metavar="TASK_ID")
-    export.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
-    _add_db(export)
-
-    sub.add_parser(
-        "tui", help="the live dashboard: tasks, code diffs, devices, replay", add_help=False
-    )
-    sub.add_parser(
-        "verify", help="check a candidate kernel file against a reference task file", add_help=False
-    )
-    return parser
+# "command": "module:function". Only the handler's own module is imported, so commands
+# that only read the log never load torch, Triton or the LLM client.
+HANDLERS = {
+    "bench": "bench:cmd_bench",
+    "db check": "db:cmd_db_check",
+    "db export": "db:cmd_db_export",
+    "db import": "db:cmd_db_import",
+    "replay": "history:cmd_replay",
+    "fork": "history:cmd_fork",
+    "run": "run:cmd_run",
+    "resume": "run:cmd_resume",
+    "batch": "batch:cmd_batch",
+    "ls": "inspect:cmd_ls",
+    "show": "inspect:cmd_show",
+    "export": "inspect:cmd_export",
+}
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
-    from aikg.commands import batch, bench, db, history, inspect, run
-
-    return {
-        "bench": bench.cmd_bench,
-        "db check": db.cmd_db_check,
-        "db export": db.cmd_db_export,
-        "db import": db.cmd_db_import,
-        "replay": history.cmd_replay,
-        "fork": history.cmd_fork,
-        "run": run.cmd_run,
-        "resume": run.cmd_resume,
-        "batch": batch.cmd_batch,
-        "ls": inspect.cmd_ls,
-        "show": inspect.cmd_show,
-        "export": inspect.cmd_export,
-    }[command]
+    module, function = HANDLERS[command].split(":")
+    return getattr(importlib.import_module(f"aikg.commands.{module}"), function)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader stopped reading: nothing is wrong. Point stdout at /dev/null so the
+        # interpreter's last flush does not fail again, and leave quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
+    return code
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["tui"]:
         from tui.cli import main as tui_main
 
@@ -215,10 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
+    command = args.command
+    if command == "db":
+        command = f"db {args.db_command}"
     try:
-        command = args.command
-        if command == "db":
-            command = f"db {args.db_command}"
         return asyncio.run(_handler(command)(args))
     except Exception as exc:
         if _is_user_error(exc):
@@ -228,13 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _is_user_error(exc: Exception) -> bool:
+    from store import StoreError
+
+    if isinstance(exc, UsageError | StoreError):
+        return True
+    # Imported only now: these modules are heavy, and loaded already when they raised.
     from aikg.config import ConfigError
     from devicepool import DevicePoolError
     from machine.agent_factory import AgentConfigError
     from machine.spec import TaskSpecError
-    from store import StoreError
 
-    return isinstance(
-        exc,
-        UsageError | ConfigError | DevicePoolError | AgentConfigError | TaskSpecError | StoreError,
-    )
+    return isinstance(exc, ConfigError | DevicePoolError | AgentConfigError | TaskSpecError)

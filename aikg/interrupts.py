@@ -8,9 +8,11 @@ stops the process at once.
 from __future__ import annotations
 
 import asyncio
+import shlex
 import signal
 import sys
 from collections.abc import Awaitable, Iterable
+from pathlib import Path
 from typing import TypeVar
 
 from machine.task import Task
@@ -39,3 +41,9 @@ async def interruptible(tasks: Iterable[Task], work: Awaitable[T]) -> T:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+def resume_command(db: Path, task_id: str | None = None) -> str:
+    """The command that continues `task_id` (every unfinished task when None) in `db`."""
+    which = shlex.quote(task_id) if task_id else "--all"
+    return f"aikg resume {which} --db {shlex.quote(str(db))}"

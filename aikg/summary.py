@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aikg.readable import readable
 from machine.state import TaskState
 
 
@@ -56,11 +57,13 @@ def step_lines(state: TaskState) -> list[str]:
         else:
             result = attempt.result or {}
             verdict = (
-                "passed" if attempt.passed else f"{result.get('stage')}: {result.get('message')}"
+                "passed"
+                if attempt.passed
+                else f"{readable(result.get('stage'))}: {readable(result.get('message'))}"
             )
             timing = f", {attempt.time_ms:.4g} ms" if attempt.time_ms is not None else ""
             config = attempt.notes.get("launch_config")
-            tried = f" [{config}]" if config else ""
+            tried = f" [{readable(config)}]" if config else ""
             lines.append(f"step {attempt.step}: {verdict}{timing}{tried}")
         lines += [
             f"  -> {d.action} ({d.by}): {d.reason}"

@@ -21,9 +21,8 @@ from typing import Any, TextIO
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
-from aikg.commands.flags import add_llm_flags
 from aikg.config import Config
-from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
+from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
 from aikg.summary import summarize
 from devicepool import DevicePool
 from machine import events as ev
@@ -35,32 +34,6 @@ from machine.task import Interrupted, Task
 from store import EventStore, NewEvent, resolve_db_path
 
 MODEL_CLASS = re.compile(r"^class Model\b", re.MULTILINE)
-
-
-def add_batch_parser(sub: argparse._SubParsersAction) -> None:
-    batch = sub.add_parser(
-        "batch",
-        help="run every task file under the given paths on shared devices",
-        description="Find task files (directories are searched recursively for .py files "
-        "defining `class Model`) and run each as its own task, sharing one device pool.",
-    )
-    batch.add_argument("paths", nargs="+", metavar="PATH", help="task files or directories")
-    batch.add_argument("--devices", help="e.g. cpu:0,cpu:1 or cuda:0,cuda:1 (default: detected)")
-    batch.add_argument("--capacity", type=int, metavar="N", help="verifications at once per device")
-    batch.add_argument(
-        "--concurrency", type=int, metavar="N", help="tasks at once (default: 2 per device slot)"
-    )
-    batch.add_argument("--limit-steps", type=int, default=10, metavar="N", help="default: 10")
-    batch.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
-    batch.add_argument("--task-type", default="precision_only", help="precision_only | profile")
-    add_llm_flags(batch)
-    batch.add_argument("--cluster", metavar="ADDRESS", help="verify on the Ray cluster there")
-    batch.add_argument("--config", metavar="FILE", help="YAML config overriding the defaults")
-    batch.add_argument("--json", action="store_true", help="print a JSON list of task summaries")
-    batch.add_argument("-q", "--quiet", action="store_true", help="no live progress")
-    batch.add_argument(
-        "--db", metavar="PATH", help="event log (default: $AIKG_DB or .aikg/events.db)"
-    )
 
 
 def find_task_files(paths: list[str]) -> list[Path]:
@@ -331,6 +304,6 @@ async def cmd_batch(args: argparse.Namespace) -> int:
     else:
         print(summary_table(entries))
     if signal is not None:
-        print("aikg: batch interrupted; continue with `aikg resume --all`", file=sys.stderr)
+        print(f"aikg: batch interrupted; continue with `{resume_command(db)}`", file=sys.stderr)
         return EXIT_FOR_SIGNAL.get(signal, 130)
     return EXIT_OK if all(outcome(e) == "verified" for e in entries) else EXIT_FAILED

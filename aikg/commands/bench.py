@@ -16,10 +16,11 @@ from aikg.bench.suite import SuiteError, SuiteTask, discover_tasks
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
 from aikg.config import Config
-from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
+from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
 from machine.ray_verification import verification_session
 from machine.state import TaskState
 from machine.task import Interrupted, Task, new_task_id
+from store import resolve_db_path
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite"
 
@@ -157,7 +158,11 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         async with verification_session(config, config.agents.secret_env_names()):
             await interruptible(tasks, asyncio.gather(*(one(i) for i in range(len(tasks)))))
     except Interrupted as exc:
-        print(f"aikg: {exc}", file=sys.stderr)
+        resume = resume_command(resolve_db_path(config.db))
+        print(
+            f"aikg: bench interrupted by {exc.signal_name}; its tasks continue with `{resume}`",
+            file=sys.stderr,
+        )
         return EXIT_FOR_SIGNAL.get(exc.signal_name, 130)
     finished = [r for r in rows if r is not None]
     files = write_report(finished, meta, out_dir)

@@ -1,9 +1,8 @@
-"""Pieces several commands share: config from flags, opening the log, loading a task."""
+"""Pieces the commands that run tasks share: the config from flags, the device pool."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,9 +11,6 @@ from agents.llm.settings import PRESETS, apply_cli_overrides
 from aikg.commands import UsageError
 from aikg.config import Config, load_config
 from devicepool import DevicePool, detect_devices
-from machine.recorder import load_state
-from machine.state import TaskState
-from store import EventStore, resolve_db_path
 
 
 def config_for(args: argparse.Namespace, base: Config | None = None) -> Config:
@@ -74,35 +70,3 @@ def pool_for(config: Config, backend: str) -> DevicePool | None:
         lease_timeout_s=options.lease_timeout_s,
         quarantine_after=options.quarantine_after,
     )
-
-
-def db_path(args: argparse.Namespace) -> Path:
-    return resolve_db_path(getattr(args, "db", None))
-
-
-async def open_existing_store(args: argparse.Namespace, readonly: bool = True) -> EventStore:
-    path = db_path(args)
-    if not path.exists():
-        raise UsageError(f"no event log at {path}: run a task first, or pass --db PATH")
-    return await EventStore.open(path, readonly=readonly)
-
-
-async def load_task_state(args: argparse.Namespace, task_id: str) -> TaskState:
-    store = await open_existing_store(args)
-    try:
-        state = await load_state(store, task_id)
-    finally:
-        await store.close()
-    if state.spec is None:
-        raise UsageError(f"no task {task_id!r} in the event log: see `aikg ls`")
-    return state
-
-
-async def task_states(args: argparse.Namespace) -> list[TaskState]:
-    """Every task in the log, folded, in the order they were created."""
-    store = await open_existing_store(args)
-    try:
-        states = [await load_state(store, info.stream) for info in await store.streams()]
-    finally:
-        await store.close()
-    return [state for state in states if state.spec is not None]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
-from aikg.commands.common import db_path, open_existing_store
+from aikg.commands.reading import db_path, open_existing_store
 from machine import events as ev
 from store import EventStore, NewEvent
 

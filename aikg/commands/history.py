@@ -8,7 +8,8 @@ import sys
 from dataclasses import replace
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
-from aikg.commands.common import config_for, db_path, open_existing_store, pool_for
+from aikg.commands.common import config_for, pool_for
+from aikg.commands.reading import db_path, open_existing_store
 from aikg.commands.run import run_tasks_and_report
 from aikg.config import Config
 from machine import events as ev

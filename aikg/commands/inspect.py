@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from aikg.commands import EXIT_FAILED, EXIT_OK
-from aikg.commands.common import load_task_state, task_states
+from aikg.commands.reading import load_task_state, task_states
+from aikg.readable import dollars, readable, speedup
 from aikg.summary import step_lines, summarize
 
-SHOW_KEYS = (
+# What `aikg show` prints, in order, and how each value reads.
+PLAIN_KEYS = (
     "task_id",
     "op_name",
     "backend",
@@ -25,9 +29,12 @@ SHOW_KEYS = (
     "best_step",
     "llm_calls",
     "tokens",
-    "cost_usd",
-    "speedup_vs_eager",
-    "speedup_vs_compile",
+)
+SHOW_FIELDS: tuple[tuple[str, Callable[[Any], str]], ...] = (
+    *((key, readable) for key in PLAIN_KEYS),
+    ("cost_usd", dollars),
+    ("speedup_vs_eager", speedup),
+    ("speedup_vs_compile", speedup),
 )
 
 
@@ -53,8 +60,8 @@ async def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
-    for key in SHOW_KEYS:
-        print(f"{key:18} {summary[key]}")
+    for key, shown in SHOW_FIELDS:
+        print(f"{key:18} {shown(summary[key])}")
     print()
     for line in step_lines(state):
         print(line)

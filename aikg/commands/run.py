@@ -9,16 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from aikg.commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
-from aikg.commands.common import (
-    config_for,
-    db_path,
-    load_task_state,
-    pool_for,
-    task_states,
-)
+from aikg.commands.common import config_for, pool_for
+from aikg.commands.reading import db_path, load_task_state, task_states
 from aikg.config import Config
 from aikg.export import export_kernel
-from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible
+from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
 from aikg.progress import ProgressPrinter
 from aikg.summary import summarize
 from machine.recorder import load_state
@@ -90,7 +85,12 @@ async def run_tasks_and_report(args: argparse.Namespace, task: Task, config: Con
     try:
         ok = await interruptible([task], task.run())
     except Interrupted as exc:
-        print(f"aikg: {exc}", file=sys.stderr)
+        resume = resume_command(resolve_db_path(config.db), task.task_id)
+        print(
+            f"aikg: task {task.task_id} interrupted by {exc.signal_name}; "
+            f"continue it with `{resume}`",
+            file=sys.stderr,
+        )
         return EXIT_FOR_SIGNAL.get(exc.signal_name, 130)
     output = getattr(args, "output", None)
     exported = export_kernel(task.state, output or Path(config.export_dir) / f"{task.task_id}.py")

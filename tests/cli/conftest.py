@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.canned_log import write_canned_log
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -27,3 +29,9 @@ def aikg(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def canned_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A log of finished, failed and running tasks; tests only read it."""
+    return write_canned_log(tmp_path_factory.mktemp("canned") / "canned.db")

@@ -38,7 +38,7 @@ def test_signal_stops_gracefully_and_resume_finishes(tmp_path: Path, aikg_env, s
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
-    assert "resume" in err
+    assert f"continue it with `aikg resume s --db {tmp_path / 'events.db'}`" in err
     events = rows(tmp_path / "events.db", "s")
     types = [t for _, t, _ in events]
     assert types[-1] == "task.interrupted"
