@@ -10,8 +10,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from verifier.result import TimeBreakdown
-
 E = TypeVar("E", bound="Event")
 
 
@@ -39,8 +37,6 @@ class EventDecodeError(ValueError):
 
 
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, list):
@@ -150,12 +146,7 @@ class VerifyFinished(Event):
     TYPE: ClassVar[str] = "verify.finished"
     step: int
     device: str
-    result: dict[str, Any]  # verifier.result.VerifyResult.to_dict(), less the breakdown
-    breakdown: TimeBreakdown | None = None  # where the verification's time went
-
-    def __post_init__(self) -> None:
-        if isinstance(self.breakdown, dict):  # decoded from a payload
-            object.__setattr__(self, "breakdown", TimeBreakdown.from_dict(self.breakdown))
+    result: dict[str, Any]  # verifier.result.VerifyResult.to_dict()
 
 
 @register
