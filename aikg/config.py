@@ -46,8 +46,13 @@ class DevicePoolConfig(_Strict):
     resources: dict[str, float] = Field(default_factory=dict)  # ray: custom resources per job
 
 
+class StoreConfig(_Strict):
+    busy_timeout_s: float = Field(30.0, gt=0)  # a write lock held longer stops the task
+
+
 class Config(_Strict):
     db: str | None = None
+    store: StoreConfig = StoreConfig()
     export_dir: str = ".aikg/kernels"
     devices: list[str] = Field(default_factory=list)
     prompt_dir: str | None = None  # templates here override configs/prompts/*.j2

@@ -9,7 +9,7 @@ import argparse
 from typing import NoReturn
 
 from aikg.commands import EXIT_BAD_INPUT
-from aikg.commands.flags import add_llm_flags
+from aikg.commands.flags import add_llm_flags, add_store_flags
 
 EPILOG = """examples:
   aikg run examples/swish.py                    verify a Triton kernel for swish on the CPU
@@ -49,6 +49,7 @@ def _add_run_output(parser: argparse.ArgumentParser) -> None:
         "--config", metavar="FILE", help="YAML config overriding configs/default.yaml"
     )
     add_llm_flags(parser)
+    add_store_flags(parser)
     _add_db(parser)
 
 
@@ -143,7 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(
         dest="db_command", metavar="ACTION", parser_class=Parser, required=True
     )
-    check = db_sub.add_parser("check", help="integrity: gaps, unknown types, bad JSON, SQLite")
+    check = db_sub.add_parser(
+        "check", help="integrity: gaps, unknown types, bad JSON, SQLite, streams whose writer died"
+    )
+    check.add_argument("--json", action="store_true", help="print problems and notes as JSON")
     _add_db(check)
     export_db = db_sub.add_parser("export", help="write events as JSON lines to stdout")
     export_db.add_argument("task_ids", metavar="TASK_ID", nargs="*", help="default: every stream")
@@ -193,6 +197,7 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
     batch.add_argument("--task-type", default="precision_only", help="precision_only | profile")
     add_llm_flags(batch)
+    add_store_flags(batch)
     batch.add_argument("--cluster", metavar="ADDRESS", help="verify on the Ray cluster there")
     batch.add_argument("--config", metavar="FILE", help="YAML config overriding the defaults")
     batch.add_argument("--json", action="store_true", help="print a JSON list of task summaries")

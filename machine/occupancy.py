@@ -16,14 +16,17 @@ from pathlib import Path
 
 from devicepool import DevicePool, Lease, Quarantine
 from machine import events as ev
-from store import EventStore, NewEvent, StoreError
+from store import DEFAULT_BUSY_TIMEOUT_S, EventStore, NewEvent, StoreError
 
 
 class OccupancyPublisher:
     """Turns pool notifications into `pool.*` events in `DEVICES_STREAM`."""
 
-    def __init__(self, db_path: str | Path, pool: DevicePool) -> None:
+    def __init__(
+        self, db_path: str | Path, pool: DevicePool, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+    ) -> None:
         self.db_path = db_path
+        self.busy_timeout_s = busy_timeout_s
         self.pool = pool
         self._queue: asyncio.Queue[ev.Event | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
@@ -53,7 +56,8 @@ class OccupancyPublisher:
             await asyncio.shield(self._writer)
 
     async def _write_loop(self) -> None:
-        async with await EventStore.open(self.db_path) as store:
+        opening = EventStore.open(self.db_path, busy_timeout_s=self.busy_timeout_s)
+        async with await opening as store:
             while True:
                 batch = [await self._queue.get()]
                 while not self._queue.empty():
@@ -77,7 +81,9 @@ _sessions: dict[int, tuple[OccupancyPublisher, int]] = {}
 
 
 @asynccontextmanager
-async def publishing_occupancy(pool: DevicePool, db_path: str | Path) -> AsyncIterator[None]:
+async def publishing_occupancy(
+    pool: DevicePool, db_path: str | Path, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+) -> AsyncIterator[None]:
     """Publish `pool`'s occupancy to the log at `db_path` while any borrower is inside.
 
     One publisher per pool per process: the first borrower starts it, the last one
@@ -85,7 +91,7 @@ async def publishing_occupancy(pool: DevicePool, db_path: str | Path) -> AsyncIt
     """
     publisher, users = _sessions.get(id(pool), (None, 0))
     if publisher is None:
-        publisher = OccupancyPublisher(db_path, pool)
+        publisher = OccupancyPublisher(db_path, pool, busy_timeout_s)
         publisher.start()
     _sessions[id(pool)] = (publisher, users + 1)
     try:

@@ -33,7 +33,7 @@ from machine.spec import TaskSpecError
 from machine.state import TaskState, fold
 from machine.task import Interrupted
 from machine.verification import job_device
-from store import EventStore, resolve_db_path
+from store import DatabaseLocked, EventStore, resolve_db_path
 from verifier.result import VerifyJob
 
 if TYPE_CHECKING:
@@ -299,7 +299,8 @@ async def run_task(
     (anything with `async verify(job) -> VerifyResult`) replaces the configured one.
     """
     check_api_keys(task.config)
-    store = await EventStore.open(resolve_db_path(task.config.db))
+    busy_timeout_s = task.config.store.busy_timeout_s
+    store = await EventStore.open(resolve_db_path(task.config.db), busy_timeout_s=busy_timeout_s)
     try:
         events = [decode_stored(s) for s in await store.read_stream(task.task_id)]
         state = fold(enumerate(events, start=1))
@@ -324,7 +325,7 @@ async def run_task(
         try:
             async with (
                 verification_session(task.config, roles.secret_env_names()) as shared,
-                publishing_occupancy(task.device_pool, store.path),
+                publishing_occupancy(task.device_pool, store.path, busy_timeout_s),
             ):
                 run = TaskRun(
                     task.run_spec(),
@@ -339,6 +340,9 @@ async def run_task(
         except asyncio.CancelledError:
             if task.interrupted_by is None:
                 raise
+        except DatabaseLocked as exc:  # appends are atomic: the stream ends at its last event
+            task.interrupted_by = exc.interruption
+            raise Interrupted(exc.interruption) from exc
         if task.interrupted_by is not None:
             state = recorder.state
             await recorder.append(ev.TaskInterrupted(task.interrupted_by, state.status, state.step))

@@ -15,12 +15,14 @@ from store.errors import (
     StoreError,
     StoreNotFound,
     StreamConflict,
+    WalReplaced,
 )
-from store.event_store import EventStore
+from store.event_store import DEFAULT_BUSY_TIMEOUT_S, EventStore
 from store.events import NewEvent, StoredEvent, StreamInfo
 from store.paths import resolve_db_path
 
 __all__ = [
+    "DEFAULT_BUSY_TIMEOUT_S",
     "DatabaseLocked",
     "EventStore",
     "InvalidPayload",
@@ -33,5 +35,6 @@ __all__ = [
     "StoredEvent",
     "StreamConflict",
     "StreamInfo",
+    "WalReplaced",
     "resolve_db_path",
 ]

@@ -44,6 +44,14 @@ class DatabaseLocked(StoreError):
             "wait for the other process to finish, or open the store with a larger busy_timeout_s"
         )
 
+    @property
+    def interruption(self) -> str:
+        """Why a task stopped, as `task.interrupted_by`: it is resumable."""
+        return (
+            f"a write lock on {self.path} held by another process for over "
+            f"{self.busy_timeout_s:g}s (wait longer with --busy-timeout or store.busy_timeout_s)"
+        )
+
 
 class StreamConflict(StoreError):
     """The stream moved on since the writer last read it (optimistic concurrency)."""
@@ -88,4 +96,16 @@ class InvalidPayload(StoreError):
         super().__init__(
             f"payload of event {event_type!r} is not JSON-serialisable ({cause}); "
             "use only dicts with str keys, lists, str, int, float, bool and None"
+        )
+
+
+class WalReplaced(StoreError):
+    """The -wal file was removed or replaced while this connection had the store open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"the -wal file of {path} was removed while this process had it open (another "
+            "program deleted it, or the file is on a network filesystem), so the last events "
+            f"may be lost: stop every aikg process on it, then run `aikg db check --db {path}`"
         )

@@ -8,6 +8,7 @@ Readers (the dashboard) open the same file read-only and see each commit as it l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -27,13 +28,23 @@ from store.errors import (
     ReadOnlyStore,
     StoreNotFound,
     StreamConflict,
+    WalReplaced,
 )
 from store.events import NewEvent, StoredEvent, StreamInfo
 from store.schema import check_header, check_schema, initialise
+from store.writers import (
+    RECORD_CLOSE,
+    RECORD_WRITE,
+    REGISTER,
+    WRITER_TABLES,
+    current_identity,
+    wal_identity,
+)
 
 _COLUMNS = "position, stream, seq, type, version, ts, payload"
 _INSERT = "INSERT INTO events (stream, seq, type, version, ts, payload) VALUES (?, ?, ?, ?, ?, ?)"
 _TAIL_BATCH = 1000
+DEFAULT_BUSY_TIMEOUT_S = 30.0  # the config's store.busy_timeout_s
 
 
 def _is_locked(exc: BaseException) -> bool:
@@ -59,6 +70,15 @@ async def _connect(path: Path, mode: str, busy_timeout_s: float) -> aiosqlite.Co
         isolation_level=None,  # autocommit: transactions are explicit BEGIN ... COMMIT
         timeout=busy_timeout_s,
     )
+
+
+def _readonly_mode(path: Path) -> str:
+    """`ro`, or `ro&immutable=1` where SQLite could not create the -shm a WAL reader needs
+    (a read-only directory or file system) and no -wal holds commits beyond the main file."""
+    wal = path.with_name(path.name + "-wal")
+    if os.access(path.parent, os.W_OK) or wal.exists():
+        return "ro"
+    return "ro&immutable=1"
 
 
 async def _ensure_wal(conn: aiosqlite.Connection, busy_timeout_s: float) -> None:
@@ -90,10 +110,15 @@ class EventStore:
         self.path = path
         self.readonly = readonly
         self.busy_timeout_s = busy_timeout_s
+        self._writer_id: int | None = None  # registered in aikg_writers at the first append
+        self._wal: str | None = None  # the -wal file this connection writes (device:inode)
 
     @classmethod
     async def open(
-        cls, path: str | os.PathLike[str], readonly: bool = False, busy_timeout_s: float = 5.0
+        cls,
+        path: str | os.PathLike[str],
+        readonly: bool = False,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> EventStore:
         """Open (a writer creates the file and its parent directory) after checking the file."""
         abs_path = Path(path).expanduser().absolute()
@@ -116,7 +141,7 @@ class EventStore:
             raise NotAnAikgDatabase(path, "a directory")
         if not check_header(path):
             raise StoreNotFound(path, "the file is empty")
-        conn = await _connect(path, "ro", busy_timeout_s)
+        conn = await _connect(path, _readonly_mode(path), busy_timeout_s)
         try:
             await check_schema(conn, path)
         except BaseException:
@@ -155,6 +180,10 @@ class EventStore:
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
+            if self._writer_id is not None:
+                # Lets `aikg db check` tell "closed" from "died"; its pid check covers a miss.
+                with contextlib.suppress(sqlite3.Error):
+                    await self._conn.execute(RECORD_CLOSE, (time.time(), self._writer_id))
             await self._conn.close()
 
     async def __aenter__(self) -> EventStore:
@@ -190,6 +219,7 @@ class EventStore:
             try:
                 stored = await self._insert(stream, events, expected_seq)
                 await self._conn.execute("COMMIT")
+                self._check_wal()
             except BaseException as exc:
                 if self._conn.in_transaction:
                     await self._conn.execute("ROLLBACK")
@@ -217,6 +247,9 @@ class EventStore:
                 yield (stream, seq, event.type, event.version, when, payloads[-1])
 
         await self._conn.executemany(_INSERT, rows())
+        if self._writer_id is None:
+            await self._register()
+        await self._conn.execute(RECORD_WRITE, (self._writer_id, stream, last + len(events)))
         positions = await self._conn.execute_fetchall(
             "SELECT position FROM events WHERE stream = ? AND seq > ? ORDER BY seq",
             (stream, last),
@@ -235,6 +268,22 @@ class EventStore:
                 positions, range(last + 1, last + 1 + len(events)), events, payloads, strict=True
             )
         ]
+
+    async def _register(self) -> None:
+        """Record who writes, inside the first append's transaction (see store.writers)."""
+        for statement in WRITER_TABLES:
+            await self._conn.execute(statement)
+        host, pid, started = current_identity()
+        self._wal = wal_identity(self.path)
+        rows = await self._conn.execute_fetchall(
+            REGISTER, (host, pid, started, self._wal, time.time())
+        )
+        self._writer_id = int(next(iter(rows))[0])
+
+    def _check_wal(self) -> None:
+        """A -wal removed under an open connection takes every later commit with it."""
+        if self._wal is not None and wal_identity(self.path) != self._wal:
+            raise WalReplaced(self.path)
 
     async def read_stream(
         self, stream: str, from_seq: int = 1, to_seq: int | None = None

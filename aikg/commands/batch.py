@@ -287,7 +287,7 @@ async def cmd_batch(args: argparse.Namespace) -> int:
     slots = asyncio.Semaphore(concurrency)
     tasks = [e.task for e in entries if e.task is not None]
     db = resolve_db_path(config.db)
-    async with await EventStore.open(db) as store:
+    async with await EventStore.open(db, busy_timeout_s=config.store.busy_timeout_s) as store:
         await record_created(store, entries)
         async with (
             verification_session(config, config.agents.secret_env_names()),

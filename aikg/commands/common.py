@@ -22,6 +22,8 @@ def config_for(args: argparse.Namespace, base: Config | None = None) -> Config:
         overrides["devices"] = [d for d in args.devices.split(",") if d]
     if getattr(args, "replay_from", None):
         overrides["replay_from"] = args.replay_from
+    if getattr(args, "busy_timeout", None):
+        overrides["store"] = {"busy_timeout_s": args.busy_timeout}
     if base is not None and not getattr(args, "config", None):
         config = base.updated(overrides) if overrides else base
     else:

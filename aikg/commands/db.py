@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sqlite3
 import sys
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.reading import db_path, open_existing_store
 from machine import events as ev
 from store import EventStore, NewEvent
+from store.writers import Writer, read_writers, wal_identity
+
+Rows = list[tuple[str, int, str, int, str]]
+ENDS = (ev.TaskFinished.TYPE, ev.TaskInterrupted.TYPE)  # a stream ending so is complete
 
 
-def check_events(rows: list[tuple[str, int, str, int, str]]) -> list[str]:
+def check_events(rows: Rows) -> list[str]:
     """Problems in raw `(stream, seq, type, version, payload_text)` rows, in stream order."""
     problems: list[str] = []
     expected: dict[str, int] = defaultdict(lambda: 1)
@@ -40,31 +47,85 @@ def check_events(rows: list[tuple[str, int, str, int, str]]) -> list[str]:
     return problems
 
 
-def raw_rows(path: Path) -> tuple[str, list[tuple[str, int, str, int, str]]]:
-    """SQLite's own integrity verdict and every event row, read without the store's decoding."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+@dataclass
+class Findings:
+    """What `aikg db check` found: problems (exit 1) and notes (informative only)."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_log(path: Path) -> tuple[str, Rows, dict[int, Writer], dict[str, int], str | None]:
+    """SQLite's integrity verdict, every event row (undecoded), the writer records and the
+    -wal's identity, all read through one read-only connection (it keeps the -wal alive)."""
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
     try:
         verdict = "; ".join(str(r[0]) for r in conn.execute("PRAGMA integrity_check"))
         rows = conn.execute(
             "SELECT stream, seq, type, version, payload FROM events ORDER BY stream, seq"
         ).fetchall()
+        writers, last_writer = read_writers(conn)
+        wal = wal_identity(path)
     finally:
         conn.close()
-    return verdict, rows
+    return verdict, rows, writers, last_writer, wal
+
+
+def check_unfinished(
+    rows: Rows, writers: dict[int, Writer], last_writer: dict[str, int], path: Path
+) -> Findings:
+    """Streams without task.finished/task.interrupted: lost when their writer is gone."""
+    found = Findings()
+    ends = {stream: (seq, type_) for stream, seq, type_, _, _ in rows}  # rows are in seq order
+    for stream, (seq, type_) in ends.items():
+        if stream == ev.DEVICES_STREAM or type_ in ENDS:
+            continue
+        where = f"{stream}: stopped at seq {seq} ({type_}) without task.finished"
+        resume = f"`aikg resume {shlex.quote(stream)} --db {shlex.quote(str(path))}`"
+        writer = writers.get(last_writer.get(stream, -1))
+        if writer is None:
+            found.notes.append(
+                f"{where}; no writer recorded (an older aikg): if none runs it, {resume}"
+            )
+            continue
+        liveness = writer.liveness()
+        if liveness == "running":
+            found.notes.append(f"{stream}: still being written by {writer.describe()}")
+        elif liveness == "unknown":
+            found.notes.append(f"{where}; written from {writer.host}: if that is over, {resume}")
+        else:
+            how = "closed the log" if writer.closed_at is not None else "died"
+            found.problems.append(f"{where}: its writer ({writer.describe()}) {how}; {resume}")
+    return found
+
+
+def check_wal(writers: dict[int, Writer], wal: str | None, path: Path) -> list[str]:
+    """A running writer whose -wal is no longer the file on disk is losing its appends."""
+    return [
+        f"{path}-wal was removed while {w.describe()} had it open: its appends since are "
+        "lost; stop that process, then resume its task"
+        for w in writers.values()
+        if w.wal is not None and w.wal != wal and w.liveness() == "running"
+    ]
 
 
 async def cmd_db_check(args: argparse.Namespace) -> int:
     store = await open_existing_store(args)  # refuses files that are not aikg stores
     await store.close()
     path = db_path(args)
-    verdict, rows = raw_rows(path)
+    verdict, rows, writers, last_writer, wal = read_log(path)
+    found = check_unfinished(rows, writers, last_writer, path)
     problems = [] if verdict == "ok" else [f"SQLite integrity check: {verdict}"]
-    problems += check_events(rows)
+    problems += check_events(rows) + check_wal(writers, wal, path) + found.problems
     streams = len({r[0] for r in rows})
-    for problem in problems:
-        print(problem)
     status = "ok" if not problems else f"{len(problems)} problem(s)"
-    print(f"{path}: {len(rows)} events in {streams} streams: {status}")
+    if getattr(args, "json", False):
+        report = {"path": str(path), "events": len(rows), "streams": streams}
+        print(json.dumps({**report, "problems": problems, "notes": found.notes}, indent=2))
+    else:
+        for line in problems + [f"note: {note}" for note in found.notes]:
+            print(line)
+        print(f"{path}: {len(rows)} events in {streams} streams: {status}")
     return EXIT_OK if not problems else EXIT_FAILED
 
 

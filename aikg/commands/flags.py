@@ -22,3 +22,24 @@ def add_llm_flags(parser: argparse.ArgumentParser) -> None:
     llm.add_argument(
         "--from", dest="replay_from", metavar="TASK_ID", help="with --llm replay: serve its replies"
     )
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds, e.g. 60")
+    return seconds
+
+
+def add_store_flags(parser: argparse.ArgumentParser) -> None:
+    """`--busy-timeout SECONDS`: the config's `store.busy_timeout_s` for this command."""
+    parser.add_argument(
+        "--busy-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="wait this long for another process's write lock on the event log, then stop "
+        "the task as interrupted (default: store.busy_timeout_s, 30)",
+    )
