@@ -2,10 +2,14 @@
 
 - ``KernelLaunches``: counts Triton kernel launches, or turns them into no-ops (the
   "ghost" run), by wrapping the launch method of Triton's kernel classes.
-- ``TorchOpRecorder``: records the torch ops forward runs outside any kernel launch.
+- ``TorchOpRecorder``: records the torch ops forward runs outside any kernel launch, and
+  reads of tensor data into the host (``.numpy()``, ``np.asarray``, ``.item()``,
+  ``.tolist()``, ``.cpu()``): compute on the host cannot hide behind a kernel launch.
 - ``poisoned_allocations``: fresh ``torch.empty*`` memory is filled with NaN (floats) or a
   sentinel (integers), and on CUDA the caching allocator is pre-filled with NaN, so output
-  memory the candidate never writes shows up as a mismatch.
+  memory the candidate never writes shows up as a mismatch. The ``ALTERNATE`` poison (a
+  large finite value, the integer maximum) gives a second run different garbage: an
+  output that depends on it reads memory it never wrote.
 
 These patch our own worker process only; the candidate cannot undo them (static checks
 forbid monkey-patching).
@@ -18,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 ALLOWED_ATEN_OPS = {
@@ -131,12 +136,26 @@ class KernelLaunches:
         return run
 
 
-class TorchOpRecorder(TorchDispatchMode):
-    """Records aten ops run outside kernel launches that are not allocation or views."""
+# Tensor methods that bring a tensor's data to the host (for compute in Python or NumPy).
+HOST_READS = {
+    "__array__",
+    "numpy",
+    "tolist",
+    "item",
+    "cpu",
+    "__float__",
+    "__int__",
+    "__index__",
+    "__bool__",
+}
 
-    def __init__(self) -> None:
+
+class _OpRecorder(TorchDispatchMode):
+    """Aten ops run outside kernel launches that are not allocation or views."""
+
+    def __init__(self, forbidden: list[str]) -> None:
         super().__init__()
-        self.forbidden: list[str] = []
+        self.forbidden = forbidden
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         if KernelLaunches.paused_recorders == 0:
@@ -146,22 +165,66 @@ class TorchOpRecorder(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def _poison_fill(tensor: torch.Tensor) -> torch.Tensor:
+class _HostReadRecorder(TorchFunctionMode):
+    """Tensor data read into the host outside kernel launches (NumPy, ``.item()``...)."""
+
+    def __init__(self, forbidden: list[str]) -> None:
+        super().__init__()
+        self.forbidden = forbidden
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        if KernelLaunches.paused_recorders == 0:
+            name = getattr(func, "__name__", "")
+            if name in HOST_READS and f".{name}()" not in self.forbidden:
+                self.forbidden.append(f".{name}()")
+        return func(*args, **(kwargs or {}))
+
+
+class TorchOpRecorder:
+    """Context manager: ``forbidden`` lists the torch ops and host reads seen outside
+    kernel launches, in the order first seen."""
+
+    def __init__(self) -> None:
+        self.forbidden: list[str] = []
+        self._modes = (_HostReadRecorder(self.forbidden), _OpRecorder(self.forbidden))
+
+    def __enter__(self) -> TorchOpRecorder:
+        for mode in self._modes:
+            mode.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for mode in reversed(self._modes):
+            mode.__exit__(*exc)
+
+
+NAN = "nan"
+ALTERNATE = "alternate"
+ALTERNATE_FLOAT = 1.0e4  # finite in every float dtype, far from typical outputs
+
+
+def _poison_fill(tensor: torch.Tensor, kind: str) -> torch.Tensor:
     if tensor.is_floating_point() or tensor.is_complex():
-        tensor.fill_(float("nan"))
-    elif tensor.dtype != torch.bool and tensor.numel():
-        tensor.fill_(torch.iinfo(tensor.dtype).min)
+        tensor.fill_(float("nan") if kind == NAN else ALTERNATE_FLOAT)
+    elif tensor.dtype == torch.bool:
+        if kind == ALTERNATE:
+            tensor.fill_(True)
+    elif tensor.numel():
+        info = torch.iinfo(tensor.dtype)
+        tensor.fill_(info.min if kind == NAN else info.max)
     return tensor
 
 
 @contextlib.contextmanager
-def poisoned_allocations(device: str, nbytes: int) -> Iterator[None]:
-    """Fresh allocations made inside come back filled with NaN/sentinels, not zeros."""
+def poisoned_allocations(device: str, nbytes: int, kind: str = NAN) -> Iterator[None]:
+    """Fresh allocations made inside come back filled with poison (``NAN`` or
+    ``ALTERNATE``), not zeros."""
     if device.startswith("cuda"):
         # Blocks freed here stay in the caching allocator; later allocations reuse them.
+        fill = float("nan") if kind == NAN else ALTERNATE_FLOAT
         big = torch.empty(max(nbytes * 4, 64 << 20), dtype=torch.uint8, device=device)
-        big.view(torch.float32)[: big.numel() // 4].fill_(float("nan"))
-        smalls = [torch.full((1 << 18,), float("nan"), device=device) for _ in range(8)]
+        big.view(torch.float32)[: big.numel() // 4].fill_(fill)
+        smalls = [torch.full((1 << 18,), fill, device=device) for _ in range(8)]
         del big, smalls
     originals = {
         "empty": torch.empty,
@@ -172,7 +235,7 @@ def poisoned_allocations(device: str, nbytes: int) -> Iterator[None]:
 
     def wrap(fn: Any) -> Any:
         def poisoned(*args: Any, **kwargs: Any) -> Any:
-            return _poison_fill(fn(*args, **kwargs))
+            return _poison_fill(fn(*args, **kwargs), kind)
 
         return poisoned
 

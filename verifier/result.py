@@ -9,7 +9,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-STAGES = ("static", "import", "compile", "runtime", "timeout", "crash", "mismatch", "cheat")
+STAGES = (
+    "static",
+    "import",
+    "compile",
+    "runtime",
+    "timeout",
+    "crash",
+    "mismatch",
+    "nondeterministic",
+    "cheat",
+    "timing-cheat",
+)
 
 
 @dataclass(frozen=True)

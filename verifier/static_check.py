@@ -40,9 +40,24 @@ BANNED_BUILTINS = {
     "compile": "no compile",
     "__import__": "no __import__",
     "globals": "no access to globals()",
+    "locals": "no access to locals()",
+    "vars": "no vars(): no dynamic attribute access",
+    "operator.attrgetter": "no attrgetter: no dynamic attribute access",
+    "operator.methodcaller": "no methodcaller: no dynamic attribute access",
     "breakpoint": "no breakpoint",
     "setattr": "no setattr (monkey-patching)",
     "delattr": "no delattr (monkey-patching)",
+}
+# Attributes that reach a module's or object's namespace behind the static rules' back.
+DYNAMIC_ATTRIBUTES = {
+    "__dict__",
+    "__getattribute__",
+    "__globals__",
+    "__builtins__",
+    "__subclasses__",
+    "__code__",
+    "__closure__",
+    "modules",  # sys.modules
 }
 STREAM_NAMES = {"Stream", "stream", "ExternalStream", "set_stream", "StreamContext"}
 PATCH_TARGETS = {"time", "synchronize", "Event", "elapsed_time", "perf_counter", "record"}
@@ -342,6 +357,8 @@ class _Checker:
                 self._check_except(node)
             elif isinstance(node, ast.Global):
                 self.add(node, "module-state", "no `global` statements: no module-level caches")
+            elif isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES:
+                self._check_dynamic_attribute(node)
             elif isinstance(node, ast.Attribute) and node.attr in STREAM_NAMES:
                 base = self.aliases.resolve(node.value) or ""
                 if base.startswith("torch") or base.startswith("triton"):
@@ -360,10 +377,44 @@ class _Checker:
         name = self.aliases.resolve(node.func) or ""
         if name in BANNED_BUILTINS:
             self.add(node, "banned-call", f"{name}(): {BANNED_BUILTINS[name]}")
+        if name == "getattr":
+            self._check_getattr(node)
         if name in {"os.system", "os.popen", "os.fork", "os.execv", "os.execve", "os.spawnv"}:
             self.add(node, "banned-call", f"{name}(): no subprocesses")
         if name.startswith("sys.") and name.split(".")[-1] in {"settrace", "setprofile"}:
             self.add(node, "banned-call", f"{name}(): no tracing hooks")
+
+    def _check_getattr(self, node: ast.Call) -> None:
+        """getattr on a module, or with a computed name: torch ops the rules cannot see."""
+        if not node.args:
+            return
+        target = node.args[0]
+        head = (_dotted(target) or "").split(".")[0]
+        if head in self.aliases.names:
+            self.add(
+                node,
+                "dynamic-attribute",
+                f"getattr() on {_dotted(target)}: name library functions directly "
+                f"({_dotted(target)}.NAME) so the rules can check them",
+            )
+            return
+        literal = len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+        if not literal and head != "self":
+            self.add(
+                node,
+                "dynamic-attribute",
+                "getattr() with a computed name: use a literal attribute name",
+            )
+
+    def _check_dynamic_attribute(self, node: ast.Attribute) -> None:
+        base = _dotted(node.value) or ""
+        if node.attr == "modules" and not (self.aliases.resolve(node.value) or "").endswith("sys"):
+            return
+        self.add(
+            node,
+            "dynamic-attribute",
+            f"{base}.{node.attr}: no reaching into namespaces; name what you use directly",
+        )
 
     def _check_patch(self, node: ast.Assign) -> None:
         for target in node.targets:

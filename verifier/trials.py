@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 from collections.abc import Callable
@@ -14,7 +15,10 @@ import torch
 
 from verifier.compare import Mismatch, compare_outputs, flatten_outputs
 from verifier.frameworks import ConversionError, seed_frameworks, to_reference, to_torch
-from verifier.guards import KernelLaunches, TorchOpRecorder, poisoned_allocations
+from verifier.guards import ALTERNATE, NAN, KernelLaunches, TorchOpRecorder, poisoned_allocations
+from verifier.layout import layout_mismatch
+from verifier.precision import pinned_precision
+from verifier.shapes import InputMaker, generalization_makers, trial_inputs_maker
 
 
 class CandidateFailure(Exception):
@@ -61,16 +65,22 @@ def _clone(value: Any) -> Any:
 
 
 def make_inputs(
-    module: ModuleType, seed: int, device: str, small: bool, framework: str
+    module: ModuleType,
+    seed: int,
+    device: str,
+    small: bool,
+    framework: str,
+    maker: InputMaker | None = None,
 ) -> TrialInputs:
     """Fresh inputs from the task file under ``seed`` (never all zeros).
+
+    ``maker`` makes another shape than the trials' (see ``shapes.py``).
 
     For a NumPy or MindSpore reference the task's values (arrays or MindSpore tensors)
     become torch tensors on ``device`` for the candidate, and host copies of that same data
     in the reference's framework for the reference.
     """
-    fn = getattr(module, "get_small_inputs", None) if small else None
-    fn = fn or module.get_inputs
+    fn = maker or trial_inputs_maker(module, small)
     torch.manual_seed(seed)
     seed_frameworks(seed)
     random.seed(seed)
@@ -122,7 +132,7 @@ def output_nbytes(value: Any) -> int:
 
 def run_reference(model: Any, inputs: TrialInputs, device: str) -> Any:
     try:
-        with torch.no_grad():
+        with torch.no_grad(), pinned_precision():
             out = model(*inputs.reference)
         _sync(device)
     except Exception as exc:
@@ -135,19 +145,34 @@ def run_candidate(
     inputs: TrialInputs,
     device: str,
     poison_bytes: int,
-    record_ops: bool = False,
+    record_ops: bool = True,
     ghost: bool = False,
+    poison: str = NAN,
 ) -> tuple[Any, KernelLaunches, list[str]]:
-    recorder = TorchOpRecorder() if record_ops else None
-    with poisoned_allocations(device, poison_bytes), KernelLaunches(ghost=ghost) as launches:
-        with torch.no_grad():
-            if recorder is not None:
-                with recorder:
-                    out = model(*inputs.candidate)
-            else:
-                out = model(*inputs.candidate)
+    """One forward of the candidate under poisoned allocations and pinned precision flags;
+    returns its output, its kernel launches and the torch ops/host reads it ran outside them."""
+    recorder = TorchOpRecorder() if record_ops else contextlib.nullcontext()
+    with (
+        poisoned_allocations(device, poison_bytes, poison),
+        KernelLaunches(ghost=ghost) as launches,
+        pinned_precision(),
+        torch.no_grad(),
+    ):
+        with recorder:
+            out = model(*inputs.candidate)
         _sync(device)
-    return out, launches, (recorder.forbidden if recorder else [])
+    return out, launches, (recorder.forbidden if isinstance(recorder, TorchOpRecorder) else [])
+
+
+def reject_torch_ops(ops: list[str]) -> None:
+    """Torch compute or host reads outside any kernel launch: the kernels do not do the work."""
+    if ops:
+        raise CandidateFailure(
+            "static",
+            f"forward ran torch op(s) {', '.join(ops[:5])} outside any Triton kernel "
+            "(found while running); only allocation, views and kernel launches are allowed, "
+            "and tensor data must not be read into the host",
+        )
 
 
 # How far the candidate may stray, beyond the dtype's tolerance, per unit of the
@@ -168,7 +193,7 @@ def float64_reference(reference: Any, inputs: TrialInputs) -> Any | None:
         return None
     try:
         model = copy.deepcopy(reference).double()
-        with torch.no_grad():
+        with torch.no_grad(), pinned_precision():
             return model(*[_widened(v) for v in inputs.reference])
     except Exception:  # a reference that cannot run in float64 keeps the plain comparison
         return None
@@ -214,13 +239,43 @@ def check_outputs(
     return mismatch
 
 
-def _all_constant(value: Any) -> bool:
-    for leaf in map(to_torch, flatten_outputs(value)):
-        if isinstance(leaf, torch.Tensor) and leaf.numel() > 1:
-            flat = leaf.reshape(-1)
-            if not bool(torch.all((flat == flat[0]) | (torch.isnan(flat) & torch.isnan(flat[0])))):
-                return False
-    return True
+def check_trial_outputs(
+    expected: Any,
+    out: Any,
+    tolerances: dict[str, tuple[float, float]],
+    reference: Any,
+    inputs: TrialInputs,
+    device: str,
+) -> Mismatch | None:
+    """Values (``check_outputs``), then layout: strides and device."""
+    return check_outputs(expected, out, tolerances, reference, inputs) or layout_mismatch(
+        expected, out, device
+    )
+
+
+def _one_trial(
+    reference: Any,
+    candidate: Any,
+    inputs: TrialInputs,
+    device: str,
+    candidate_first: bool,
+    tolerances: dict[str, tuple[float, float]],
+) -> tuple[Any, Any, Mismatch | None]:
+    """Reference and candidate on the same data; returns (expected, out, mismatch).
+
+    Raises on torch compute outside kernels, on no launch, and on modified inputs.
+    """
+    if candidate_first:
+        out, launches, ops = run_candidate(candidate, inputs, device, 0)
+        expected = run_reference(reference, inputs, device)
+    else:
+        expected = run_reference(reference, inputs, device)
+        out, launches, ops = run_candidate(candidate, inputs, device, output_nbytes(expected))
+    reject_torch_ops(ops)
+    if launches.count == 0:
+        raise CandidateFailure("cheat", "forward launched no Triton kernel on these inputs")
+    check_inputs_unchanged(inputs)
+    return expected, out, check_trial_outputs(expected, out, tolerances, reference, inputs, device)
 
 
 def run_trials(
@@ -235,29 +290,15 @@ def run_trials(
     framework: str,
     tolerances: dict[str, tuple[float, float]],
 ) -> int:
-    """Runs the correctness trials and the ghost run; returns trials run or raises."""
+    """Runs the correctness trials, the generalization trials and the ghost run; returns
+    the number of trials run or raises ``CandidateFailure``."""
     passed_after_reference = False
     for index in range(trials):
         inputs = make_inputs(task, trial_seed(job_seed, index), device, small, framework)
         candidate_first = index % 2 == 1
-        if candidate_first:
-            out, launches, ops = run_candidate(candidate, inputs, device, 0, record_ops=index == 0)
-            expected = run_reference(reference, inputs, device)
-        else:
-            expected = run_reference(reference, inputs, device)
-            out, launches, ops = run_candidate(
-                candidate, inputs, device, output_nbytes(expected), record_ops=index == 0
-            )
-        if ops:
-            raise CandidateFailure(
-                "static",
-                f"forward ran torch op(s) {', '.join(ops[:5])} outside any Triton kernel "
-                "(found while running); only allocation, views and kernel launches are allowed",
-            )
-        if launches.count == 0:
-            raise CandidateFailure("cheat", "forward launched no Triton kernel on these inputs")
-        check_inputs_unchanged(inputs)
-        mismatch = check_outputs(expected, out, tolerances, reference, inputs)
+        expected, out, mismatch = _one_trial(
+            reference, candidate, inputs, device, candidate_first, tolerances
+        )
         if mismatch is not None:
             if candidate_first and passed_after_reference:
                 raise CandidateFailure(
@@ -268,6 +309,8 @@ def run_trials(
                 )
             raise CandidateFailure("mismatch", f"trial {index + 1}: {mismatch.message}", mismatch)
         passed_after_reference = passed_after_reference or not candidate_first
+        if index == 0:
+            _check_other_poison(candidate, inputs, out, expected, device, tolerances)
         del out, expected
         if index == 0:
             _rerun_same_buffers(
@@ -283,8 +326,61 @@ def run_trials(
                 tolerances,
             )
         del inputs
+    _generalization_trials(
+        job_seed, trials, task, reference, candidate, device, small, framework, tolerances
+    )
     _ghost_run(job_seed, trials, task, reference, make_ghost, device, small, framework, tolerances)
     return trials
+
+
+def _check_other_poison(
+    candidate: Any,
+    inputs: TrialInputs,
+    first: Any,
+    expected: Any,
+    device: str,
+    tolerances: dict[str, tuple[float, float]],
+) -> None:
+    """The same inputs with other garbage in fresh memory must give the same output:
+    a kernel that reads memory it never wrote can pass with NaN poison by luck
+    (``tl.maximum`` drops NaN, say) and fail on real leftovers."""
+    again = TrialInputs(inputs.reference, [_clone(v) for v in inputs.pristine], inputs.pristine)
+    out, _, ops = run_candidate(candidate, again, device, output_nbytes(expected), poison=ALTERNATE)
+    reject_torch_ops(ops)
+    mismatch = compare_outputs(first, out, tolerances)
+    if mismatch is not None:
+        raise CandidateFailure(
+            "nondeterministic",
+            "two runs on the same inputs disagree when fresh memory holds other garbage (the "
+            f"kernel reads output or scratch memory it never wrote?): {mismatch.message}",
+            mismatch,
+        )
+
+
+def _generalization_trials(
+    job_seed: int,
+    trials: int,
+    task: ModuleType,
+    reference: Any,
+    candidate: Any,
+    device: str,
+    small: bool,
+    framework: str,
+    tolerances: dict[str, tuple[float, float]],
+) -> None:
+    """One trial at every other shape the task offers: no sizes baked into the kernel."""
+    for offset, (label, maker) in enumerate(generalization_makers(task, small)):
+        seed = trial_seed(job_seed, trials + 2 + offset)
+        inputs = make_inputs(task, seed, device, small, framework, maker)
+        _, _, mismatch = _one_trial(reference, candidate, inputs, device, False, tolerances)
+        if mismatch is not None:
+            shapes = [tuple(v.shape) for v in inputs.candidate if isinstance(v, torch.Tensor)]
+            raise CandidateFailure(
+                "mismatch",
+                f"wrong at another shape the task offers ({label}, inputs {shapes}): "
+                f"{mismatch.message}; the kernel must not assume the trials' sizes",
+                mismatch,
+            )
 
 
 def _rerun_same_buffers(
@@ -306,7 +402,8 @@ def _rerun_same_buffers(
             old.copy_(new.to(old.device))
     same = TrialInputs(fresh.reference, inputs.candidate, fresh.pristine)
     expected = run_reference(reference, same, device)
-    out, _, _ = run_candidate(candidate, same, device, output_nbytes(expected))
+    out, _, ops = run_candidate(candidate, same, device, output_nbytes(expected))
+    reject_torch_ops(ops)
     check_inputs_unchanged(same)
     mismatch = check_outputs(expected, out, tolerances, reference, same)
     if mismatch is not None:
@@ -316,6 +413,22 @@ def _rerun_same_buffers(
             f"pointer or by call?): {mismatch.message}",
             mismatch,
         )
+
+
+def _looks_unwritten(value: torch.Tensor) -> bool:
+    """All zeros (or False) or all NaN: what an untouched zeroed or poisoned buffer holds."""
+    if value.numel() == 0:
+        return True
+    if value.is_floating_point() and bool(torch.isnan(value).all()):
+        return True
+    return not bool(value.any())
+
+
+def _is_an_input(value: torch.Tensor, inputs: TrialInputs) -> bool:
+    return any(
+        isinstance(v, torch.Tensor) and v.shape == value.shape and _same(v, value)
+        for v in inputs.candidate
+    )
 
 
 def _ghost_run(
@@ -329,19 +442,32 @@ def _ghost_run(
     framework: str,
     tolerances: dict[str, tuple[float, float]],
 ) -> None:
-    """With every kernel launch a no-op, the candidate must fail; if it passes, it cheats."""
+    """With every kernel launch a no-op, each output must come out wrong; one still right
+    was computed by something else (the host, NumPy, a cache). Excused only where the
+    reference's output is what an unwritten buffer holds (all zeros or all NaN) or one of
+    the inputs itself."""
     inputs = make_inputs(task, trial_seed(job_seed, trials), device, small, framework)
     expected = run_reference(reference, inputs, device)
-    if _all_constant(expected):
-        return
     ghost = make_ghost()
     try:
-        out, _, _ = run_candidate(ghost, inputs, device, output_nbytes(expected), ghost=True)
+        out, _, _ = run_candidate(
+            ghost, inputs, device, output_nbytes(expected), record_ops=False, ghost=True
+        )
     except Exception:
         return
-    if compare_outputs(expected, out, tolerances) is None:
-        raise CandidateFailure(
-            "cheat",
-            "the output is still right with every Triton kernel replaced by a no-op: "
-            "the kernels are not what computes the result",
-        )
+    expected_leaves = [to_torch(v) for v in flatten_outputs(expected)]
+    out_leaves = flatten_outputs(out)
+    if len(out_leaves) != len(expected_leaves):
+        return
+    for i, (want, got) in enumerate(zip(expected_leaves, out_leaves, strict=True)):
+        if not isinstance(want, torch.Tensor) or _looks_unwritten(want):
+            continue
+        if _is_an_input(want.to(device), inputs):
+            continue
+        if compare_outputs(want, got, tolerances) is None:
+            label = f"output {i}" if len(expected_leaves) > 1 else "the output"
+            raise CandidateFailure(
+                "cheat",
+                f"{label} is still right with every Triton kernel replaced by a no-op: "
+                "the kernels are not what computes the result",
+            )

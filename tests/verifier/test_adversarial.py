@@ -20,7 +20,15 @@ EXPECTED_STAGE = {
     "hardcoded_seed": "mismatch",
     "in_place": "cheat",
     "module_cache": "static",
-    "numpy_compute": "cheat",
+    "numpy_compute": "static",
+    "baked_size": "mismatch",
+    "host_loss": "cheat",
+    "host_loss_python": "static",
+    "later_calls_getattr": "static",
+    "later_calls_torch": "static",
+    "relaxed_precision": "mismatch",
+    "transposed_output": "mismatch",
+    "unwritten_accumulator": "nondeterministic",
     "os_exit": "crash",
     "out_of_memory": "runtime",
     "reference_output_gc": "static",
@@ -35,6 +43,13 @@ EXPECTED_STAGE = {
     "wrong_math": "mismatch",
     "zero_inputs": "cheat",
 }
+# Candidates checked against another task than ref_swish.py.
+REFERENCE = {
+    "baked_size": "ref_swish_variants.py",
+    "host_loss": "ref_mse.py",
+    "host_loss_python": "ref_mse.py",
+    "relaxed_precision": "ref_precision_probe.py",
+}
 PROCESS_LEVEL = ["hang", "segfault", "os_exit", "sys_exit", "out_of_memory"]
 TIMEOUT_S = 20.0
 HANG_TIMEOUT_S = 4.0
@@ -43,7 +58,8 @@ HANG_TIMEOUT_S = 4.0
 def job_for(name: str) -> VerifyJob:
     timeout = HANG_TIMEOUT_S if name == "hang" else TIMEOUT_S
     candidate = (ADVERSARIAL / f"{name}.py").read_text()
-    return VerifyJob(source("ref_swish.py"), candidate, trials=5, timeout_s=timeout)
+    reference = source(REFERENCE.get(name, "ref_swish.py"))
+    return VerifyJob(reference, candidate, trials=5, timeout_s=timeout)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -67,9 +83,16 @@ async def test_warm_rejects_at_expected_stage(warm: Verifier, name: str) -> None
 
 
 @MODULE_LOOP
-@pytest.mark.parametrize("good", ["swish", "add_broadcast"])
-async def test_warm_passes_correct_kernels(warm: Verifier, good: str) -> None:
-    reference = "ref_swish.py" if good == "swish" else "ref_add_broadcast.py"
+@pytest.mark.parametrize(
+    ("good", "reference"),
+    [
+        ("swish", "ref_swish.py"),
+        ("swish", "ref_swish_variants.py"),
+        ("add_broadcast", "ref_add_broadcast.py"),
+        ("mse", "ref_mse.py"),
+    ],
+)
+async def test_warm_passes_correct_kernels(warm: Verifier, good: str, reference: str) -> None:
     result = await warm.verify(VerifyJob(source(reference), source(f"good/{good}.py"), trials=5))
     assert result.passed, result.message
 

@@ -79,6 +79,12 @@ def test_launch_through_helper_counts() -> None:
         ("return x", "\nimport time\ntime.perf_counter = lambda: 0.0", "monkey-patch"),
         ("return x", "\ntorch.cuda.synchronize = print", "monkey-patch"),
         ("return x", "\n_OUT = {}", "module-state"),
+        ("return getattr(torch, 'sigmoid')(x)", "", "dynamic-attribute"),
+        ("name = 'sig' + 'moid'\nreturn getattr(x, name)()", "", "dynamic-attribute"),
+        ("return torch.__dict__['sigmoid'](x)", "", "dynamic-attribute"),
+        ("return vars(torch)['sigmoid'](x)", "", "banned-call"),
+        ("import sys\nreturn sys.modules['torch'].sigmoid(x)", "", "dynamic-attribute"),
+        ("import operator\nreturn operator.attrgetter('sigmoid')(torch)(x)", "", "banned-call"),
     ],
 )
 def test_rule_violations_are_named(body: str, prelude: str, rule: str) -> None:
@@ -86,6 +92,13 @@ def test_rule_violations_are_named(body: str, prelude: str, rule: str) -> None:
     assert rule in {f.rule for f in findings}
     assert all(f.line > 0 for f in findings)
     assert all(str(f).startswith(f"line {f.line}: [") for f in findings)
+
+
+def test_getattr_on_self_with_a_literal_name_passes() -> None:
+    src = candidate(
+        "out = torch.empty_like(x)\nk[(1,)](x, out, getattr(self, 'n', 1), BLOCK=8)\nreturn out"
+    )
+    assert check_source(src) == []
 
 
 def test_missing_model_new_and_syntax_error() -> None:

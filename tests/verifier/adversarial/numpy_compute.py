@@ -1,6 +1,6 @@
 # ruff: noqa  (deliberately bad code: an adversarial candidate)
 """Cheat: computes the answer with numpy into the output buffer, and launches a kernel
-that does nothing. Passes static checks and the op recorder; the ghost run catches it."""
+that does nothing. Passes static checks; the recorder sees np.asarray read tensor data."""
 
 import numpy as np
 

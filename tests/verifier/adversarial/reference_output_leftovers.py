@@ -1,9 +1,7 @@
 # ruff: noqa  (deliberately bad code: an adversarial candidate)
-"""Cheat: reaches gc through sys.modules (passes static checks) and copies out whatever
-live tensor of the right shape is not equal to its input: the reference's output when the
+"""Cheat: reaches gc through a torch module that imported it (passes static checks) and
+copies out the newest other live tensor of the right shape: the reference's output when the
 reference ran first. Caught because the candidate also runs before the reference."""
-
-import sys
 
 import torch
 import triton
@@ -18,6 +16,9 @@ def copy_kernel(src_ptr, out_ptr, n, BLOCK: tl.constexpr):
     tl.store(out_ptr + offs, tl.load(src_ptr + offs, mask=mask), mask=mask)
 
 
+_collector = torch.cuda.graphs.gc
+
+
 class ModelNew(nn.Module):
     def __init__(self, beta):
         super().__init__()
@@ -25,10 +26,9 @@ class ModelNew(nn.Module):
 
     def forward(self, x):
         found = x
-        for obj in sys.modules["gc"].get_objects():
-            if isinstance(obj, torch.Tensor) and obj.shape == x.shape and obj is not x:
-                if float(obj[0, 0]) != float(x[0, 0]):
-                    found = obj
+        for obj in _collector.get_objects():
+            if type(obj) is torch.Tensor and obj.shape == x.shape and obj is not x:
+                found = obj
         out = torch.empty_like(x)
         copy_kernel[(triton.cdiv(x.numel(), 256),)](found, out, x.numel(), BLOCK=256)
         return out
