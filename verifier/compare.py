@@ -50,11 +50,12 @@ def compare_outputs(
     reference: Any,
     candidate: Any,
     overrides: dict[str, tuple[float, float]],
-    slack: list[float] | None = None,
+    slack: list[float | torch.Tensor] | None = None,
 ) -> Mismatch | None:
     """None when every output leaf matches; otherwise what differs, and where.
 
-    ``slack`` adds to each output leaf's absolute tolerance (see ``trials.check_outputs``).
+    ``slack`` adds to each output leaf's absolute tolerance, as one number or element by
+    element (a tensor of the leaf's shape; see ``trials.check_outputs``).
     """
     ref_leaves = [to_torch(v) for v in flatten_outputs(reference)]
     cand_leaves = flatten_outputs(candidate)
@@ -81,7 +82,7 @@ def _compare_tensor(
     ref: torch.Tensor,
     cand: Any,
     overrides: dict[str, tuple[float, float]],
-    slack: float = 0.0,
+    slack: float | torch.Tensor = 0.0,
 ) -> Mismatch | None:
     if not isinstance(cand, torch.Tensor):
         return Mismatch(f"{label} is a {type(cand).__name__}, expected a torch.Tensor")
@@ -94,7 +95,6 @@ def _compare_tensor(
     if ref.numel() == 0:
         return None
     atol, rtol = tolerance_for(ref.dtype, overrides)
-    atol += slack
     if ref.is_complex():
         ref, cand = torch.view_as_real(ref), torch.view_as_real(cand)
     work = torch.float64 if ref.dtype == torch.float64 else torch.float32
@@ -105,7 +105,9 @@ def _compare_tensor(
     inf_bad = (torch.isinf(r) | torch.isinf(c)) & (r != c) & ~torch.isnan(r) & ~torch.isnan(c)
     finite = torch.isfinite(r) & torch.isfinite(c)
     diff = torch.where(finite, (r - c).abs(), torch.zeros_like(r))
-    value_bad = finite & (diff > atol + rtol * r.abs())
+    if isinstance(slack, torch.Tensor):
+        slack = slack.to(device=r.device, dtype=work).reshape(r.shape)
+    value_bad = finite & (diff > atol + slack + rtol * r.abs())
     bad = nan_bad | inf_bad | value_bad
     n_bad = int(bad.sum().item())
     if n_bad == 0:
@@ -122,6 +124,8 @@ def _compare_tensor(
         reason = "Inf positions differ"
     else:
         reason = f"values differ beyond atol={atol:g}, rtol={rtol:g}"
+        if isinstance(slack, torch.Tensor) or slack:
+            reason += " (plus the reference's own rounding error)"
     at = tuple(index)
     message = (
         f"{label}: {reason}; {n_bad}/{ref.numel()} elements ({frac:.2%}) off, "

@@ -176,7 +176,7 @@ def reject_torch_ops(ops: list[str]) -> None:
 
 
 # How far the candidate may stray, beyond the dtype's tolerance, per unit of the
-# reference's own rounding error (the largest gap between the reference and its float64 run)
+# reference's own rounding error (its gap from its float64 run, element by element)
 ROUNDING_SLACK = 2.0
 
 
@@ -185,6 +185,19 @@ def _widened(value: Any) -> Any:
     if isinstance(value, torch.Tensor) and value.is_floating_point():
         return value.double()
     return value
+
+
+# Share of elements whose rounding gap may exceed the floor (the ill-conditioned ones).
+GAP_FLOOR_QUANTILE = 0.9
+
+
+def rounding_gap_floor(gap: torch.Tensor) -> torch.Tensor:
+    """``gap`` raised to its ``GAP_FLOOR_QUANTILE`` quantile wherever it is smaller."""
+    if gap.numel() == 0:
+        return gap
+    flat = gap.reshape(-1)
+    k = max(1, int(GAP_FLOOR_QUANTILE * flat.numel()))
+    return gap.clamp_min(float(flat.kthvalue(k).values))
 
 
 def float64_reference(reference: Any, inputs: TrialInputs) -> Any | None:
@@ -211,8 +224,12 @@ def check_outputs(
     Long accumulations (a cumsum over 8192 fp32 values) carry rounding error of order
     sqrt(n) ulps of the running sum in the reference itself, so two correct summation
     orders can differ by more than the fp32 tolerance. Then the candidate passes if it is
-    within tolerance of the float64 result, widened by ``ROUNDING_SLACK`` times the
-    reference's own largest distance from it: as accurate as the reference, in effect.
+    within tolerance of the float64 result, widened element by element by
+    ``ROUNDING_SLACK`` times the reference's own distance from it there: as accurate as the
+    reference, in effect. Per element, so one ill-conditioned element cannot widen the
+    tolerance of all the others; each element's gap is floored at the gaps' 90th
+    percentile, because a correct reordering's error is a random walk that crosses zero
+    where the reference's does not.
     """
     mismatch = compare_outputs(expected, out, tolerances)
     if mismatch is None or mismatch.max_abs_err is None:
@@ -233,7 +250,7 @@ def check_outputs(
             continue
         gap = (e.to(t.device).double() - t).abs().nan_to_num(0.0, 0.0, 0.0)
         narrowed.append(t.to(e.dtype))
-        slack.append(ROUNDING_SLACK * float(gap.max().item()) if gap.numel() else 0.0)
+        slack.append(ROUNDING_SLACK * rounding_gap_floor(gap))
     if compare_outputs(narrowed, flatten_outputs(out), tolerances, slack) is None:
         return None
     return mismatch

@@ -70,3 +70,20 @@ def test_a_reference_that_cannot_run_in_float64_keeps_the_plain_comparison() -> 
     reference = HalfOnly()
     out = _blocked_cumsum(x)
     assert check_outputs(reference(x), out, TIGHT, reference, _inputs(x)) is not None
+
+
+def test_one_ill_conditioned_element_does_not_widen_the_tolerance_elsewhere() -> None:
+    """A cancellation (1e8 - 1e8) leaves the reference's cumsum off by units near the end of
+    row 0; a candidate off by 0.5 in row 5, where the reference is exact, must still fail."""
+    torch.manual_seed(0)
+    x = torch.randn(8, 1024)
+    x[0, 1000], x[0, 1010] = 1e8, -1e8
+    reference = CumSum()
+    expected = reference(x)
+    truth = x.double().cumsum(-1)
+    assert float((expected.double() - truth).abs().max()) > 1.0  # really ill-conditioned
+    out = truth.float()
+    out[5, 100] += 0.5
+    mismatch = check_outputs(expected, out, {}, reference, _inputs(x))
+    assert mismatch is not None
+    assert mismatch.first_bad_index == [5, 100]
