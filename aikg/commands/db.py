@@ -17,6 +17,7 @@ from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.reading import db_path, open_existing_store
 from machine import events as ev
 from store import EventStore, NewEvent
+from store.schema import check_header
 from store.writers import Writer, read_writers, wal_identity
 
 Rows = list[tuple[str, int, str, int, str]]
@@ -58,7 +59,10 @@ class Findings:
 def read_log(path: Path) -> tuple[str, Rows, dict[int, Writer], dict[str, int], str | None]:
     """SQLite's integrity verdict, every event row (undecoded), the writer records and the
     -wal's identity, all read through one read-only connection (it keeps the -wal alive)."""
-    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    # A -shm without its -wal (removed under a connection) fails a normal read-only open:
+    # then read the main file alone, without locks.
+    immutable = "&immutable=1" if orphaned_shm(path) else ""
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro{immutable}", uri=True)
     try:
         verdict = "; ".join(str(r[0]) for r in conn.execute("PRAGMA integrity_check"))
         rows = conn.execute(
@@ -71,31 +75,39 @@ def read_log(path: Path) -> tuple[str, Rows, dict[int, Writer], dict[str, int], 
     return verdict, rows, writers, last_writer, wal
 
 
+def orphaned_shm(path: Path) -> bool:
+    return Path(f"{path}-shm").exists() and not Path(f"{path}-wal").exists()
+
+
 def check_unfinished(
     rows: Rows, writers: dict[int, Writer], last_writer: dict[str, int], path: Path
 ) -> Findings:
-    """Streams without task.finished/task.interrupted: lost when their writer is gone."""
+    """Streams without task.finished/task.interrupted: lost when their writer died, a note
+    when it is still running, closed the log on purpose, or cannot be told."""
     found = Findings()
     ends = {stream: (seq, type_) for stream, seq, type_, _, _ in rows}  # rows are in seq order
     for stream, (seq, type_) in ends.items():
         if stream == ev.DEVICES_STREAM or type_ in ENDS:
             continue
         where = f"{stream}: stopped at seq {seq} ({type_}) without task.finished"
-        resume = f"`aikg resume {shlex.quote(stream)} --db {shlex.quote(str(path))}`"
+        resume = f"resume it: `aikg resume {shlex.quote(stream)} --db {shlex.quote(str(path))}`"
         writer = writers.get(last_writer.get(stream, -1))
         if writer is None:
             found.notes.append(
-                f"{where}; no writer recorded (an older aikg): if none runs it, {resume}"
+                f"{where}; no writer recorded (an older aikg); if none runs it, {resume}"
             )
             continue
         liveness = writer.liveness()
         if liveness == "running":
             found.notes.append(f"{stream}: still being written by {writer.describe()}")
         elif liveness == "unknown":
-            found.notes.append(f"{where}; written from {writer.host}: if that is over, {resume}")
+            found.notes.append(f"{where}; written from {writer.host}; if that is over, {resume}")
+        elif writer.closed_at is not None:  # it stopped on purpose: nothing was lost
+            found.notes.append(
+                f"{where}: its writer ({writer.describe()}) closed the log; {resume}"
+            )
         else:
-            how = "closed the log" if writer.closed_at is not None else "died"
-            found.problems.append(f"{where}: its writer ({writer.describe()}) {how}; {resume}")
+            found.problems.append(f"{where}: its writer ({writer.describe()}) died; {resume}")
     return found
 
 
@@ -110,12 +122,19 @@ def check_wal(writers: dict[int, Writer], wal: str | None, path: Path) -> list[s
 
 
 async def cmd_db_check(args: argparse.Namespace) -> int:
-    store = await open_existing_store(args)  # refuses files that are not aikg stores
-    await store.close()
     path = db_path(args)
+    problems = []
+    if orphaned_shm(path):
+        check_header(path)  # refuses files that are not aikg stores
+        problems.append(
+            f"{path}-wal is missing beside its -shm: it was removed while a connection had it "
+            "open, so the commits it held are lost"
+        )
+    else:
+        await (await open_existing_store(args)).close()  # refuses files that are not aikg stores
     verdict, rows, writers, last_writer, wal = read_log(path)
     found = check_unfinished(rows, writers, last_writer, path)
-    problems = [] if verdict == "ok" else [f"SQLite integrity check: {verdict}"]
+    problems += [] if verdict == "ok" else [f"SQLite integrity check: {verdict}"]
     problems += check_events(rows) + check_wal(writers, wal, path) + found.problems
     streams = len({r[0] for r in rows})
     status = "ok" if not problems else f"{len(problems)} problem(s)"
