@@ -204,4 +204,14 @@ async def cmd_db_import(args: argparse.Namespace) -> int:
             await store.append(stream, batch, expected_seq=0)
     total = sum(len(r) for r in streams.values())
     print(f"imported {total} events in {len(streams)} streams", file=sys.stderr)
+    unfinished = [
+        s for s, r in streams.items() if s != ev.DEVICES_STREAM and r[-1]["type"] not in ENDS
+    ]
+    if unfinished:  # importing runs nothing; resuming runs the task file stored in the log
+        print(
+            f"aikg: note: unfinished imported tasks: {', '.join(unfinished)}; resuming one runs "
+            f"the code stored in {args.file} (and `aikg resume --all` resumes them all): "
+            "do so only if you trust that file",
+            file=sys.stderr,
+        )
     return EXIT_OK
