@@ -15,10 +15,11 @@ from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from machine.task import Task
+from machine.task import LLM_OUTAGE, Task
 
 T = TypeVar("T")
-EXIT_FOR_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+# Exit codes of a run that stopped resumably: 128 + the signal's number, 3 for an LLM outage.
+EXIT_FOR_SIGNAL = {"SIGINT": 130, "SIGTERM": 143, LLM_OUTAGE: 3}
 
 
 async def interruptible(tasks: Iterable[Task], work: Awaitable[T]) -> T:

@@ -30,6 +30,8 @@ def describe(event: ev.Event) -> str | None:
         return f"same code as step {event.repeat_of}: its result stands, not verified again"
     if isinstance(event, ev.ConductorDecided):
         return f"decided {event.action}: {event.reason}"
+    if isinstance(event, ev.LLMWaiting):
+        return f"waiting for the LLM at {event.endpoint}: nothing for {event.waited_s:.0f}s"
     if isinstance(event, ev.LLMRetried):
         return f"LLM retry {event.attempt} in {event.wait_s:.1f}s: {event.reason}"
     if isinstance(event, ev.TaskResumed):

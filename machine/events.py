@@ -183,10 +183,13 @@ class TaskFinished(Event):
 @register
 @dataclass(frozen=True)
 class TaskInterrupted(Event):
+    """The run stopped before its end and can be resumed: a signal, or an LLM outage."""
+
     TYPE: ClassVar[str] = "task.interrupted"
-    signal: str
+    signal: str  # SIGINT | SIGTERM | llm_outage | ...
     state: str
     step: int
+    message: str = ""  # what happened, for a person (an outage: the endpoint and the tries)
 
 
 @register
@@ -228,6 +231,17 @@ class LLMRetried(Event):
     attempt: int
     reason: str
     wait_s: float
+
+
+@register
+@dataclass(frozen=True)
+class LLMWaiting(Event):
+    """Nothing has arrived from the endpoint for `waited_s` seconds; the call goes on."""
+
+    TYPE: ClassVar[str] = "llm.waiting"
+    call_id: str
+    endpoint: str
+    waited_s: float
 
 
 @register

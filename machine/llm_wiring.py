@@ -40,6 +40,9 @@ class EventSink:
     async def partial(self, call_id: str, text_so_far: str) -> None:
         await self.recorder.append(ev.LLMPartial(call_id, text_so_far))
 
+    async def waiting(self, call_id: str, endpoint: str, waited_s: float) -> None:
+        await self.recorder.append(ev.LLMWaiting(call_id, endpoint, waited_s))
+
     async def retried(self, call_id: str, attempt: int, reason: str, wait_s: float) -> None:
         await self.recorder.append(ev.LLMRetried(call_id, attempt, reason, wait_s))
 

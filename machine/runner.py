@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from transitions.extensions.asyncio import AsyncMachine
 
-from agents.llm.client import ChatBackend
+from agents.llm.client import ChatBackend, LLMUnavailable
 from agents.llm.conductor import analyse_failure_with
 from agents.llm.prompts import PromptLibrary
 from agents.replay import ReplayProvider
@@ -31,7 +31,7 @@ from machine.recorder import Recorder, decode_stored
 from machine.repeats import repeated_step
 from machine.spec import TaskSpecError
 from machine.state import TaskState, fold
-from machine.task import Interrupted
+from machine.task import LLM_OUTAGE, Interrupted
 from machine.verification import job_device
 from store import DatabaseLocked, EventStore, resolve_db_path
 from verifier.result import VerifyJob
@@ -66,6 +66,7 @@ class TaskRun:
         conductor = task.config.conductor
         self.rules = Rules(conductor.max_same_failures, conductor.profile_patience)
         self.resumed_decision: Decision | None = None  # set when resuming right after one
+        self.outage: LLMUnavailable | None = None  # the LLM endpoint did not answer: stop here
 
     @property
     def folded(self) -> TaskState:
@@ -85,6 +86,9 @@ class TaskRun:
         await self._begin_step("design")
         try:
             design = await self.designer.design(self._request())
+        except LLMUnavailable as exc:
+            self.outage = exc  # no trigger: the machine stops in this state, to be redone
+            return
         except AgentError as exc:
             await self._record_missing("designer", self.designer, exc)
             await self.trigger("design_missing")
@@ -98,6 +102,9 @@ class TaskRun:
         await self._begin_step("code")
         try:
             candidate = await self.coder.code(self._request())
+        except LLMUnavailable as exc:
+            self.outage = exc
+            return
         except AgentError as exc:
             await self._record_missing("coder", self.coder, exc)
             await self.trigger("code_missing")
@@ -155,7 +162,11 @@ class TaskRun:
         decision = self.resumed_decision
         self.resumed_decision = None
         if decision is None:
-            decision, by = await self._decide()
+            try:
+                decision, by = await self._decide()
+            except LLMUnavailable as exc:
+                self.outage = exc
+                return
             await self.recorder.append(
                 ev.ConductorDecided(self.folded.step, decision.action, decision.reason, by)
             )
@@ -320,6 +331,7 @@ async def run_task(
         if task.config.conductor.llm_analysis:
             analyst = chat_backend(roles.conductor, context)
         resuming = state.spec is not None
+        outage: LLMUnavailable | None = None
         if not resuming:
             await recorder.append(task.created_event())
         try:
@@ -337,6 +349,7 @@ async def run_task(
                     context.prompts,
                 )
                 await drive(run, resuming)
+                outage = run.outage
         except asyncio.CancelledError:
             if task.interrupted_by is None:
                 raise
@@ -347,6 +360,12 @@ async def run_task(
             state = recorder.state
             await recorder.append(ev.TaskInterrupted(task.interrupted_by, state.status, state.step))
             raise Interrupted(task.interrupted_by)
+        if outage is not None:  # the step in flight is redone on resume
+            state = recorder.state
+            await recorder.append(
+                ev.TaskInterrupted(LLM_OUTAGE, state.status, state.step, str(outage))
+            )
+            raise Interrupted(LLM_OUTAGE, f"because {outage} (resume once it answers again)")
         return recorder.state
     finally:
         await store.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.llm.client import ChatBackend, LLMCallFailed, OpenAIChat, Reply
+from agents.llm.client import ChatBackend, LLMCallFailed, LLMUnavailable, OpenAIChat, Reply
 from agents.llm.conductor import analyse_failure, analyse_failure_with
 from agents.llm.parsing import extract_code, extract_design, parse_decision
 from agents.llm.prompts import PromptError, PromptLibrary
@@ -25,6 +25,7 @@ __all__ = [
     "LLMProvider",
     "LLMSettings",
     "LLMSink",
+    "LLMUnavailable",
     "MissingApiKey",
     "NullSink",
     "OpenAIChat",

@@ -2,9 +2,13 @@
 
 The `openai` client's own retries are off (`max_retries=0`): this module retries rate limits
 (honouring Retry-After), server errors, timeouts and dropped connections itself, so that
-every retry is reported to the sink. The API key is read from the environment when a call
-starts, handed to a client that lives for that call only, and scrubbed from every reason
-reported.
+every retry is reported to the sink. When the retries are spent on failures of the
+endpoint (no connection, server errors, timeouts) the call raises `LLMUnavailable`: an
+outage, which the machine turns into a resumable interruption rather than a failed task.
+Three timeouts bound an attempt (connect, first/next byte, total), and while nothing
+arrives the sink hears `waiting` every `waiting_report_s`. The API key is read from the
+environment when a call starts, handed to a client that lives for that call only, and
+scrubbed from every reason reported.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ Message = dict[str, str]
 
 PARTIAL_INTERVAL_S = 0.5
 MAX_RETRY_AFTER_S = 600.0
+DEFAULT_ENDPOINT = "https://api.openai.com/v1"  # the openai client's own default
 _RETRY_STATUS = frozenset({408, 409, 429})
 # Transport errors that older `openai` releases let escape from a stream unwrapped.
 _TRANSPORT_MODULES = frozenset({"httpx", "httpx2", "httpcore", "h11", "h2", "anyio"})
@@ -40,6 +45,34 @@ class LLMCallFailed(AgentError):
     def __init__(self, message: str, call_id: str | None = None) -> None:
         self.call_id = call_id
         super().__init__(message)
+
+
+class LLMUnavailable(LLMCallFailed):
+    """The endpoint did not answer through every retry: an outage, resumable later."""
+
+    reason = "llm_unavailable"
+
+    def __init__(self, endpoint: str, attempts: int, elapsed_s: float, last_error: str) -> None:
+        self.endpoint = endpoint
+        self.attempts = attempts
+        self.last_error = last_error
+        super().__init__(
+            f"the LLM endpoint {endpoint} did not answer: {attempts} attempts over "
+            f"{elapsed_s:.1f} s, the last: {last_error}"
+        )
+
+
+class _Activity:
+    """When bytes last arrived from the endpoint."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+    def idle_s(self) -> float:
+        return time.monotonic() - self.last
 
 
 @dataclass(frozen=True)
@@ -122,8 +155,9 @@ class OpenAIChat:
         model = str(settings.model)
         call_id = await self.sink.requested(role, model, messages)
         started = time.monotonic()
+        timeout = openai.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
         client = openai.AsyncOpenAI(
-            api_key=key, base_url=settings.base_url, timeout=settings.timeout_s, max_retries=0
+            api_key=key, base_url=settings.base_url, timeout=timeout, max_retries=0
         )
         try:
             text, usage = await self._with_retries(client, call_id, messages, key)
@@ -138,17 +172,20 @@ class OpenAIChat:
         self, client: openai.AsyncOpenAI, call_id: str, messages: list[Message], key: str
     ) -> tuple[str, dict[str, Any]]:
         settings = self.settings
+        started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._attempt(client, call_id, messages)
+                return await self._watched(client, call_id, messages)
             except _Retry as retry:
                 reason = _scrub(retry.reason, key)
                 if attempt > settings.max_retries:
-                    message = f"LLM call failed after {attempt} attempts: {reason}"
-                    await self.sink.failed(call_id, message)
-                    raise LLMCallFailed(message, call_id) from None
+                    elapsed = time.monotonic() - started
+                    outage = LLMUnavailable(self.endpoint, attempt, elapsed, reason)
+                    outage.call_id = call_id
+                    await self.sink.failed(call_id, str(outage))
+                    raise outage from None
                 wait = retry.retry_after_s
                 if wait is None:
                     wait = backoff_seconds(attempt, settings.backoff_base_s, settings.backoff_max_s)
@@ -160,17 +197,47 @@ class OpenAIChat:
                 await self.sink.failed(call_id, message)
                 raise LLMCallFailed(message, call_id) from None
 
-    async def _attempt(
+    @property
+    def endpoint(self) -> str:
+        return self.settings.base_url or DEFAULT_ENDPOINT
+
+    async def _watched(
         self, client: openai.AsyncOpenAI, call_id: str, messages: list[Message]
+    ) -> tuple[str, dict[str, Any]]:
+        """One attempt within `total_timeout_s`, reporting every `waiting_report_s` of silence."""
+        activity = _Activity()
+        reporter = asyncio.create_task(self._report_waiting(call_id, activity))
+        total = self.settings.total_timeout_s
+        try:
+            return await asyncio.wait_for(self._attempt(client, call_id, messages, activity), total)
+        except asyncio.TimeoutError:
+            raise _Retry(f"no complete reply within {total:g} s (total_timeout_s)") from None
+        finally:
+            reporter.cancel()
+
+    async def _report_waiting(self, call_id: str, activity: _Activity) -> None:
+        interval = self.settings.waiting_report_s
+        while True:
+            await asyncio.sleep(interval)
+            idle = activity.idle_s()
+            if idle >= interval:
+                await self.sink.waiting(call_id, self.endpoint, round(idle, 1))
+
+    async def _attempt(
+        self,
+        client: openai.AsyncOpenAI,
+        call_id: str,
+        messages: list[Message],
+        activity: _Activity,
     ) -> tuple[str, dict[str, Any]]:
         try:
             if self.settings.stream:
-                return await self._streamed(client, call_id, messages)
+                return await self._streamed(client, call_id, messages, activity)
             return await self._whole(client, messages)
         except openai.APITimeoutError:
-            raise _Retry(f"no reply within {self.settings.timeout_s:g} s (timeout)") from None
-        except openai.APIConnectionError:
-            raise _Retry("connection failed or dropped") from None
+            raise _Retry(f"no reply within {self.settings.timeout_s:g} s (timeout_s)") from None
+        except openai.APIConnectionError as err:
+            raise _Retry(f"connection failed or dropped ({_root_cause(err)})") from None
         except openai.APIStatusError as err:
             if err.status_code in _RETRY_STATUS or err.status_code >= 500:
                 after = retry_after_seconds(err.response.headers)
@@ -185,7 +252,11 @@ class OpenAIChat:
             raise
 
     async def _streamed(
-        self, client: openai.AsyncOpenAI, call_id: str, messages: list[Message]
+        self,
+        client: openai.AsyncOpenAI,
+        call_id: str,
+        messages: list[Message],
+        activity: _Activity,
     ) -> tuple[str, dict[str, Any]]:
         settings = self.settings
         stream = await client.chat.completions.create(
@@ -203,6 +274,7 @@ class OpenAIChat:
         sent_len = 0
         try:
             async for chunk in stream:
+                activity.touch()
                 if chunk.usage is not None:
                     usage = chunk.usage
                 for choice in chunk.choices:
@@ -217,7 +289,7 @@ class OpenAIChat:
                     await self.sink.partial(call_id, "".join(parts))
         except openai.APITimeoutError:
             raise _Retry(
-                f"the stream went silent for {settings.timeout_s:g} s mid-reply (timeout)"
+                f"the stream went silent for {settings.timeout_s:g} s mid-reply (timeout_s)"
             ) from None
         except openai.APIConnectionError:
             raise _Retry("the connection dropped mid-reply") from None
@@ -272,6 +344,13 @@ def _usage(usage: Any, messages: list[Message], text: str) -> dict[str, Any]:
         "total_tokens": prompt + completion,
         "estimated": True,
     }
+
+
+def _root_cause(err: BaseException) -> str:
+    """The innermost error, e.g. "ConnectionRefusedError: [Errno 111] Connect call failed"."""
+    while (inner := err.__cause__ or err.__context__) is not None:
+        err = inner
+    return f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
 
 
 def _scrub(text: str, key: str) -> str:

@@ -1,12 +1,12 @@
 """The Conductor's optional LLM analysis of a failure: fix the code or the design?
 
-Never fails the task: an unreadable reply or a failed call falls back to fixing the code,
-and the reason says why.
+An unreadable reply or a failed call falls back to fixing the code, and the reason says
+why; only an outage of the endpoint (`LLMUnavailable`) stops the analysis, to be resumed.
 """
 
 from __future__ import annotations
 
-from agents.llm.client import ChatBackend, OpenAIChat
+from agents.llm.client import ChatBackend, LLMUnavailable, OpenAIChat
 from agents.llm.parsing import parse_decision
 from agents.llm.prompts import PromptLibrary
 from agents.llm.settings import MissingApiKey, RoleSettings
@@ -20,7 +20,7 @@ async def analyse_failure_with(
     """(action, reason) with action in {"fix_code", "fix_design"}, from any chat backend."""
     try:
         reply = await backend.complete("conductor", prompts.conductor(request))
-    except MissingApiKey:
+    except (MissingApiKey, LLMUnavailable):
         raise
     except AgentError as err:
         return "fix_code", f"conductor analysis unavailable ({err}); fixing the code"

@@ -46,7 +46,10 @@ class RoleSettings(BaseModel):
     api_key_env: str | None = None  # the NAME of the variable, e.g. OPENAI_API_KEY
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     max_tokens: int = Field(8192, gt=0)
-    timeout_s: float = Field(120.0, gt=0.0)  # longest wait for the next byte of a reply
+    connect_timeout_s: float = Field(10.0, gt=0.0)  # longest wait to open a connection
+    timeout_s: float = Field(120.0, gt=0.0)  # longest wait for the first or the next byte
+    total_timeout_s: float = Field(900.0, gt=0.0)  # longest one attempt may take in all
+    waiting_report_s: float = Field(10.0, gt=0.0)  # a progress line per this long of silence
     max_retries: int = Field(4, ge=0)
     backoff_base_s: float = Field(1.0, ge=0.0)
     backoff_max_s: float = Field(60.0, ge=0.0)

@@ -19,6 +19,10 @@ class LLMSink(Protocol):
         """The reply so far, at most about every 0.5 s while it streams."""
         ...
 
+    async def waiting(self, call_id: str, endpoint: str, waited_s: float) -> None:
+        """Nothing has arrived from `endpoint` for `waited_s` seconds (the call goes on)."""
+        ...
+
     async def retried(self, call_id: str, attempt: int, reason: str, wait_s: float) -> None:
         """Attempt `attempt` (1-based) failed for `reason`; the next starts in `wait_s`."""
         ...
@@ -41,6 +45,9 @@ class NullSink:
         return uuid.uuid4().hex
 
     async def partial(self, call_id: str, text_so_far: str) -> None:
+        return None
+
+    async def waiting(self, call_id: str, endpoint: str, waited_s: float) -> None:
         return None
 
     async def retried(self, call_id: str, attempt: int, reason: str, wait_s: float) -> None:

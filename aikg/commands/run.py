@@ -87,8 +87,7 @@ async def run_tasks_and_report(args: argparse.Namespace, task: Task, config: Con
     except Interrupted as exc:
         resume = resume_command(resolve_db_path(config.db), task.task_id)
         print(
-            f"aikg: task {task.task_id} interrupted by {exc.signal_name}; "
-            f"continue it with `{resume}`",
+            f"aikg: task {task.task_id} interrupted {exc.detail}; continue it with `{resume}`",
             file=sys.stderr,
         )
         return EXIT_FOR_SIGNAL.get(exc.signal_name, 130)
@@ -125,12 +124,14 @@ async def cmd_resume(args: argparse.Namespace) -> int:
     worst = EXIT_OK
     for state in states:
         assert state.spec is not None
-        if state.finished is not None:
+        if state.finished is not None:  # only a TASK_ID names one: nothing to resume
+            task_id = state.spec.task_id
             print(
-                f"aikg: task {state.spec.task_id} already finished ({state.finished.reason})",
+                f"aikg: task {task_id} already finished ({state.finished.reason}): nothing to "
+                f"resume; see `aikg show {task_id}`",
                 file=sys.stderr,
             )
-            continue
+            return EXIT_FAILED
         base = Config.from_recorded(state.spec.config)
         config = config_for(args, base).updated({"db": str(db_path(args))})
         task = Task.from_created(state.spec, config, pool_for(config, state.spec.backend))

@@ -51,7 +51,10 @@ SAMPLES: dict[str, ev.Event] = {
     "task.finished": ev.TaskFinished(
         success=True, reason="verified", message="step 1 verified", steps=1, best_step=1
     ),
-    "task.interrupted": ev.TaskInterrupted(signal="SIGINT", state="verifying", step=1),
+    "task.interrupted": ev.TaskInterrupted(
+        signal="llm_outage", state="coding", step=2, message="the LLM endpoint did not answer"
+    ),
+    "llm.waiting": ev.LLMWaiting(call_id="c1", endpoint="http://127.0.0.1:9/v1", waited_s=10.5),
     "task.resumed": ev.TaskResumed(state="verifying", step=1, redo="verifying"),
     "llm.requested": ev.LLMRequested(
         call_id="c1",

@@ -85,10 +85,13 @@ class _Shared:
 class ScriptedOpenAIServer:
     """Starts on a free port in a background thread; `stop()` (or `with`) shuts it down."""
 
-    def __init__(self, script: Iterable[Step] = (), responder: Responder | None = None) -> None:
+    def __init__(
+        self, script: Iterable[Step] = (), responder: Responder | None = None, port: int = 0
+    ) -> None:
+        """`port`: 0 for any free port, or a given one (an endpoint coming back after an outage)."""
         self._shared = _Shared(list(script), responder)
         handler = type("Handler", (_Handler,), {"shared": self._shared})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

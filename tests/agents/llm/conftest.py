@@ -30,6 +30,9 @@ class RecordingSink:
     async def partial(self, call_id: str, text_so_far: str) -> None:
         self.events.append(("partial", (call_id, text_so_far)))
 
+    async def waiting(self, call_id: str, endpoint: str, waited_s: float) -> None:
+        self.events.append(("waiting", (call_id, endpoint, waited_s)))
+
     async def retried(self, call_id: str, attempt: int, reason: str, wait_s: float) -> None:
         self.events.append(("retried", (call_id, attempt, reason, wait_s)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agents.llm.client import LLMUnavailable
 from agents.llm.conductor import analyse_failure
 from agents.llm.prompts import PromptLibrary
 from agents.llm.settings import MissingApiKey, RoleSettings
@@ -53,14 +54,20 @@ async def test_json_decision(openai_server, sink) -> None:
     [
         (Step.reply("I am not sure."), "unreadable"),
         (Step.reply('{"action": "retry", "reason": "?"}'), "unreadable"),
-        (Step.error(500), "unavailable"),
+        (Step.error(400), "unavailable"),
     ],
-    ids=["prose", "bad-action", "server-error"],
+    ids=["prose", "bad-action", "client-error"],
 )
 async def test_bad_replies_fall_back_to_fix_code(openai_server, sink, step, words) -> None:
     openai_server.push(step)
     action, reason = await analyse_failure(settings(openai_server), PromptLibrary(), sink, REQUEST)
     assert action == "fix_code" and words in reason
+
+
+async def test_an_outage_is_not_swallowed(openai_server, sink) -> None:
+    openai_server.push(Step.error(503))  # the task is interrupted, to resume later
+    with pytest.raises(LLMUnavailable, match="HTTP 503"):
+        await analyse_failure(settings(openai_server), PromptLibrary(), sink, REQUEST)
 
 
 async def test_missing_key_is_not_swallowed(openai_server, sink) -> None:

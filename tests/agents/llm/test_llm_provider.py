@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from agents.llm.client import LLMCallFailed, OpenAIChat, backoff_seconds, retry_after_seconds
+from agents.llm.client import (
+    LLMCallFailed,
+    LLMUnavailable,
+    OpenAIChat,
+    backoff_seconds,
+    retry_after_seconds,
+)
 from agents.llm.prompts import PromptLibrary
 from agents.llm.provider import OpenAIProvider, ReplyWithoutCode
 from agents.llm.settings import MissingApiKey, RoleSettings
@@ -154,7 +160,8 @@ async def test_fault_then_success(openai_server, sink, fault: Step, words: str) 
 
 async def test_retries_are_capped(openai_server, sink) -> None:
     openai_server.push(*[Step.error(500)] * 3)
-    with pytest.raises(LLMCallFailed, match="failed after 3 attempts: HTTP 500") as info:
+    expected = f"{openai_server.base_url} did not answer: 3 attempts over .* the last: HTTP 500"
+    with pytest.raises(LLMUnavailable, match=expected) as info:
         await provider(openai_server, sink, max_retries=2).code(REQUEST)
     assert len(openai_server.requests) == 3
     assert [a[1] for a in sink.of("retried")] == [1, 2]
