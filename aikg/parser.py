@@ -71,7 +71,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--arch", help="target arch, e.g. h100, a100, ascend910b4 (default: detected)")
     run.add_argument("--impl-type", default="triton", help="triton | swft (default: triton)")
     run.add_argument(
-        "--framework", default="torch", help="torch | numpy | mindspore (default: torch)"
+        "--framework",
+        help="torch | numpy | mindspore (default: read from the task file: nn.Module is "
+        "torch, nn.Cell mindspore, a plain class over NumPy arrays numpy)",
     )
     run.add_argument("--task-type", default="precision_only", help="precision_only | profile")
     run.add_argument(

@@ -175,6 +175,25 @@ def _model_is_torch_module(tree: ast.Module) -> bool:
     return False
 
 
+def detect_framework(source: str) -> str:
+    """The framework a task file is written for, read from its code without running it:
+    `Model`'s base class (`nn.Cell`: mindspore, `nn.Module`: torch), else what it imports
+    (a plain class over NumPy arrays: numpy). `torch` when nothing tells."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return "torch"  # check_task_source names the syntax error
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Model":
+            bases = [ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases]
+            if "Cell" in bases:
+                return "mindspore"
+            if "Module" in bases:
+                return "torch"
+    roots = _imported_roots(tree)
+    return next((name for name in ("mindspore", "torch", "numpy") if name in roots), "torch")
+
+
 def _check_framework_matches(tree: ast.Module, framework: str, where: str) -> None:
     """The task file is written for the framework asked for (clear-cut mismatches only)."""
     roots = _imported_roots(tree)

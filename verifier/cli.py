@@ -67,6 +67,11 @@ def _job(args: argparse.Namespace) -> VerifyJob:
         raise _BadInput(f"aikg verify: unknown device {device!r}; use cpu or cuda:N")
     if args.trials < 1 or args.timeout <= 0:
         raise _BadInput("aikg verify: --trials must be >= 1 and --timeout > 0")
+    if device.startswith("cuda") and not _cuda_device_visible(device):
+        raise _BadInput(
+            f"aikg verify: {device} is not a visible CUDA device: use --backend cpu, "
+            "or --device cuda:N for a GPU this machine has"
+        )
     return VerifyJob(
         reference_source=reference,
         candidate_source=candidate,
@@ -77,6 +82,13 @@ def _job(args: argparse.Namespace) -> VerifyJob:
         timeout_s=args.timeout,
         small_shapes=args.small,
     )
+
+
+def _cuda_device_visible(device: str) -> bool:
+    import torch
+
+    index = device.partition(":")[2] or "0"
+    return index.isdigit() and int(index) < torch.cuda.device_count()
 
 
 async def _verify(job: VerifyJob) -> VerifyResult:

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import re
 import sys
 import time
@@ -23,12 +24,14 @@ from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
+from aikg.reference_check import check_reference
 from aikg.summary import summarize
+from aikg.writable import check_event_log
 from devicepool import DevicePool
 from machine import events as ev
 from machine.occupancy import publishing_occupancy
 from machine.ray_verification import verification_session
-from machine.spec import TaskSpecError
+from machine.spec import TaskSpecError, detect_framework
 from machine.state import TaskState
 from machine.task import Interrupted, Task
 from store import EventStore, NewEvent, resolve_db_path
@@ -207,12 +210,14 @@ def make_entries(args: argparse.Namespace, config: Config, pool: DevicePool) -> 
     for path in find_task_files(args.paths):
         entry = Entry(path)
         try:
+            source = path.read_text()
             entry.task = Task(
                 op_name=_op_name(path),
-                task_desc=path.read_text(),
+                task_desc=source,
                 backend=args.backend,
                 config=config,
                 device_pool=pool,
+                framework=detect_framework(source),
                 task_type=args.task_type,
                 limit_steps=args.limit_steps,
             )
@@ -221,6 +226,21 @@ def make_entries(args: argparse.Namespace, config: Config, pool: DevicePool) -> 
             entry.error = str(exc)
         entries.append(entry)
     return entries
+
+
+async def check_references(entries: list[Entry]) -> None:
+    """A task file whose reference does not run becomes an error line, never a stream."""
+    probes = asyncio.Semaphore(os.cpu_count() or 1)
+
+    async def check(entry: Entry) -> None:
+        assert entry.task is not None
+        async with probes:
+            try:
+                await check_reference(entry.task, str(entry.path))
+            except UsageError as exc:
+                entry.task, entry.error = None, str(exc)
+
+    await asyncio.gather(*(check(e) for e in entries if e.task is not None))
 
 
 async def record_created(store: EventStore, entries: list[Entry]) -> None:
@@ -274,8 +294,10 @@ async def cmd_batch(args: argparse.Namespace) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
     config = batch_config(args)
+    check_event_log(resolve_db_path(config.db))
     pool = pool_for_batch(config, args.backend)
     entries = make_entries(args, config, pool)
+    await check_references(entries)
     display = BatchDisplay(entries, io.StringIO() if args.quiet else sys.stderr)
     for entry in entries:
         if entry.task is not None:

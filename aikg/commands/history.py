@@ -10,7 +10,7 @@ from dataclasses import replace
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
 from aikg.commands.reading import db_path, open_existing_store
-from aikg.commands.run import run_tasks_and_report
+from aikg.commands.run import check_outputs, run_tasks_and_report
 from aikg.config import Config
 from machine import events as ev
 from machine.recorder import decode_stored
@@ -79,6 +79,7 @@ async def cmd_fork(args: argparse.Namespace) -> int:
         config_digest=config.digest(),
         forked_from={"task_id": original.task_id, "seq": args.at},
     )
+    check_outputs(config, None)
     copied = [e for seq, _, e in recorded.events[1:] if seq <= args.at]
     batch = [created, *(e for e in copied if not isinstance(e, NOT_FORKED))]
     async with await EventStore.open(db_path(args)) as store:

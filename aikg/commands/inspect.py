@@ -13,6 +13,7 @@ from aikg.commands import EXIT_FAILED, EXIT_OK
 from aikg.commands.reading import load_task_state, task_states
 from aikg.readable import dollars, readable, speedup
 from aikg.summary import step_lines, summarize
+from aikg.writable import check_writable_file
 
 # What `aikg show` prints, in order, and how each value reads.
 PLAIN_KEYS = (
@@ -80,6 +81,7 @@ async def cmd_export(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     if args.output:
+        check_writable_file(Path(args.output), "-o", "pass -o a path in a writable directory")
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(best.code)
         print(args.output)

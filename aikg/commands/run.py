@@ -15,8 +15,11 @@ from aikg.config import Config
 from aikg.export import export_kernel
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
 from aikg.progress import ProgressPrinter
+from aikg.reference_check import check_reference
 from aikg.summary import summarize
+from aikg.writable import check_event_log, check_writable_dir, check_writable_file
 from machine.recorder import load_state
+from machine.spec import detect_framework
 from machine.task import Interrupted, Task
 from store import EventStore, resolve_db_path
 
@@ -45,14 +48,14 @@ async def cmd_run(args: argparse.Namespace) -> int:
         impl_type=args.impl_type,
         config=config,
         device_pool=pool_for(config, args.backend),
-        framework=args.framework,
+        framework=args.framework or detect_framework(source),
         task_type=args.task_type,
         limit_steps=args.limit_steps,
     )
     task.source_path = str(Path(args.task_file).resolve())
     if args.task_id and not await _may_continue(args, task.task_id):
         return EXIT_BAD_INPUT
-    return await run_tasks_and_report(args, task, config)
+    return await run_tasks_and_report(args, task, config, new_from=args.task_file)
 
 
 async def _may_continue(args: argparse.Namespace, task_id: str) -> bool:
@@ -77,7 +80,14 @@ async def _may_continue(args: argparse.Namespace, task_id: str) -> bool:
     )
 
 
-async def run_tasks_and_report(args: argparse.Namespace, task: Task, config: Config) -> int:
+async def run_tasks_and_report(
+    args: argparse.Namespace, task: Task, config: Config, new_from: str | None = None
+) -> int:
+    """Run `task` to its end and print the summary. `new_from`: the task file of a task not
+    yet recorded, whose reference is checked first."""
+    check_outputs(config, getattr(args, "output", None))
+    if new_from is not None:
+        await check_reference(task, new_from)
     await (await EventStore.open(resolve_db_path(config.db))).close()  # a bad file stops here
     if not args.quiet:
         task.subscribe(ProgressPrinter())
@@ -97,6 +107,19 @@ async def run_tasks_and_report(args: argparse.Namespace, task: Task, config: Con
     summary["kernel_path"] = str(exported) if exported else None
     print(json.dumps(summary, indent=2) if args.json else one_line(summary))
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def check_outputs(config: Config, output: str | None) -> None:
+    """The event log and where the kernel goes can be written: found now, not after the run."""
+    check_event_log(resolve_db_path(config.db))
+    if output:
+        check_writable_file(Path(output), "-o", "pass -o a path in a writable directory")
+    else:
+        check_writable_dir(
+            Path(config.export_dir),
+            "export_dir",
+            "pass -o FILE, or set export_dir in a --config file to a writable directory",
+        )
 
 
 def one_line(summary: dict[str, Any]) -> str:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 
+from machine.spec import detect_framework
 from tests.cli.conftest import REPO
 
 SWISH = str(REPO / "examples" / "swish.py")
@@ -97,3 +104,129 @@ def test_help_teaches(aikg) -> None:
     assert "aikg run examples/swish.py" in proc.stdout
     proc = aikg("run", "--help")
     assert proc.returncode == 0 and "--limit-steps" in proc.stdout
+
+
+TORCH_MODEL = "import torch\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n"
+BROKEN_REFERENCES = {
+    "init_raises": (
+        TORCH_MODEL + "        return x\n\n\ndef get_inputs():\n    return [torch.randn(4)]\n"
+        "\n\ndef get_init_inputs():\n    raise ValueError('no init today')\n",
+        ["get_init_inputs() raised ValueError: no init today"],
+    ),
+    "no_tensors": (
+        TORCH_MODEL + "        return x\n\n\ndef get_inputs():\n    return [3, 'x']\n"
+        "\n\ndef get_init_inputs():\n    return []\n",
+        ["get_inputs() returned no tensors (int, str)"],
+    ),
+    # NumPy, and no --framework: the framework is read from the file, the reference runs
+    "numpy_forward_raises": (
+        "import numpy as np\n\n\nclass Model:\n    def forward(self, x):\n"
+        "        return x @ x\n\n\ndef get_inputs():\n    return [np.ones((4, 3))]\n"
+        "\n\ndef get_init_inputs():\n    return []\n",
+        ["Model.forward raised ValueError: matmul", "get_inputs()'s inputs"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ["init_raises", "numpy_forward_raises"])
+def test_broken_reference_is_bad_input(aikg, tmp_path: Path, case: str) -> None:
+    source, needles = BROKEN_REFERENCES[case]
+    task = tmp_path / f"{case}.py"
+    task.write_text(source)
+    one_line_error(aikg("run", str(task)), f"{case}.py", "reference does not run", *needles)
+    assert not (tmp_path / "events.db").exists()
+
+
+def test_batch_reports_a_broken_reference_without_recording_it(aikg, tmp_path: Path) -> None:
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    source, needles = BROKEN_REFERENCES["no_tensors"]
+    (folder / "no_tensors.py").write_text(source)
+    proc = aikg("batch", str(folder), "-q", "--json")
+    assert proc.returncode == 1, proc.stderr
+    [entry] = json.loads(proc.stdout)
+    assert entry["result"] == "error"
+    assert needles[0] in entry["error"]
+    assert "task_id" not in entry
+
+
+def test_unwritable_outputs_are_found_before_the_task_starts(aikg, tmp_path: Path) -> None:
+    regular_file = tmp_path / "a-file"
+    regular_file.write_text("")
+    under_file = str(regular_file / "sub" / "x")
+    one_line_error(aikg("run", SWISH, "-o", under_file), "cannot write -o", "not a directory")
+    one_line_error(aikg("run", SWISH, "--db", under_file), "cannot write the event log", "--db")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"export_dir: {under_file}\n")
+    one_line_error(aikg("run", SWISH, "--config", str(config)), "cannot write export_dir")
+    assert not (tmp_path / "events.db").exists()
+    one_line_error(aikg("export", "t", "-o", under_file), "no event log")
+
+
+def _read_only_mount_works() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = "mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp"
+    return (
+        subprocess.run(["unshare", "-rm", "sh", "-c", probe], capture_output=True).returncode == 0
+    )
+
+
+@pytest.mark.skipif(not _read_only_mount_works(), reason="needs `unshare -rm` to mount read-only")
+def test_read_only_log(tmp_path: Path, canned_log: Path) -> None:
+    """In a read-only bind mount (read-only even for root): reading works, writing is refused
+    in one line before anything starts."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    shutil.copy(canned_log, folder / "events.db")
+    aikg = f"{shlex.quote(sys.executable)} -m aikg"
+    db = shlex.quote(str(folder / "events.db"))
+    script = f"""
+mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} || exit 99
+{aikg} ls --db {db} && {aikg} show softmax-1 --db {db} || exit 98
+{aikg} run {SWISH} --db {db}; echo "exit $?" >&2
+{aikg} run {SWISH} --db {folder}/new.db; echo "exit $?" >&2
+{aikg} export softmax-1 --db {db} -o {folder}/kernel.py; echo "exit $?" >&2
+"""
+    proc = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "softmax-1" in proc.stdout and "step 2: passed" in proc.stdout
+    errors = proc.stderr.splitlines()
+    assert "Traceback" not in proc.stderr
+    assert errors[0].endswith(
+        "events.db is read-only: pass --db (or set AIKG_DB) to a file in a writable directory"
+    ), errors
+    assert errors[1] == "exit 2"
+    assert errors[2].endswith(
+        f"{folder} is not writable: pass --db (or set AIKG_DB) to a file in a writable directory"
+    ), errors
+    assert errors[3] == "exit 2"
+    assert errors[4].startswith("aikg: error: cannot write -o") and errors[5] == "exit 2"
+    assert len(errors) == 6, errors
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_verify_cuda_without_cuda(aikg) -> None:
+    candidate = str(REPO / "tests" / "verifier" / "good" / "swish.py")
+    reference = str(REPO / "tests" / "verifier" / "ref_swish.py")
+    proc = aikg("verify", reference, candidate, "--backend", "cuda")
+    one_line_error(proc, "cuda:0 is not a visible CUDA device", "--backend cpu")
+
+
+@pytest.mark.parametrize(
+    ("example", "framework"),
+    [
+        ("swish.py", "torch"),
+        ("numpy_softplus.py", "numpy"),
+        ("mindspore_swish.py", "mindspore"),
+        ("gelu_tanh.py", "torch"),
+    ],
+)
+def test_framework_read_from_the_task_file(example: str, framework: str) -> None:
+    assert detect_framework((REPO / "examples" / example).read_text()) == framework
