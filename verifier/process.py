@@ -71,6 +71,7 @@ class WorkerProcess:
         self.root = root
         self.nonce = nonce
         self.jobs_run = 0
+        self.sandbox: dict[str, Any] = {}  # the worker's SandboxReport, from its ready line
 
     @classmethod
     async def start(cls, env: dict[str, str], startup_timeout_s: float) -> WorkerProcess:
@@ -104,6 +105,7 @@ class WorkerProcess:
             tail = worker.log_tail()
             await worker.kill()
             raise WorkerStartError(f"verifier worker failed to start: {tail or reply}")
+        worker.sandbox = dict(reply.get("sandbox") or {})
         return worker
 
     @property

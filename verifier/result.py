@@ -16,6 +16,7 @@ STAGES = (
     "runtime",
     "timeout",
     "crash",
+    "sandbox",
     "mismatch",
     "nondeterministic",
     "cheat",

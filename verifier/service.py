@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 from verifier.process import WorkerProcess, WorkerStartError, scrubbed_env
 from verifier.result import VerifyJob, VerifyResult
+from verifier.sandbox import SandboxReport, plan
+from verifier.sandbox_worker import SANDBOX_ENV
 from verifier.static_check import check_source
 
 MODES = ("warm", "oneshot")
@@ -33,6 +35,7 @@ class Verifier:
         startup_timeout_s: float = 180.0,
         cpu_memory_headroom_bytes: int = DEFAULT_CPU_HEADROOM,
         rss_limit_bytes: int = DEFAULT_RSS_LIMIT,
+        sandbox: str = "auto",
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown verifier mode {mode!r}; use one of {', '.join(MODES)}")
@@ -41,21 +44,26 @@ class Verifier:
         self.startup_timeout_s = startup_timeout_s
         self.cpu_memory_headroom_bytes = cpu_memory_headroom_bytes
         self.rss_limit_bytes = rss_limit_bytes
+        plan(sandbox)  # SandboxError now (an unknown mode, landlock missing), not at a job
+        self.sandbox = sandbox
+        self.sandbox_report: SandboxReport | None = None  # from the latest worker to start
         self._workers: dict[str, WorkerProcess] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.workers_started = 0
 
     def _env(self, device: str) -> dict[str, str]:
-        return scrubbed_env(
+        env = scrubbed_env(
             device,
             self.secret_env_names,
             memory_headroom_bytes=self.cpu_memory_headroom_bytes,
             rss_limit_bytes=self.rss_limit_bytes,
         )
+        return {**env, SANDBOX_ENV: self.sandbox}
 
     async def _start(self, device: str) -> WorkerProcess:
         worker = await WorkerProcess.start(self._env(device), self.startup_timeout_s)
         self.workers_started += 1
+        self.sandbox_report = SandboxReport.from_dict(worker.sandbox)
         return worker
 
     def worker_pid(self, device: str) -> int | None:

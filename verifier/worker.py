@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from verifier.process import MEMORY_ENV, RSS_LIMIT_ENV
+from verifier.sandbox_worker import confine_worker
 
 
 def _vm_size_bytes() -> int:
@@ -63,6 +64,7 @@ def _exit_with_parent(interval_s: float = 0.5) -> None:
 
 
 def main() -> int:
+    sandbox, watch = confine_worker(Path.cwd())  # before any thread, import or candidate
     _exit_with_parent()
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
@@ -75,21 +77,23 @@ def main() -> int:
 
     _limit_memory()
     rss_limit = int(os.environ.get(RSS_LIMIT_ENV, "0"))
-    _send(protocol, nonce, {"ready": True, "pid": os.getpid()})
+    _send(protocol, nonce, {"ready": True, "pid": os.getpid(), "sandbox": sandbox.to_dict()})
     workdir = Path.cwd()
     for line in sys.stdin:
         if not line.strip():
             continue
         job = VerifyJob.from_dict(json.loads(line))
         jobdir = Path(tempfile.mkdtemp(prefix="job-", dir=workdir))
+        watch.start()
         try:
             outcome = run_job(job, jobdir)
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
+        result = watch.verdict(outcome.result)
         recycle = outcome.recycle or bool(rss_limit and _peak_rss_bytes() > rss_limit)
         if job.device.startswith("cuda"):
             torch.cuda.empty_cache()
-        _send(protocol, nonce, {"result": outcome.result.to_dict(), "recycle": recycle})
+        _send(protocol, nonce, {"result": result.to_dict(), "recycle": recycle})
     if workdir.parent.name.startswith("aikg-worker-"):
         # End of input: the parent has gone or closed us; leave no private folder behind.
         shutil.rmtree(workdir.parent, ignore_errors=True)

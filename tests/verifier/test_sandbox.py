@@ -1,0 +1,185 @@
+"""The kernel sandbox around the verifier's worker (docs/verifier.md, "Sandbox").
+
+Hostile task files (the attacks in ``sandbox_attacks/`` run from the swish task's
+``get_init_inputs``: task files are untrusted too, and the static check does not read them,
+so these exercise the kernel's walls alone) try, through dynamic
+lookups, to write outside the worker's folder, read the home folder, copy a file out,
+connect to a TCP port, run a shell, fork, read the parent's environment, or write through
+libc. The side effect must not happen and the verdict names the sandbox.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from verifier import Verifier, VerifyJob
+from verifier.sandbox import plan
+from verifier.static_check import check_source
+
+from .conftest import HERE, source
+
+pytestmark = pytest.mark.skipif(
+    plan().mechanism != "landlock", reason="needs a Linux kernel with Landlock"
+)
+MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
+ATTACKS = HERE / "sandbox_attacks"
+CANARY = "AIKG_CANARY_SECRET"
+
+
+@pytest.fixture(scope="module")
+def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder the test owns and the sandbox does not grant."""
+    return tmp_path_factory.mktemp("outside")
+
+
+@pytest.fixture(scope="module")
+def listener() -> socket.socket:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield server
+    server.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def warm(outside: Path, monkeypatch_module: pytest.MonkeyPatch) -> AsyncIterator[Verifier]:
+    home = outside / "home"
+    home.mkdir()
+    (home / "secret.txt").write_text("hunter2-in-home")
+    monkeypatch_module.setenv("HOME", str(home))
+    monkeypatch_module.setenv(CANARY, "canary-value-4417")
+    verifier = Verifier(mode="warm", cpu_memory_headroom_bytes=1 << 30)
+    yield verifier
+    await verifier.close()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> pytest.MonkeyPatch:
+    patch = pytest.MonkeyPatch()
+    yield patch
+    patch.undo()
+
+
+def attack_job(name: str, target: Path, port: int = 0) -> VerifyJob:
+    """The swish task file with attack ``name`` run from its ``get_init_inputs()``."""
+    attack = (ATTACKS / f"{name}.py").read_text()
+    attack = attack.replace("__TARGET__", str(target)).replace("__PORT__", str(port))
+    task = source("ref_swish.py").replace(
+        "def get_init_inputs():\n", "def get_init_inputs():\n    _attack()\n"
+    )
+    return VerifyJob(f"{attack}\n\n{task}", source("good/swish.py"), trials=1, timeout_s=60)
+
+
+def nothing_connected(server: socket.socket) -> bool:
+    readable, _, _ = select.select([server], [], [], 0.2)
+    return not readable
+
+
+@MODULE_LOOP
+@pytest.mark.parametrize(
+    "name", ["write_outside", "copy_out", "spawn_process", "fork_bomb", "ctypes_write"]
+)
+async def test_no_file_appears_outside(warm: Verifier, outside: Path, name: str) -> None:
+    target = outside / f"{name}.txt"
+    result = await warm.verify(attack_job(name, target))
+    assert not target.exists(), f"{name} wrote {target}"
+    if name != "ctypes_write":  # libc called directly: stopped, but unseen by the watch
+        assert (result.passed, result.stage) == (False, "sandbox"), result.message
+    assert warm.sandbox_report is not None and warm.sandbox_report.confined
+
+
+@MODULE_LOOP
+async def test_home_folder_is_unreadable(warm: Verifier, outside: Path) -> None:
+    result = await warm.verify(attack_job("read_home", outside / "unused"))
+    assert "hunter2" not in result.message
+    assert (result.passed, result.stage) == (False, "sandbox"), result.message
+    assert "secret.txt" in result.message
+
+
+@MODULE_LOOP
+async def test_parent_environment_is_unreadable(warm: Verifier, outside: Path) -> None:
+    result = await warm.verify(attack_job("parent_environ", outside / "unused"))
+    assert "canary-value" not in result.message
+    assert not result.passed
+
+
+@MODULE_LOOP
+async def test_no_tcp_connection(warm: Verifier, outside: Path, listener: socket.socket) -> None:
+    port = listener.getsockname()[1]
+    result = await warm.verify(attack_job("tcp_connect", outside / "unused", port))
+    assert nothing_connected(listener)
+    assert (result.passed, result.stage) == (False, "sandbox"), result.message
+
+
+@MODULE_LOOP
+async def test_candidate_writing_outside_is_rejected(warm: Verifier, outside: Path) -> None:
+    target = outside / "from_candidate.txt"
+    candidate = source("good/swish.py").replace(
+        "        self.beta = beta\n",
+        f"        self.beta = beta\n        open({str(target)!r}, 'w')\n",
+    )
+    assert not check_source(candidate)  # the static check lets it through: the kernel must not
+    result = await warm.verify(VerifyJob(source("ref_swish.py"), candidate, trials=1))
+    assert not target.exists()
+    assert (result.passed, result.stage) == (False, "sandbox"), result.message
+
+
+@MODULE_LOOP
+async def test_honest_candidates_pass_inside(warm: Verifier) -> None:
+    for reference, good in [("ref_swish.py", "swish"), ("ref_add_broadcast.py", "add_broadcast")]:
+        result = await warm.verify(VerifyJob(source(reference), source(f"good/{good}.py")))
+        assert result.passed, result.message
+
+
+async def test_off_runs_unconfined(outside: Path) -> None:
+    target = outside / "off.txt"
+    async with Verifier(mode="oneshot", sandbox="off") as verifier:
+        result = await verifier.verify(attack_job("write_outside", target))
+    assert result.passed, result.message
+    assert target.read_text() == "escaped"
+    assert verifier.sandbox_report is not None and verifier.sandbox_report.mechanism == "off"
+
+
+def test_spawning_allows_only_granted_programs(tmp_path: Path) -> None:
+    """With spawning allowed (the GPU toolchain), a granted program runs; a shell, Python
+    and a plain fork (a fork bomb's first step) are refused — for root too."""
+    script = textwrap.dedent(
+        """
+        import os, subprocess, sys
+        from verifier.sandbox import SandboxPolicy, confine
+        from verifier.sandbox_paths import loaders
+        true = os.path.realpath("/bin/true")
+        confine(SandboxPolicy(read=("/",), execute=(true, *loaders()), allow_spawn=True))
+        print(subprocess.run([true]).returncode)
+        for argv in (["/bin/sh", "-c", "true"], [sys.executable, "-c", "1"]):
+            try:
+                subprocess.run(argv)
+                print("ran", argv[0])
+            except PermissionError:
+                print("refused")
+        try:
+            os.fork()
+            print("forked")
+        except PermissionError:
+            print("refused")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=HERE.parent.parent,
+        start_new_session=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "refused", "refused", "refused"]

@@ -1,0 +1,33 @@
+"""The verifier worker's confinement at start-up, before it imports torch or any candidate.
+
+The parent names the mode in ``AIKG_VERIFY_SANDBOX`` (auto | landlock | off); the worker's
+private folder is the ``aikg-worker-*`` folder above its working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from verifier.sandbox import SandboxReport, confine
+from verifier.sandbox_paths import use_private_caches, worker_policy
+from verifier.sandbox_watch import SandboxWatch
+
+SANDBOX_ENV = "AIKG_VERIFY_SANDBOX"
+WORKER_FOLDER_PREFIX = "aikg-worker-"
+
+
+def scratch_folder(workdir: Path) -> Path:
+    """The worker's private folder: the ``aikg-worker-*`` folder that holds ``workdir``."""
+    return workdir.parent if workdir.parent.name.startswith(WORKER_FOLDER_PREFIX) else workdir
+
+
+def confine_worker(workdir: Path) -> tuple[SandboxReport, SandboxWatch]:
+    """Moves caches into the private folder and confines this process; the watch names
+    what a candidate tries that the sandbox denies (a no-op watch when not confined)."""
+    scratch = scratch_folder(workdir)
+    use_private_caches(scratch)
+    gpu = os.environ.get("TRITON_INTERPRET") != "1"
+    policy = worker_policy(scratch, os.environ.get(SANDBOX_ENV, "auto"), gpu)
+    report = confine(policy)
+    return report, SandboxWatch(policy if report.confined else None)
