@@ -29,6 +29,8 @@ class VerifierConfig(_Strict):
     timeout_s: float = Field(300.0, gt=0)
     shapes: Literal["auto", "default", "small"] = "auto"  # auto: small on cpu, else default
     tolerances: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    sandbox: Literal["auto", "landlock", "off"] = "auto"  # docs/verifier.md, "Sandbox"
+    memory_headroom_gib: float = Field(4.0, gt=0)  # cpu workers: address space beyond torch
 
 
 class ConductorConfig(_Strict):

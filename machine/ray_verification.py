@@ -183,7 +183,10 @@ async def verification_session(
     """The verifier `config` asks for: the process's local one, or a Ray one."""
     pool = config.devicepool
     if pool.kind != "ray":
-        async with verifier_session(config.verifier.mode, secret_env_names) as verifier:
+        settings = config.verifier
+        async with verifier_session(
+            settings.mode, secret_env_names, settings.memory_headroom_gib
+        ) as verifier:
             yield verifier
         return
     names = tuple(secret_env_names)

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from verifier.loading import build_model, load_module, model_call, share_parameters, unload
+from verifier.reference_memory import reference_out_of_memory
 from verifier.result import VerifyJob, VerifyResult
 from verifier.static_check import check_source
 from verifier.timing import looks_like_matmul, profile
@@ -93,7 +94,8 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
         return Outcome(
             VerifyResult.failure(
                 "import",
-                f"the reference task failed to load: {_short(exc)}",
+                reference_out_of_memory(exc, device)
+                or f"the reference task failed to load: {_short(exc)}",
                 reference_error=True,
             ),
             True,
@@ -159,7 +161,8 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
             )
         return Outcome(VerifyResult.failure(failure.stage, failure.message, **extra), False)
     except ReferenceFailure as exc:
-        return Outcome(VerifyResult.failure("runtime", str(exc), reference_error=True), True)
+        message = reference_out_of_memory(exc, device) or str(exc)
+        return Outcome(VerifyResult.failure("runtime", message, reference_error=True), True)
     except SystemExit as exc:
         message = f"the candidate called sys.exit({exc.code!r}); kernels must not exit the process"
         return Outcome(VerifyResult.failure("runtime", message), True)
@@ -169,6 +172,11 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
             return Outcome(
                 VerifyResult.failure("compile", f"Triton compile error{where}: {_short(exc)}"),
                 False,
+            )
+        reference_oom = reference_out_of_memory(exc, device)
+        if reference_oom is not None:  # the task's shapes do not fit: no candidate can pass
+            return Outcome(
+                VerifyResult.failure("runtime", reference_oom, reference_error=True), True
             )
         if _is_fatal(exc):
             message = f"out of memory or device error{where}: {_short(exc)}"

@@ -132,3 +132,19 @@ async def test_two_tasks_share_one_pool(tmp_path: Path) -> None:
     pool = DevicePool(["cpu"])
     tasks = [make_task(tmp_path, task_id=f"t{i}", device_pool=pool) for i in range(2)]
     assert await asyncio.gather(*(t.run() for t in tasks)) == [True, True]
+
+
+async def test_a_reference_whose_inputs_do_not_fit_stops_the_task(tmp_path: Path) -> None:
+    big = SWISH.replace("4096, 4096", "16384, 16384").replace("def get_small_inputs", "def unused")
+    config = load_config(
+        overrides={"db": str(tmp_path / "events.db"), "verifier": {"memory_headroom_gib": 0.25}}
+    )
+    task = make_task(tmp_path, source=big, task_id="big", config=config, limit_steps=3)
+    assert await task.run() is False
+    finished = task.state.finished
+    assert finished is not None and finished.reason == "reference_error"
+    assert task.state.step == 1  # stopped at once, not after every step
+    message = finished.message
+    assert "the reference's own model, inputs or run do not fit" in message
+    assert "memory cap (0.25 GiB" in message and "verifier.memory_headroom_gib" in message
+    assert "get_small_inputs()" in message and "not the candidate's fault" in message
