@@ -88,14 +88,17 @@ def connect(address: str | None) -> Any:
     return ray
 
 
-def _run_job(job: dict[str, Any], secret_env_names: tuple[str, ...]) -> dict[str, Any]:
-    """The Ray task: verify one job with a one-shot worker process on this node."""
+def _run_job(
+    job: dict[str, Any], secret_env_names: tuple[str, ...], sandbox: str
+) -> dict[str, Any]:
+    """The Ray task: verify one job with a one-shot worker process on this node (the worker
+    confines itself; this Ray worker process, which talks to the cluster, stays outside)."""
     import ray
 
     from verifier import Verifier
 
     async def verify() -> VerifyResult:
-        verifier = Verifier(mode="oneshot", secret_env_names=secret_env_names)
+        verifier = Verifier(mode="oneshot", secret_env_names=secret_env_names, sandbox=sandbox)
         try:
             return await verifier.verify(VerifyJob.from_dict(job))
         finally:
@@ -116,12 +119,14 @@ class RayVerifier:
         max_retries: int = 3,
         secret_env_names: Iterable[str] = (),
         schedule_timeout_s: float = 600.0,
+        sandbox: str = "auto",
     ) -> None:
         self.ray = connect(address)
         self.resources = dict(resources or {})
         self.max_retries = max_retries
         self.secret_env_names = tuple(secret_env_names)
         self.schedule_timeout_s = schedule_timeout_s
+        self.sandbox = sandbox
         self._remote = self.ray.remote(_run_job)
 
     async def verify(self, job: VerifyJob) -> RayVerifyResult:
@@ -137,7 +142,7 @@ class RayVerifier:
         retries: list[dict[str, str]] = []
         limit = job.timeout_s + self.schedule_timeout_s
         for _ in range(self.max_retries + 1):
-            ref = task.remote(local.to_dict(), self.secret_env_names)
+            ref = task.remote(local.to_dict(), self.secret_env_names, self.sandbox)
             try:
                 out = await asyncio.wait_for(asyncio.wrap_future(ref.future()), limit)
             except asyncio.TimeoutError:
@@ -185,14 +190,19 @@ async def verification_session(
     if pool.kind != "ray":
         settings = config.verifier
         async with verifier_session(
-            settings.mode, secret_env_names, settings.memory_headroom_gib
+            settings.mode, secret_env_names, settings.memory_headroom_gib, settings.sandbox
         ) as verifier:
             yield verifier
         return
     names = tuple(secret_env_names)
 
     def make() -> RayVerifier:
-        return RayVerifier(pool.address, resources=pool.resources, secret_env_names=names)
+        return RayVerifier(
+            pool.address,
+            resources=pool.resources,
+            secret_env_names=names,
+            sandbox=config.verifier.sandbox,
+        )
 
     async with shared_verifier(f"ray:{pool.address or 'auto'}", make) as verifier:
         yield verifier

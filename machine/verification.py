@@ -31,15 +31,23 @@ async def shared_verifier(key: str, make: Callable[[], Any]) -> AsyncIterator[An
 
 
 def verifier_session(
-    mode: str, secret_env_names: Iterable[str] = (), memory_headroom_gib: float = 4.0
+    mode: str,
+    secret_env_names: Iterable[str] = (),
+    memory_headroom_gib: float = 4.0,
+    sandbox: str = "auto",
 ) -> AbstractAsyncContextManager[Verifier]:
     """Borrow the process's local verifier for `mode` (warm or oneshot) whose CPU workers
     may map `memory_headroom_gib` beyond torch and Triton."""
     names = tuple(secret_env_names)
     headroom = int(memory_headroom_gib * 2**30)
     return shared_verifier(
-        f"local:{mode}:{headroom}",
-        lambda: Verifier(mode=mode, secret_env_names=names, cpu_memory_headroom_bytes=headroom),
+        f"local:{mode}:{headroom}:{sandbox}",
+        lambda: Verifier(
+            mode=mode,
+            secret_env_names=names,
+            cpu_memory_headroom_bytes=headroom,
+            sandbox=sandbox,
+        ),
     )
 
 
