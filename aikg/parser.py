@@ -9,7 +9,7 @@ import argparse
 from typing import NoReturn
 
 from aikg.commands import EXIT_BAD_INPUT
-from aikg.commands.flags import add_llm_flags, add_store_flags
+from aikg.commands.flags import add_llm_flags, add_sandbox_flags, add_store_flags
 
 EPILOG = """examples:
   aikg run examples/swish.py                    verify a Triton kernel for swish on the CPU
@@ -50,6 +50,7 @@ def _add_run_output(parser: argparse.ArgumentParser) -> None:
     )
     add_llm_flags(parser)
     add_store_flags(parser)
+    add_sandbox_flags(parser)
     _add_db(parser)
 
 
@@ -200,6 +201,7 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--task-type", default="precision_only", help="precision_only | profile")
     add_llm_flags(batch)
     add_store_flags(batch)
+    add_sandbox_flags(batch)
     batch.add_argument("--cluster", metavar="ADDRESS", help="verify on the Ray cluster there")
     batch.add_argument("--config", metavar="FILE", help="YAML config overriding the defaults")
     batch.add_argument("--json", action="store_true", help="print a JSON list of task summaries")

@@ -136,7 +136,7 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
             timings = profile(
                 task,
                 reference,
-                candidate,
+                make_candidate(),  # a fresh instance: no state carried from the trials
                 device,
                 job.seed + 7,
                 job.small_shapes,
@@ -144,6 +144,7 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
                 roofline,
                 job.flop_count,
                 baseline_key(job, device),
+                dict(job.tolerances),
             )
         message = f"passed {trials_run} trials on {device}"
         return Outcome(

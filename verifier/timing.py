@@ -20,10 +20,14 @@ import torch
 
 from verifier.compare import flatten_outputs, to_torch
 from verifier.loading import init_inputs
-from verifier.trials import TrialInputs, make_inputs
+from verifier.precision import pinned_precision
+from verifier.timed_audit import TimedCallAudit
+from verifier.trials import TrialInputs, make_inputs, run_reference, trial_seed
 
 L2_FLUSH_BYTES = 256 << 20
 SUSPICIOUS_SPEEDUP = 10.0
+CUDA_RUNS, CUDA_WARMUP = 100, 10
+CPU_RUNS, CPU_WARMUP = 3, 1
 _device_caps: dict[str, dict[str, float]] = {}
 
 
@@ -70,7 +74,8 @@ def time_cuda(
 def time_cpu(fn: Callable[[list[Any]], Any], args: list[Any], runs: int) -> dict[str, float]:
     times = []
     with torch.no_grad():
-        fn(_clone_args(args))
+        for _ in range(CPU_WARMUP):
+            fn(_clone_args(args))
         for _ in range(runs):
             fresh = _clone_args(args)
             start = time.perf_counter()
@@ -155,15 +160,28 @@ def profile(
     roofline: str,
     flop_count: float | None,
     baseline_key: str | None = None,
+    tolerances: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
-    """Time the candidate and (once per `baseline_key` in this worker) eager and compile."""
+    """Time the candidate and (once per `baseline_key` in this worker) eager and compile.
+
+    The candidate's timed calls go through a ``TimedCallAudit`` (``timed_audit.py``):
+    raises ``CandidateFailure`` (stage ``timing-cheat``) when they did not do the work.
+    """
     inputs = make_inputs(task, seed, device, small, framework)
     flop_count = flop_count or task_flops(task, inputs.pristine, small)
-    if device.startswith("cuda"):
-        return _profile_cuda(
-            inputs, reference, candidate, device, framework, roofline, flop_count, baseline_key
+    checked = make_inputs(task, trial_seed(seed, 1), device, small, framework)
+    expected = run_reference(reference, checked, device)
+    cuda = device.startswith("cuda")
+    runs, warmup = (CUDA_RUNS, CUDA_WARMUP) if cuda else (CPU_RUNS, CPU_WARMUP)
+    audit = TimedCallAudit(candidate, checked, device, seed, range(warmup, warmup + runs))
+    if cuda:
+        timings = _profile_cuda(
+            inputs, reference, audit, device, framework, roofline, flop_count, baseline_key
         )
-    return _profile_cpu(inputs, reference, candidate)
+    else:
+        timings = _profile_cpu(inputs, reference, audit)
+    audit.check(expected, tolerances or {}, reference)
+    return timings
 
 
 # Eager and torch.compile timings of a reference, by (source, framework, device, shapes):
@@ -185,9 +203,11 @@ def _baselines(
     return eager, comp, None
 
 
-def _profile_cpu(inputs: TrialInputs, reference: Any, candidate: Any) -> dict[str, Any]:
-    cand = time_cpu(lambda a: candidate(*a), inputs.candidate, runs=3)
-    eager = time_cpu(lambda a: reference(*a), inputs.reference, runs=3)
+def _profile_cpu(inputs: TrialInputs, reference: Any, audit: TimedCallAudit) -> dict[str, Any]:
+    with audit:
+        cand = time_cpu(audit, inputs.candidate, runs=CPU_RUNS)
+    with pinned_precision():
+        eager = time_cpu(lambda a: reference(*a), inputs.reference, runs=CPU_RUNS)
     return {
         "candidate": cand,
         "eager": eager,
@@ -199,22 +219,25 @@ def _profile_cpu(inputs: TrialInputs, reference: Any, candidate: Any) -> dict[st
 def _profile_cuda(
     inputs: TrialInputs,
     reference: Any,
-    candidate: Any,
+    audit: TimedCallAudit,
     device: str,
     framework: str,
     roofline: str,
     flop_count: float | None,
     baseline_key: str | None = None,
 ) -> dict[str, Any]:
-    runs, warmup = 100, 10
+    runs, warmup = CUDA_RUNS, CUDA_WARMUP
+    candidate = audit.candidate
     timings: dict[str, Any] = {"device_name": torch.cuda.get_device_name(device)}
     # measured first: on a fresh worker this also brings the GPU to its working clocks
     # before anything is timed (and before torch.compile autotunes its kernels)
     caps = device_caps(device)
-    cand = time_cuda(lambda a: candidate(*a), inputs.candidate, device, runs, warmup)
+    with audit:
+        cand = time_cuda(audit, inputs.candidate, device, runs, warmup)
     cached = _BASELINES.get(baseline_key) if baseline_key else None
     if cached is None:
-        cached = _baselines(inputs, reference, device, framework, runs, warmup)
+        with pinned_precision():
+            cached = _baselines(inputs, reference, device, framework, runs, warmup)
         if baseline_key:
             _BASELINES[baseline_key] = cached
     else:
@@ -231,7 +254,8 @@ def _profile_cuda(
     _fill_rates(timings, cand["median_ms"], moved, inputs.candidate, roofline, flop_count, caps)
     suspicious = _suspicion(timings)
     if suspicious:
-        recheck = time_cuda(lambda a: candidate(*a), inputs.candidate, device, runs, warmup)
+        with audit:
+            recheck = time_cuda(audit, inputs.candidate, device, runs, warmup)
         timings["recheck"] = recheck
         _fill_rates(
             timings, recheck["median_ms"], moved, inputs.candidate, roofline, flop_count, caps

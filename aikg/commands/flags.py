@@ -24,6 +24,16 @@ def add_llm_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_sandbox_flags(parser: argparse.ArgumentParser) -> None:
+    """`--require-sandbox`: refuse to run candidates without the kernel sandbox."""
+    parser.add_argument(
+        "--require-sandbox",
+        action="store_true",
+        help="exit 2 unless the verifier's workers are confined by the kernel (Landlock) "
+        "instead of carrying on with the static check alone",
+    )
+
+
 def positive_seconds(text: str) -> float:
     try:
         seconds = float(text)

@@ -29,6 +29,8 @@ EXPECTED_STAGE = {
     "relaxed_precision": "mismatch",
     "transposed_output": "mismatch",
     "unwritten_accumulator": "nondeterministic",
+    "timing_cache": "timing-cheat",
+    "timing_noop_cache": "timing-cheat",
     "os_exit": "crash",
     "out_of_memory": "runtime",
     "reference_output_gc": "static",
@@ -50,6 +52,8 @@ REFERENCE = {
     "host_loss_python": "ref_mse.py",
     "relaxed_precision": "ref_precision_probe.py",
 }
+# Candidates that cheat only once they are timed: verified in profile mode.
+PROFILED = {"timing_cache", "timing_noop_cache"}
 PROCESS_LEVEL = ["hang", "segfault", "os_exit", "sys_exit", "out_of_memory"]
 TIMEOUT_S = 20.0
 HANG_TIMEOUT_S = 4.0
@@ -59,7 +63,8 @@ def job_for(name: str) -> VerifyJob:
     timeout = HANG_TIMEOUT_S if name == "hang" else TIMEOUT_S
     candidate = (ADVERSARIAL / f"{name}.py").read_text()
     reference = source(REFERENCE.get(name, "ref_swish.py"))
-    return VerifyJob(reference, candidate, trials=5, timeout_s=timeout)
+    task_type = "profile" if name in PROFILED else "precision_only"
+    return VerifyJob(reference, candidate, trials=5, timeout_s=timeout, task_type=task_type)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -95,6 +100,14 @@ async def test_warm_rejects_at_expected_stage(warm: Verifier, name: str) -> None
 async def test_warm_passes_correct_kernels(warm: Verifier, good: str, reference: str) -> None:
     result = await warm.verify(VerifyJob(source(reference), source(f"good/{good}.py"), trials=5))
     assert result.passed, result.message
+
+
+@MODULE_LOOP
+async def test_warm_profiles_a_correct_kernel_on_the_cpu(warm: Verifier) -> None:
+    job = VerifyJob(source("ref_swish.py"), source("good/swish.py"), task_type="profile")
+    result = await warm.verify(job)
+    assert result.passed, result.message
+    assert result.timings is not None and result.timings["candidate"]["runs"] == 3
 
 
 @pytest.mark.parametrize("name", PROCESS_LEVEL)
