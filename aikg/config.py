@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.llm.settings import LLMSettings
 
@@ -31,6 +31,11 @@ class VerifierConfig(_Strict):
     tolerances: dict[str, tuple[float, float]] = Field(default_factory=dict)
     sandbox: Literal["auto", "landlock", "off"] = "auto"  # docs/verifier.md, "Sandbox"
     memory_headroom_gib: float = Field(4.0, gt=0)  # cpu workers: address space beyond torch
+
+    @field_validator("sandbox", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
 
 
 class ConductorConfig(_Strict):

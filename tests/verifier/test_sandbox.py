@@ -183,3 +183,27 @@ def test_spawning_allows_only_granted_programs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "refused", "refused", "refused"]
+
+
+def aikg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aikg", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "flags", "needle"),
+    [
+        ("off", ["--require-sandbox"], "--require-sandbox: sandbox off"),
+        ("bwrap", [], "'verifier.sandbox'"),
+    ],
+)
+def test_command_refuses_a_sandbox_it_cannot_keep(
+    tmp_path: Path, setting: str, flags: list[str], needle: str
+) -> None:
+    (tmp_path / "config.yaml").write_text(f"verifier:\n  sandbox: {setting}\n")
+    task = HERE.parent.parent / "examples" / "swish.py"
+    done = aikg("run", str(task), "--config", "config.yaml", *flags, cwd=tmp_path)
+    assert done.returncode == 2
+    assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / ".aikg").exists()  # refused before anything was recorded
