@@ -147,6 +147,12 @@ class VerifyFinished(Event):
     step: int
     device: str
     result: dict[str, Any]  # verifier.result.VerifyResult.to_dict()
+    # a >10x speedup over every baseline, re-verified in a fresh process (verifier/reverify.py)
+    suspicious_speedup: bool = False
+
+    def __post_init__(self) -> None:
+        if self.result.get("suspicious_speedup") and not self.suspicious_speedup:
+            object.__setattr__(self, "suspicious_speedup", True)
 
 
 @register

@@ -64,6 +64,10 @@ class VerifyResult:
     duration_s: float = 0.0
     timings: dict[str, Any] | None = None  # profile mode: see docs/verifier.md
     reference_error: bool = False  # the task file itself failed: no candidate can pass
+    # profile mode: faster than every baseline by more than reverify.SUSPICIOUS_SPEEDUP,
+    # and whether a fresh worker process verified and timed it again (reverify.py)
+    suspicious_speedup: bool = False
+    reverified: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

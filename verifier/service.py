@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from verifier.process import WorkerProcess, WorkerStartError, scrubbed_env
 from verifier.result import VerifyJob, VerifyResult
+from verifier.reverify import after_reverification, needs_reverification
 from verifier.sandbox import SandboxReport, plan
 from verifier.sandbox_worker import SANDBOX_ENV
 from verifier.static_check import check_source
@@ -82,9 +83,11 @@ class Verifier:
         lock = self._locks.setdefault(job.worker or job.device, asyncio.Lock())
         async with lock:
             try:
-                if self.mode == "oneshot":
-                    return await self._oneshot(job)
-                return await self._warm(job)
+                run = self._oneshot if self.mode == "oneshot" else self._warm
+                result = await run(job)
+                if needs_reverification(result):
+                    result = after_reverification(result, await self._oneshot(job))
+                return result
             except WorkerStartError as exc:
                 return VerifyResult.failure(
                     "crash", str(exc), duration_s=time.monotonic() - started

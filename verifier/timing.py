@@ -21,11 +21,11 @@ import torch
 from verifier.compare import flatten_outputs, to_torch
 from verifier.loading import init_inputs
 from verifier.precision import pinned_precision
+from verifier.reverify import SUSPICIOUS_SPEEDUP
 from verifier.timed_audit import TimedCallAudit
 from verifier.trials import TrialInputs, make_inputs, run_reference, trial_seed
 
 L2_FLUSH_BYTES = 256 << 20
-SUSPICIOUS_SPEEDUP = 10.0
 CUDA_RUNS, CUDA_WARMUP = 100, 10
 CPU_RUNS, CPU_WARMUP = 3, 1
 _device_caps: dict[str, dict[str, float]] = {}

@@ -49,11 +49,18 @@ def row_for(suite_task: SuiteTask, state: TaskState, wall_s: float) -> BenchRow:
         achieved_gbps=bytes_per_s / 1e9 if bytes_per_s and not flops else None,
         achieved_tflops=flops / 1e12 if flops else None,
         roofline_fraction=timings.get("roofline_fraction"),
+        suspicious_speedup=_suspicious(state),
         dtype=suite_task.first_input_dtype(),
         tokens=state.tokens,
         cost_usd=state.cost_usd,
         message=_message(state),
     )
+
+
+def _suspicious(state: TaskState) -> bool:
+    """The kept kernel's speedup was too good to be true, and was re-verified."""
+    best = state.best
+    return bool(best is not None and best.result and best.result.get("suspicious_speedup"))
 
 
 def _message(state: TaskState) -> str:

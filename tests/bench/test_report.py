@@ -145,3 +145,15 @@ def test_report_without_matplotlib_says_so(tmp_path: Path) -> None:
     assert not (tmp_path / "speedup.png").exists()
     assert MATPLOTLIB_NOTE in (tmp_path / "report.md").read_text(encoding="utf-8")
     assert json.loads((tmp_path / "report.json").read_text())["notes"] == [MATPLOTLIB_NOTE]
+
+
+def test_a_reverified_speedup_is_flagged_in_the_table_and_the_json(tmp_path: Path) -> None:
+    flagged = BenchRow("g.py", "g", "pointwise", "verified", 1, 1.0, 14.0, 12.0)
+    flagged = BenchRow(**{**flagged.__dict__, "suspicious_speedup": True})
+    files = write_report([*rows(), flagged], CUDA, tmp_path / "out")
+    markdown = files.markdown.read_text(encoding="utf-8")
+    assert "| g | pointwise | verified | 1 | 1.0 | 14.00x† | 12.00x |" in markdown
+    assert "† over 10x faster than every baseline" in markdown
+    assert "†" not in markdown.split("| g |")[0].split("## Tasks")[1]  # only the flagged row
+    report = json.loads(files.json.read_text(encoding="utf-8"))
+    assert [r["suspicious_speedup"] for r in report["rows"]][-2:] == [False, True]

@@ -36,3 +36,12 @@ def test_newer_version_is_refused_and_older_upcast() -> None:
         assert ev.decode("llm.failed", 0, {"call_id": "c", "why": "x"}) == ev.LLMFailed("c", "x")
     finally:
         del ev.UPCASTERS[("llm.failed", 0)]
+
+
+def test_verify_finished_carries_the_reverified_speedup_flag() -> None:
+    result = {"passed": True, "stage": None, "suspicious_speedup": True, "reverified": True}
+    event = ev.VerifyFinished(step=2, device="cuda:0", result=result)
+    assert event.suspicious_speedup
+    back = ev.decode("verify.finished", event.VERSION, json.loads(json.dumps(event.to_payload())))
+    assert back.suspicious_speedup and back == event
+    assert not ev.VerifyFinished(step=1, device="cpu", result={"passed": True}).suspicious_speedup
