@@ -69,18 +69,39 @@ def _device(meta: bool) -> Iterator[None]:
         yield
 
 
+def _run_once(module: ModuleType, init_name: str, inputs_name: str) -> None:
+    """Build the model from `init_name()` and call it on `inputs_name()`; ProbeProblem names
+    the step that failed."""
+    from verifier.loading import model_call
+
+    init = _called(module, init_name)
+    inputs = _called(module, inputs_name)
+    if not any(_is_tensor(v) for v in inputs):
+        kinds = ", ".join(type(v).__name__ for v in inputs) or "an empty list"
+        raise ProbeProblem(f"{inputs_name}() returned no tensors ({kinds}), not forward's inputs")
+    try:
+        model = module.Model(*init)
+    except Exception as exc:
+        raise ProbeProblem(f"Model(*{init_name}()) raised {_describe(exc)}") from exc
+    try:
+        model_call(model)(*inputs)
+    except Exception as exc:
+        raise ProbeProblem(
+            f"Model.forward raised {_describe(exc)} on {inputs_name}()'s inputs"
+        ) from exc
+
+
 def probe(source: str, framework: str, small: bool, directory: Path) -> str | None:
     """What stops the reference from running on its own inputs; None when nothing does."""
     import torch
 
-    from verifier.loading import load_module, model_call
+    from verifier.loading import load_module
 
     try:
         module = load_module(source, "reference", directory)
     except Exception as exc:
         return f"the task file does not import: {_describe(exc)}"
-    init_name = "get_init_inputs"
-    inputs_name = "get_inputs"
+    init_name, inputs_name = "get_init_inputs", "get_inputs"
     if small and callable(getattr(module, "get_small_inputs", None)):
         inputs_name = "get_small_inputs"
         if callable(getattr(module, "get_small_init_inputs", None)):
@@ -88,26 +109,10 @@ def probe(source: str, framework: str, small: bool, directory: Path) -> str | No
     meta = framework == "torch" and not small
     try:
         with _device(meta), torch.no_grad():
-            init = _called(module, init_name)
-            inputs = _called(module, inputs_name)
-            if not any(_is_tensor(v) for v in inputs):
-                kinds = ", ".join(type(v).__name__ for v in inputs) or "an empty list"
-                return f"{inputs_name}() returned no tensors ({kinds}), not forward's inputs"
-            try:
-                model = module.Model(*init)
-            except Exception as exc:
-                raise ProbeProblem(f"Model(*{init_name}()) raised {_describe(exc)}") from exc
-            try:
-                model_call(model)(*inputs)
-            except Exception as exc:
-                if meta and _meta_limitation(exc):
-                    return None
-                raise ProbeProblem(
-                    f"Model.forward raised {_describe(exc)} on {inputs_name}()'s inputs"
-                ) from exc
+            _run_once(module, init_name, inputs_name)
     except ProbeProblem as problem:
         if meta and problem.__cause__ is not None and _meta_limitation(problem.__cause__):
-            return None
+            return None  # an op the meta device cannot run: inconclusive
         return str(problem)
     return None
 
