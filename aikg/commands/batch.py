@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
+from aikg.commands.sandbox_notice import say_sandbox
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
 from aikg.reference_check import check_reference
@@ -298,6 +299,7 @@ async def cmd_batch(args: argparse.Namespace) -> int:
     pool = pool_for_batch(config, args.backend)
     entries = make_entries(args, config, pool)
     await check_references(entries)
+    say_sandbox(config, args.quiet)
     display = BatchDisplay(entries, io.StringIO() if args.quiet else sys.stderr)
     for entry in entries:
         if entry.task is not None:

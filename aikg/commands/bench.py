@@ -15,6 +15,7 @@ from aikg.bench.report import BenchRow, RunMeta, write_report
 from aikg.bench.suite import SuiteError, SuiteTask, discover_tasks
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
+from aikg.commands.sandbox_notice import say_sandbox
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
 from machine.ray_verification import verification_session
@@ -132,6 +133,7 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         )
         for item in suite
     ]
+    say_sandbox(config, args.quiet)
     print(
         f"aikg bench: {len(tasks)} tasks on {', '.join(pool.devices)} ({shapes} shapes)",
         file=sys.stderr,

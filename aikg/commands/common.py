@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from agents.llm.settings import PRESETS, apply_cli_overrides
 from aikg.commands import UsageError
-from aikg.commands.sandbox_notice import sandbox_for, say_sandbox
+from aikg.commands.sandbox_notice import sandbox_for
 from aikg.config import Config, load_config
 from devicepool import DevicePool, detect_devices
 
@@ -30,8 +30,7 @@ def config_for(args: argparse.Namespace, base: Config | None = None) -> Config:
     else:
         config = load_config(getattr(args, "config", None), overrides or None)
     config = with_llm_flags(config, args)
-    report = sandbox_for(config, require=getattr(args, "require_sandbox", False))
-    say_sandbox(report, quiet=getattr(args, "quiet", False))
+    sandbox_for(config, require=getattr(args, "require_sandbox", False))
     return config
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from aikg.commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
 from aikg.commands.reading import db_path, load_task_state, task_states
+from aikg.commands.sandbox_notice import say_sandbox
 from aikg.config import Config
 from aikg.export import export_kernel
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
@@ -89,6 +90,7 @@ async def run_tasks_and_report(
     if new_from is not None:
         await check_reference(task, new_from)
     await (await EventStore.open(resolve_db_path(config.db))).close()  # a bad file stops here
+    say_sandbox(config, args.quiet)
     if not args.quiet:
         task.subscribe(ProgressPrinter())
         print(f"aikg: task {task.task_id} ({task.backend}/{task.arch})", file=sys.stderr)

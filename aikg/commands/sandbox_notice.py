@@ -1,4 +1,4 @@
-"""What the verifier's sandbox will be, said once before a command runs tasks.
+"""What the verifier's sandbox will be: checked with the flags, said once as tasks start.
 
 `auto` where the kernel has no Landlock is said loudly (the static check is then the only
 wall); `--require-sandbox` turns that, and `verifier.sandbox: off`, into a refusal (exit 2).
@@ -33,8 +33,10 @@ def sandbox_for(config: Config, require: bool) -> SandboxReport:
     return report
 
 
-def say_sandbox(report: SandboxReport, quiet: bool, stream: TextIO = sys.stderr) -> None:
-    """One line per process: the mechanism, or a loud warning when candidates run unconfined."""
+def say_sandbox(config: Config, quiet: bool, stream: TextIO = sys.stderr) -> None:
+    """Once per process, just before tasks start: the mechanism (unless ``quiet``), or a loud
+    warning when candidates will run with the static check alone."""
+    report = plan(config.verifier.sandbox)
     line = report.describe()
     if line in _said:
         return
