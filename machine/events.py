@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from verifier.result import TimeBreakdown
+
 E = TypeVar("E", bound="Event")
 
 
@@ -37,6 +39,8 @@ class EventDecodeError(ValueError):
 
 
 def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, list):
@@ -146,11 +150,14 @@ class VerifyFinished(Event):
     TYPE: ClassVar[str] = "verify.finished"
     step: int
     device: str
-    result: dict[str, Any]  # verifier.result.VerifyResult.to_dict()
+    result: dict[str, Any]  # verifier.result.VerifyResult.to_dict(), less the breakdown
+    breakdown: TimeBreakdown | None = None  # where the verification's time went
     # a >10x speedup over every baseline, re-verified in a fresh process (verifier/reverify.py)
     suspicious_speedup: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.breakdown, dict):  # decoded from a payload
+            object.__setattr__(self, "breakdown", TimeBreakdown.from_dict(self.breakdown))
         if self.result.get("suspicious_speedup") and not self.suspicious_speedup:
             object.__setattr__(self, "suspicious_speedup", True)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from machine import events as ev
+from verifier.result import TimeBreakdown
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Attempt:
     missing: str | None = None  # why there was no code
     result: dict[str, Any] | None = None
     repeat_of: int | None = None  # the earlier step with the same code, whose result this is
+    breakdown: TimeBreakdown | None = None  # where this step's verification time went
 
     @property
     def passed(self) -> bool:
@@ -129,7 +131,9 @@ def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
     if isinstance(event, ev.DeviceReleased):
         return replace(state, held_device=None)
     if isinstance(event, ev.VerifyFinished):
-        attempts = _update_attempt(state, event.step, result=dict(event.result))
+        attempts = _update_attempt(
+            state, event.step, result=dict(event.result), breakdown=event.breakdown
+        )
         return replace(state, attempts=attempts, status="deciding")
     if isinstance(event, ev.VerifyRepeated):
         earlier = next(a for a in state.attempts if a.step == event.repeat_of)

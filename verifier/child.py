@@ -10,13 +10,16 @@ import hashlib
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from verifier.breakdown import JobClock, phase
+from verifier.compile_ahead import compile_kernels
 from verifier.loading import build_model, load_module, model_call, share_parameters, unload
+from verifier.reference_cache import ReferenceKey, reference_scope, worker_cache
 from verifier.reference_memory import reference_out_of_memory
 from verifier.result import VerifyJob, VerifyResult
 from verifier.static_check import check_source
@@ -65,15 +68,21 @@ def _is_fatal(exc: BaseException) -> bool:
 
 
 def run_job(job: VerifyJob, workdir: Path) -> Outcome:
+    """Runs ``job``; the result carries its duration and where the time went."""
     started = time.monotonic()
-    outcome = _run(job, workdir)
-    result = outcome.result
-    duration = time.monotonic() - started
-    fields = {**result.to_dict(), "duration_s": duration}
-    return Outcome(VerifyResult.from_dict(fields), outcome.recycle)
+    cache = worker_cache()
+    hits_before = cache.hits
+    key = ReferenceKey.of(
+        job.reference_source, job.framework, job.device, job.small_shapes, job.seed
+    )
+    with JobClock(job.device) as clock, reference_scope(cache, key):
+        outcome = _run(job, workdir, clock)
+    breakdown = replace(clock.result(), reference_cache_hits=cache.hits - hits_before)
+    result = replace(outcome.result, duration_s=time.monotonic() - started, breakdown=breakdown)
+    return Outcome(result, outcome.recycle)
 
 
-def _run(job: VerifyJob, workdir: Path) -> Outcome:
+def _run(job: VerifyJob, workdir: Path, clock: JobClock) -> Outcome:
     findings = check_source(job.candidate_source)
     if findings:
         text = "; ".join(str(f) for f in findings[:8])
@@ -116,36 +125,40 @@ def _run(job: VerifyJob, workdir: Path) -> Outcome:
     try:
         candidate = make_candidate()
         stage = "runtime"
-        trials_run = run_trials(
-            job.seed,
-            max(1, job.trials),
-            task,
-            reference,
-            candidate,
-            make_candidate,
-            device,
-            job.small_shapes,
-            job.framework,
-            dict(job.tolerances),
-        )
+        with phase("compile"):
+            compile_kernels(make_candidate, task, job.seed, device, job.small_shapes)
+        with phase("trials"):
+            trials_run = run_trials(
+                job.seed,
+                max(1, job.trials),
+                task,
+                reference,
+                candidate,
+                make_candidate,
+                device,
+                job.small_shapes,
+                job.framework,
+                dict(job.tolerances),
+            )
         timings = None
         if job.task_type == "profile":
             roofline = job.roofline
             if roofline == "auto":
                 roofline = "matmul" if looks_like_matmul(job.reference_source) else "bandwidth"
-            timings = profile(
-                task,
-                reference,
-                make_candidate(),  # a fresh instance: no state carried from the trials
-                device,
-                job.seed + 7,
-                job.small_shapes,
-                job.framework,
-                roofline,
-                job.flop_count,
-                baseline_key(job, device),
-                dict(job.tolerances),
-            )
+            with clock.timing():
+                timings = profile(
+                    task,
+                    reference,
+                    make_candidate(),  # a fresh instance: no state carried from the trials
+                    device,
+                    job.seed + 7,
+                    job.small_shapes,
+                    job.framework,
+                    roofline,
+                    job.flop_count,
+                    baseline_key(job, device),
+                    dict(job.tolerances),
+                )
         message = f"passed {trials_run} trials on {device}"
         return Outcome(
             VerifyResult(True, None, message, trials_run=trials_run, timings=timings), False

@@ -52,6 +52,35 @@ class VerifyJob:
 
 
 @dataclass(frozen=True)
+class TimeBreakdown:
+    """Where one verification's seconds went (docs/verifier.md, "Speed").
+
+    Phases: building inputs, running the reference, compiling the candidate's kernels ahead
+    of its first call, the correctness trials (candidate runs and checks), and profile-mode
+    timing; ``other_s`` is the rest of ``wall_s`` (loading, static checks, clean-up), and
+    ``worker_start_s`` the start of the warm worker when this job had to wait for one.
+    ``gpu_busy_fraction`` is kernel and copy time over wall time outside the timing phase
+    (None on CPU or where the profiler is unavailable).
+    """
+
+    inputs_s: float = 0.0
+    reference_s: float = 0.0
+    compile_s: float = 0.0
+    trials_s: float = 0.0
+    timing_s: float = 0.0
+    other_s: float = 0.0
+    wall_s: float = 0.0
+    worker_start_s: float = 0.0
+    gpu_busy_fraction: float | None = None
+    reference_cache_hits: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TimeBreakdown:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     passed: bool
     stage: str | None  # None when passed; else one of STAGES
@@ -68,6 +97,7 @@ class VerifyResult:
     # and whether a fresh worker process verified and timed it again (reverify.py)
     suspicious_speedup: bool = False
     reverified: bool = False
+    breakdown: TimeBreakdown | None = None  # where the time went
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,7 +105,10 @@ class VerifyResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VerifyResult:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        clean = {k: v for k, v in data.items() if k in known}
+        if isinstance(clean.get("breakdown"), dict):
+            clean["breakdown"] = TimeBreakdown.from_dict(clean["breakdown"])
+        return cls(**clean)
 
     @classmethod
     def failure(cls, stage: str, message: str, **extra: Any) -> VerifyResult:

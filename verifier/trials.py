@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from verifier.breakdown import phase
 from verifier.compare import Mismatch, compare_outputs, flatten_outputs
 from verifier.frameworks import ConversionError, seed_frameworks, to_reference, to_torch
 from verifier.guards import ALTERNATE, NAN, KernelLaunches, TorchOpRecorder, poisoned_allocations
 from verifier.layout import layout_mismatch
 from verifier.precision import pinned_precision
+from verifier.reference_cache import cached_reference
 from verifier.shapes import InputMaker, generalization_makers, trial_inputs_maker
 
 
@@ -40,6 +42,7 @@ class TrialInputs:
     reference: list[Any]
     candidate: list[Any]
     pristine: list[Any]
+    seed: int | None = None  # what the reference cache knows these inputs by (None: unknown)
 
 
 def trial_seed(base: int, index: int) -> int:
@@ -80,21 +83,48 @@ def make_inputs(
     become torch tensors on ``device`` for the candidate, and host copies of that same data
     in the reference's framework for the reference.
     """
+    with phase("inputs"):
+        return _make_inputs(module, seed, device, small, framework, maker)
+
+
+def _on_device(fn: Callable[[], Any], device: str) -> list[Any]:
+    """``fn()`` with ``device`` as torch's default device, so tensors are made where they are
+    used (a 6 GB input is not drawn on the host and copied over). A task that pins its
+    tensors elsewhere, or cannot run that way, gets its values moved (or made) on the host
+    and copied: the values differ from a host draw, the seeding does not."""
+    state = torch.random.get_rng_state()
+    try:
+        with torch.device(device):
+            values = list(fn())
+    except Exception:
+        torch.random.set_rng_state(state)
+        values = list(fn())
+    return [v.to(device) if isinstance(v, torch.Tensor) else v for v in values]
+
+
+def _make_inputs(
+    module: ModuleType,
+    seed: int,
+    device: str,
+    small: bool,
+    framework: str,
+    maker: InputMaker | None,
+) -> TrialInputs:
     fn = maker or trial_inputs_maker(module, small)
     torch.manual_seed(seed)
     seed_frameworks(seed)
     random.seed(seed)
-    values = [_nonzero(v) for v in fn()]
     if framework == "torch":
-        values = [v.to(device) if isinstance(v, torch.Tensor) else v for v in values]
-        return TrialInputs([_clone(v) for v in values], [_clone(v) for v in values], values)
+        values = [_nonzero(v) for v in _on_device(fn, device)]
+        return TrialInputs([_clone(v) for v in values], [_clone(v) for v in values], values, seed)
+    values = [_nonzero(v) for v in fn()]
     try:
         as_torch = [_nonzero(to_torch(v)) for v in values]
     except ConversionError as exc:
         raise ReferenceFailure(f"get_inputs() returned {exc}") from exc
     on_device = [v.to(device) if isinstance(v, torch.Tensor) else v for v in as_torch]
     reference = [to_reference(v, framework) for v in as_torch]
-    return TrialInputs(reference, [_clone(v) for v in on_device], on_device)
+    return TrialInputs(reference, [_clone(v) for v in on_device], on_device, seed)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -130,7 +160,19 @@ def output_nbytes(value: Any) -> int:
     )
 
 
-def run_reference(model: Any, inputs: TrialInputs, device: str) -> Any:
+def run_reference(model: Any, inputs: TrialInputs, device: str, cached: bool = True) -> Any:
+    """The reference's output on ``inputs``; with ``cached``, the one the worker kept for
+    these inputs' seed if any (``reference_cache.py``). A trial that runs the candidate
+    first passes ``cached=False``: its answer must not exist in memory before the candidate
+    runs, so it is neither read from nor stored in the cache."""
+    seed = inputs.seed if cached else None
+    with phase("reference"):
+        return cached_reference(
+            seed, inputs.pristine, lambda: _reference_output(model, inputs, device)
+        )
+
+
+def _reference_output(model: Any, inputs: TrialInputs, device: str) -> Any:
     try:
         with torch.no_grad(), pinned_precision():
             out = model(*inputs.reference)
@@ -284,7 +326,7 @@ def _one_trial(
     """
     if candidate_first:
         out, launches, ops = run_candidate(candidate, inputs, device, 0)
-        expected = run_reference(reference, inputs, device)
+        expected = run_reference(reference, inputs, device, cached=False)
     else:
         expected = run_reference(reference, inputs, device)
         out, launches, ops = run_candidate(candidate, inputs, device, output_nbytes(expected))
@@ -417,7 +459,7 @@ def _rerun_same_buffers(
     for old, new in zip(inputs.candidate, fresh.pristine, strict=True):
         if isinstance(old, torch.Tensor) and isinstance(new, torch.Tensor):
             old.copy_(new.to(old.device))
-    same = TrialInputs(fresh.reference, inputs.candidate, fresh.pristine)
+    same = TrialInputs(fresh.reference, inputs.candidate, fresh.pristine, fresh.seed)
     expected = run_reference(reference, same, device)
     out, _, ops = run_candidate(candidate, same, device, output_nbytes(expected))
     reject_torch_ops(ops)

@@ -24,6 +24,8 @@ from aikg.bench.targets import (
     target_lines,
     verified_speedups,
 )
+from aikg.bench.time_lines import time_lines
+from verifier.result import TimeBreakdown
 
 STATUSES = ("verified", "failed", "unsupported", "error")
 BASELINES = ("eager", "compile")
@@ -62,12 +64,15 @@ class BenchRow:
     dtype: str = ""  # the first input's dtype (float16, ...), for the matmul target
     # its speedup was over 10x every baseline: verified and timed again in a fresh process
     suspicious_speedup: bool = False
+    verify_time: TimeBreakdown | None = None  # where its verifications' time went, all steps
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(
                 f"unknown status {self.status!r} for {self.op_name}: use one of {STATUSES}"
             )
+        if isinstance(self.verify_time, dict):  # read back from report.json
+            object.__setattr__(self, "verify_time", TimeBreakdown.from_dict(self.verify_time))
 
     def speedup(self, baseline: str) -> float | None:
         if baseline not in BASELINES:
@@ -308,6 +313,7 @@ def render_markdown(
     if shown:
         lines.append("")
     lines += _task_lines(rows, meta)
+    lines += time_lines([(r.op_name, r.verify_time) for r in rows])
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aikg.bench.report import BenchRow, RunMeta, write_report
 from aikg.bench.suite import SuiteError, SuiteTask, discover_tasks
+from aikg.breakdown import task_breakdown
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
 from aikg.commands.sandbox_notice import say_sandbox
@@ -51,6 +52,7 @@ def row_for(suite_task: SuiteTask, state: TaskState, wall_s: float) -> BenchRow:
         achieved_tflops=flops / 1e12 if flops else None,
         roofline_fraction=timings.get("roofline_fraction"),
         suspicious_speedup=_suspicious(state),
+        verify_time=task_breakdown(state),
         dtype=suite_task.first_input_dtype(),
         tokens=state.tokens,
         cost_usd=state.cost_usd,

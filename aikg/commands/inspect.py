@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aikg.breakdown import step_breakdown_dicts, step_breakdown_lines
 from aikg.commands import EXIT_FAILED, EXIT_OK
 from aikg.commands.reading import load_task_state, task_states
 from aikg.readable import dollars, readable, speedup
@@ -59,13 +60,19 @@ async def cmd_show(args: argparse.Namespace) -> int:
     state = await load_task_state(args, args.task_id)
     summary = summarize(state, with_code=args.json or args.code)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps({**summary, "verify_time": step_breakdown_dicts(state)}, indent=2))
         return EXIT_OK
     for key, shown in SHOW_FIELDS:
         print(f"{key:18} {shown(summary[key])}")
     print()
     for line in step_lines(state):
         print(line)
+    times = step_breakdown_lines(state)
+    if times:
+        print()
+        print("where the verification time went:")
+        for line in times:
+            print(f"  {line}")
     if args.code and summary.get("best_code"):
         print()
         print(summary["best_code"])
