@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,12 @@ class WorkerProcess:
         self.root = root
         self.nonce = nonce
         self.jobs_run = 0
+        self.start_s = 0.0  # spawn to ready: charged to the first job's time breakdown
         self.sandbox: dict[str, Any] = {}  # the worker's SandboxReport, from its ready line
 
     @classmethod
     async def start(cls, env: dict[str, str], startup_timeout_s: float) -> WorkerProcess:
+        spawned = time.monotonic()
         root = Path(tempfile.mkdtemp(prefix="aikg-worker-"))
         work = root / "work"
         work.mkdir()
@@ -106,6 +109,7 @@ class WorkerProcess:
             await worker.kill()
             raise WorkerStartError(f"verifier worker failed to start: {tail or reply}")
         worker.sandbox = dict(reply.get("sandbox") or {})
+        worker.start_s = time.monotonic() - spawned
         return worker
 
     @property
@@ -162,7 +166,11 @@ class WorkerProcess:
             reply = None
         if reply is None or "result" not in reply:
             return await self._crashed(started), True
-        return VerifyResult.from_dict(reply["result"]), bool(reply.get("recycle"))
+        result = VerifyResult.from_dict(reply["result"])
+        if self.jobs_run == 1 and result.breakdown is not None:
+            breakdown = replace(result.breakdown, worker_start_s=self.start_s)
+            result = replace(result, breakdown=breakdown)
+        return result, bool(reply.get("recycle"))
 
     async def _crashed(self, started: float) -> VerifyResult:
         try:
