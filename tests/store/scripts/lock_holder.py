@@ -13,27 +13,27 @@ import time
 from pathlib import Path
 
 
-def wait_for_events(conn: sqlite3.Connection, stream: str, count: int) -> None:
-    query = "SELECT count(*) FROM events WHERE stream = ?"
-    while True:
-        try:
-            if conn.execute(query, (stream,)).fetchone()[0] >= count:
-                return
-        except sqlite3.OperationalError:  # the writer has not created the table yet
-            pass
-        time.sleep(0.02)
+def has_events(db: str, stream: str, count: int) -> bool:
+    """One short-lived connection: a long one would stop aikg switching a new log to WAL."""
+    if not Path(db).exists():  # never create it: aikg does
+        return False
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        query = "SELECT count(*) FROM events WHERE stream = ?"
+        return conn.execute(query, (stream,)).fetchone()[0] >= count
+    except sqlite3.OperationalError:  # not created yet, or being switched to WAL
+        return False
+    finally:
+        conn.close()
 
 
 def main() -> None:
+    db = sys.argv[1]
     if len(sys.argv) > 2:
-        while not Path(sys.argv[1]).exists():  # never create it: aikg does
-            time.sleep(0.02)
-    conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=rw", uri=True, isolation_level=None)
-    if len(sys.argv) > 2:
-        wait_for_events(conn, sys.argv[2], int(sys.argv[3]))
-        conn.execute("BEGIN IMMEDIATE")
-    else:
-        conn.execute("BEGIN EXCLUSIVE")
+        while not has_events(db, sys.argv[2], int(sys.argv[3])):
+            time.sleep(0.05)
+    conn = sqlite3.connect(db, isolation_level=None, timeout=60)
+    conn.execute("BEGIN IMMEDIATE" if len(sys.argv) > 2 else "BEGIN EXCLUSIVE")
     print("locked", flush=True)
     sys.stdin.read()
     conn.execute("ROLLBACK")
