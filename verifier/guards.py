@@ -125,7 +125,11 @@ class KernelLaunches:
             if kwargs.get("warmup"):
                 return original(kernel, *args, **kwargs)
             launches.count += 1
+            grid = kwargs.get("grid")
+            if callable(grid):
+                kwargs["grid"] = _grid_outside_the_launch(grid)
             if launches.ghost:
+                _call_grid(kernel, grid, args, kwargs)
                 return None
             KernelLaunches.paused_recorders += 1
             try:
@@ -134,6 +138,31 @@ class KernelLaunches:
                 KernelLaunches.paused_recorders -= 1
 
         return run
+
+
+def _grid_outside_the_launch(grid: Any) -> Any:
+    """``grid`` with the recorders watching: it is candidate code, run inside the launch."""
+
+    def recorded(meta: Any) -> Any:
+        paused, KernelLaunches.paused_recorders = KernelLaunches.paused_recorders, 0
+        try:
+            return grid(meta)
+        finally:
+            KernelLaunches.paused_recorders = paused
+
+    return recorded
+
+
+def _call_grid(kernel: Any, grid: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """In the ghost run, a callable grid still runs (host work hidden in it shows up)."""
+    if not callable(grid):
+        return
+    names = getattr(kernel, "arg_names", None) or getattr(
+        getattr(kernel, "fn", None), "arg_names", []
+    )
+    meta = {**dict(zip(names, args, strict=False)), **kwargs}
+    with contextlib.suppress(Exception):  # a grid that needs the real launch's meta
+        grid(meta)
 
 
 # Tensor methods that bring a tensor's data to the host (for compute in Python or NumPy).

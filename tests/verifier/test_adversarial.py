@@ -29,6 +29,7 @@ EXPECTED_STAGE = {
     "relaxed_precision": "mismatch",
     "transposed_output": "mismatch",
     "unwritten_accumulator": "nondeterministic",
+    "grid_host_compute": "cheat",
     "timing_cache": "timing-cheat",
     "timing_noop_cache": "timing-cheat",
     "os_exit": "crash",
@@ -59,12 +60,14 @@ TIMEOUT_S = 20.0
 HANG_TIMEOUT_S = 4.0
 
 
-def job_for(name: str) -> VerifyJob:
+def job_for(name: str, device: str = "cpu") -> VerifyJob:
     timeout = HANG_TIMEOUT_S if name == "hang" else TIMEOUT_S
     candidate = (ADVERSARIAL / f"{name}.py").read_text()
     reference = source(REFERENCE.get(name, "ref_swish.py"))
     task_type = "profile" if name in PROFILED else "precision_only"
-    return VerifyJob(reference, candidate, trials=5, timeout_s=timeout, task_type=task_type)
+    return VerifyJob(
+        reference, candidate, trials=5, timeout_s=timeout, task_type=task_type, device=device
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from verifier import Verifier, VerifyJob, VerifyResult
-from verifier.reverify import after_reverification, needs_reverification
+from verifier.reverify import (
+    SUSPICIOUS_SPEEDUP,
+    after_reverification,
+    needs_reverification,
+    speedups,
+)
 
 from .conftest import source
 
@@ -38,4 +43,6 @@ async def test_a_suspicious_speedup_is_reverified_in_a_fresh_worker() -> None:
         result = await verifier.verify(job)
         assert verifier.workers_started == 2  # the warm worker, then a fresh one
     assert result.passed, result.message
-    assert result.suspicious_speedup and result.reverified
+    assert result.reverified
+    # flagged when the fresh process measured it over 10x too (a loaded machine may not)
+    assert result.suspicious_speedup == (min(speedups(result)) > SUSPICIOUS_SPEEDUP)
