@@ -40,8 +40,8 @@ class DatabaseLocked(StoreError):
         self.path = path
         self.busy_timeout_s = busy_timeout_s
         super().__init__(
-            f"{path} stayed locked by another writer for over {busy_timeout_s:g}s; "
-            "wait for the other process to finish, or open the store with a larger busy_timeout_s"
+            f"{path} stayed locked by another writer for over {busy_timeout_s:g}s: wait for "
+            "that process to finish, or wait longer (--busy-timeout, store.busy_timeout_s)"
         )
 
     @property
