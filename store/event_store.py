@@ -3,6 +3,8 @@
 Writers append in `BEGIN IMMEDIATE` transactions, so seq numbers are assigned under the
 database write lock and two processes appending to one stream can never fork its history.
 Readers (the dashboard) open the same file read-only and see each commit as it lands.
+A writer records itself at its first append (store/writers.py) and checks after every
+commit that its -wal is still the file on disk, so no loss under concurrency goes unseen.
 """
 
 from __future__ import annotations
