@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aikg.readable import readable
+from machine.describe import launch_config_text
 from machine.state import TaskState
 
 
@@ -63,7 +64,7 @@ def step_lines(state: TaskState) -> list[str]:
             )
             timing = f", {attempt.time_ms:.4g} ms" if attempt.time_ms is not None else ""
             config = attempt.notes.get("launch_config")
-            tried = f" [{readable(config)}]" if config else ""
+            tried = f" [{launch_config_text(config)}]" if config else ""
             lines.append(f"step {attempt.step}: {verdict}{timing}{tried}")
         lines += [
             f"  -> {d.action} ({d.by}): {d.reason}"

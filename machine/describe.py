@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from machine import events as ev
+
+
+def launch_config_text(config: Mapping[str, Any]) -> str:
+    """A launch configuration as a person reads it: `BLOCK_SIZE=1024, num_warps=4`."""
+    return ", ".join(f"{key}={value}" for key, value in config.items())
 
 
 def describe(event: ev.Event) -> str | None:
@@ -14,7 +22,7 @@ def describe(event: ev.Event) -> str | None:
         return f"design by {event.agent}: {first[:90]}"
     if isinstance(event, ev.CodeProduced):
         config = event.notes.get("launch_config")
-        extra = f" {config}" if config else ""
+        extra = f" [{launch_config_text(config)}]" if config else ""
         return f"code by {event.agent}: {len(event.code.splitlines())} lines{extra}"
     if isinstance(event, ev.CodeMissing):
         return f"no code from {event.agent} ({event.reason}): {event.message}"
