@@ -141,7 +141,7 @@ class EventStore:
             raise StoreNotFound(path, "no such file")
         if path.is_dir():
             raise NotAnAikgDatabase(path, "a directory")
-        if not check_header(path):
+        if not await check_header(path, busy_timeout_s):
             raise StoreNotFound(path, "the file is empty")
         conn = await _connect(path, _readonly_mode(path), busy_timeout_s)
         try:
@@ -156,7 +156,7 @@ class EventStore:
         if path.is_dir():
             raise NotAnAikgDatabase(path, "a directory")
         path.parent.mkdir(parents=True, exist_ok=True)
-        is_store = path.exists() and check_header(path)
+        is_store = path.exists() and await check_header(path, busy_timeout_s)
         conn = await _connect(path, "rwc", busy_timeout_s)
         try:
             if is_store:

@@ -12,7 +12,9 @@ commit, so the aikg mark is always in the main file's header and never only in a
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -46,26 +48,42 @@ CREATE_STATEMENTS = (
 )
 
 
-def check_header(path: Path) -> bool:
-    """True for an aikg file, False for an empty (0-byte) one; raise for anything else.
+def _application_id(path: Path) -> int | None:
+    """The header's application_id, read through SQLite with `immutable=1` (no lock, no
+    -wal/-shm, no write); None when SQLite finds no database there.
 
-    The header is read through SQLite with `immutable=1`: no lock, no -wal/-shm, no write.
     Never with plain file I/O: closing any descriptor of the file would drop every POSIX
     lock this process holds on it, so another process would take itself for the last
     connection and delete the -wal under this process's live writers. SQLite keeps such a
     descriptor open until the process's last lock on the file is released.
     """
-    if path.stat().st_size == 0:
-        return False
-    uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect(uri, uri=True)
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True)
         try:
-            (app_id,) = conn.execute("PRAGMA application_id").fetchone()
+            return int(conn.execute("PRAGMA application_id").fetchone()[0])
         finally:
             conn.close()
     except sqlite3.DatabaseError:
-        raise NotAnAikgDatabase(path, "not an SQLite database") from None
+        return None
+
+
+async def check_header(path: Path, wait_s: float) -> bool:
+    """True for an aikg file, False for an empty (0-byte) one; raise for anything else.
+
+    A store another process is creating has its rollback journal beside it while its pages
+    are written (the file may be all zeros until then): that is waited for, up to `wait_s`.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        if path.stat().st_size == 0:
+            return False
+        being_created = Path(f"{path}-journal").exists()  # looked at before the read
+        app_id = _application_id(path)
+        if app_id is not None or not being_created or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.02)
+    if app_id is None:
+        raise NotAnAikgDatabase(path, "not an SQLite database")
     if app_id != APPLICATION_ID:
         raise NotAnAikgDatabase(path, f"an SQLite database with application_id {app_id}")
     return True

@@ -125,7 +125,7 @@ async def cmd_db_check(args: argparse.Namespace) -> int:
     path = db_path(args)
     problems = []
     if orphaned_shm(path):
-        check_header(path)  # refuses files that are not aikg stores
+        await check_header(path, wait_s=0)  # refuses files that are not aikg stores
         problems.append(
             f"{path}-wal is missing beside its -shm: it was removed while a connection had it "
             "open, so the commits it held are lost"
