@@ -460,6 +460,7 @@ def _rerun_same_buffers(
         if isinstance(old, torch.Tensor) and isinstance(new, torch.Tensor):
             old.copy_(new.to(old.device))
     same = TrialInputs(fresh.reference, inputs.candidate, fresh.pristine, fresh.seed)
+    del fresh  # its own candidate copy is not used: free it before the runs
     expected = run_reference(reference, same, device)
     out, _, ops = run_candidate(candidate, same, device, output_nbytes(expected))
     reject_torch_ops(ops)
