@@ -75,6 +75,8 @@ def _dispatch(argv: list[str]) -> int:
         command = f"db {args.db_command}"
     try:
         return asyncio.run(_handler(command)(args))
+    except BrokenPipeError:
+        raise  # main() answers it, without importing what `_is_user_error` needs
     except Exception as exc:
         if _is_user_error(exc):
             print(f"aikg: error: {exc}", file=sys.stderr)
