@@ -16,6 +16,7 @@ from aikg.parser import build_parser
 # Exit status of a command whose reader went away (`aikg ls | head -1`): 128 + SIGPIPE,
 # what a shell reports for a process the closed pipe stopped.
 EXIT_PIPE_CLOSED = 141
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 # "command": "module:function". Only the handler's own module is imported, so commands
 # that only read the log never load torch, Triton or the LLM client.
@@ -50,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_PIPE_CLOSED
+    except KeyboardInterrupt:
+        # Ctrl-C outside a task's run (loading, checking the reference, reading the log);
+        # a running task handles it itself (aikg.interrupts) and says how to resume.
+        print("aikg: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -229,3 +232,32 @@ def test_verify_cuda_without_cuda(aikg) -> None:
 )
 def test_framework_read_from_the_task_file(example: str, framework: str) -> None:
     assert detect_framework((REPO / "examples" / example).read_text()) == framework
+
+
+def test_ctrl_c_while_the_reference_is_checked(tmp_path: Path) -> None:
+    """Ctrl-C before the task starts: one line, exit 130, the probe's process gone."""
+    marker = tmp_path / "probe.pid"
+    task = tmp_path / "slow.py"
+    task.write_text(
+        TORCH_MODEL + "        return x\n\n\ndef get_inputs():\n    import os, time\n"
+        f"    open({str(marker)!r}, 'w').write(str(os.getpid()))\n    time.sleep(120)\n"
+        "    return [torch.randn(4)]\n\n\ndef get_init_inputs():\n    return []\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aikg", "run", str(task), "--db", str(tmp_path / "events.db")],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert marker.exists(), "the reference probe never called get_inputs()"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "aikg: interrupted", err
+    assert not (tmp_path / "events.db").exists()
+    probe_pid = int(marker.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(probe_pid, 0)
