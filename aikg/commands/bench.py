@@ -19,6 +19,7 @@ from aikg.commands.common import config_for, pool_for
 from aikg.commands.sandbox_notice import say_sandbox
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
+from aikg.writable import check_event_log, check_writable_dir
 from machine.ray_verification import verification_session
 from machine.state import TaskState
 from machine.task import Interrupted, Task, new_task_id
@@ -122,6 +123,8 @@ async def cmd_bench(args: argparse.Namespace) -> int:
     if pool is None:
         raise UsageError(f"no {args.backend} device found: pass --devices or --backend cpu")
     out_dir = Path(args.out or f"bench-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}")
+    check_event_log(resolve_db_path(config.db))
+    check_writable_dir(out_dir, "--out", "pass --out a folder in a writable directory")
     tasks = [
         Task(
             op_name=item.op_name,

@@ -162,6 +162,7 @@ def test_unwritable_outputs_are_found_before_the_task_starts(aikg, tmp_path: Pat
     config = tmp_path / "c.yaml"
     config.write_text(f"export_dir: {under_file}\n")
     one_line_error(aikg("run", SWISH, "--config", str(config)), "cannot write export_dir")
+    one_line_error(aikg("bench", SWISH, "--out", under_file), "cannot write --out")
     assert not (tmp_path / "events.db").exists()
 
 
