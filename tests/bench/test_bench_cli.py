@@ -34,6 +34,7 @@ def test_bench_reports_correctness_on_the_cpu(tmp_path: Path) -> None:
     assert set(statuses) == set(SUITE_TASKS)
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "not speedups" in markdown
+    _assert_time_breakdown_shown(report, markdown, env)
     assert {row["family"] for row in report["rows"]} >= {
         "pointwise",
         "reduction",
@@ -42,6 +43,32 @@ def test_bench_reports_correctness_on_the_cpu(tmp_path: Path) -> None:
         "scan",
         "loss",
     }
+
+
+def _assert_time_breakdown_shown(report: dict, markdown: str, env: dict[str, str]) -> None:
+    """Each task's verification time breakdown is in the report, and `aikg show` (text and
+    --json) gives it per step."""
+    assert "## Where the verification time went" in markdown
+    assert all(row["verify_time"]["trials_s"] > 0 for row in report["rows"])
+    assert all(row["verify_time"]["gpu_busy_fraction"] is None for row in report["rows"])
+    listed = subprocess.run(
+        [sys.executable, "-m", "aikg", "ls", "--json"], env=env, capture_output=True, text=True
+    )
+    tasks = json.loads(listed.stdout)
+    task_id = next(t["task_id"] for t in tasks if t["op_name"] == "pointwise_elu")
+    shown = subprocess.run(
+        [sys.executable, "-m", "aikg", "show", task_id], env=env, capture_output=True, text=True
+    )
+    after = shown.stdout.split("where the verification time went:\n", 1)[1].splitlines()
+    assert after[0].strip().startswith("step 1: ") and "trials" in after[0]
+    assert "GPU busy n/a" in after[0]
+    as_json = subprocess.run(
+        [sys.executable, "-m", "aikg", "show", task_id, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(as_json.stdout)["verify_time"][0]["step"] == 1
 
 
 def test_bench_bad_input_is_one_line(tmp_path: Path) -> None:
