@@ -4,7 +4,7 @@ Verifies 20 small swish candidates (different block sizes) on the CPU (Triton in
 with ``Verifier(mode="warm")`` and with ``Verifier(mode="oneshot")`` and prints the time
 per candidate in each mode and their ratio (target: one-shot / warm >= 3).
 
-    python benchmarks/verifier_overhead.py [--n 20] [--json OUT]
+    python benchmarks/verifier_overhead.py [--n 20] [--sandbox auto|landlock|off] [--json OUT]
 """
 
 from __future__ import annotations
@@ -78,9 +78,9 @@ def candidates(n: int) -> list[VerifyJob]:
     ]
 
 
-async def run_mode(mode: str, jobs: list[VerifyJob]) -> float:
+async def run_mode(mode: str, jobs: list[VerifyJob], sandbox: str) -> float:
     started = time.perf_counter()
-    async with Verifier(mode=mode) as verifier:
+    async with Verifier(mode=mode, sandbox=sandbox) as verifier:
         for job in jobs:
             result = await verifier.verify(job)
             if not result.passed:
@@ -88,10 +88,10 @@ async def run_mode(mode: str, jobs: list[VerifyJob]) -> float:
     return (time.perf_counter() - started) / len(jobs)
 
 
-async def main(n: int) -> dict[str, float]:
+async def main(n: int, sandbox: str) -> dict[str, float]:
     jobs = candidates(n)
-    warm = await run_mode("warm", jobs)
-    oneshot = await run_mode("oneshot", jobs)
+    warm = await run_mode("warm", jobs, sandbox)
+    oneshot = await run_mode("oneshot", jobs, sandbox)
     return {"candidates": n, "warm_s": warm, "oneshot_s": oneshot, "ratio": oneshot / warm}
 
 
@@ -99,8 +99,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--sandbox", choices=("auto", "landlock", "off"), default="auto")
     args = parser.parse_args()
-    report = asyncio.run(main(args.n))
+    report = asyncio.run(main(args.n, args.sandbox))
     print(
         f"{report['candidates']} candidates: warm {report['warm_s'] * 1e3:.0f} ms/candidate "
         f"(first includes the worker start), one-shot {report['oneshot_s'] * 1e3:.0f} "

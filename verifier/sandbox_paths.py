@@ -5,7 +5,7 @@ holds the home folder, and of this repository only ``verifier/``), the system li
 (/usr, /lib*), a few /etc files the loader and libc read, /proc and /sys. Writes: the
 worker's private folder only (its temporary files and its own Triton/torch/CUDA caches
 live there). Runs: nothing on a CPU; on a GPU the toolchain Triton calls (ptxas, the C
-compiler for its launcher and its helpers, ldconfig) — not a shell, not Python.
+compiler for its launcher and its helpers) — not a shell, not Python.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import glob
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -61,7 +62,7 @@ LOADER_GLOBS = (
     "/lib/*/ld-linux*.so*",
     "/lib/ld-musl*",
 )
-TOOLCHAIN = ("cc", "gcc", "clang", "as", "ld", "ldconfig", "ptxas", "nvcc")
+TOOLCHAIN = ("cc", "gcc", "g++", "c++", "clang", "clang++", "as", "ld", "ptxas")
 TOOLCHAIN_DIRS = ("/usr/lib/gcc", "/usr/libexec/gcc", "/usr/lib/llvm*/bin", "/usr/local/cuda*/bin")
 
 # Set in the worker's environment before torch or Triton read it, so that every cache and
@@ -78,13 +79,33 @@ CACHE_ENV = {
 SETTINGS_ENV = {"TORCHINDUCTOR_COMPILE_THREADS": "1"}
 
 
-def use_private_caches(scratch: Path) -> None:
-    """Points temporary files and compiler caches of this process into ``scratch``."""
+def prepare_environment(scratch: Path, gpu: bool) -> None:
+    """Before confinement: points temporary files and compiler caches of this process into
+    ``scratch``; on a GPU also tells Triton where libcuda is (it would otherwise run
+    ``/sbin/ldconfig``, on some systems a shell script, which the sandbox cannot run)."""
     for name, relative in CACHE_ENV.items():
         folder = scratch / relative
         folder.mkdir(parents=True, exist_ok=True)
         os.environ[name] = str(folder)
     os.environ.update(SETTINGS_ENV)
+    if gpu and "TRITON_LIBCUDA_PATH" not in os.environ:
+        found = libcuda_dir()
+        if found:
+            os.environ["TRITON_LIBCUDA_PATH"] = found
+
+
+def libcuda_dir() -> str | None:
+    """The folder of libcuda.so.1 as the loader's cache lists it (what Triton looks up)."""
+    try:
+        listing = subprocess.run(
+            ["/sbin/ldconfig", "-p"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in listing.splitlines():
+        if "libcuda.so.1" in line:
+            return os.path.dirname(line.split()[-1])
+    return None
 
 
 def _existing(paths: list[str]) -> tuple[str, ...]:
@@ -126,8 +147,8 @@ def _package_dir(name: str) -> list[str]:
 
 
 def toolchain() -> list[str]:
-    """Programs Triton runs on a GPU: ptxas (bundled or CUDA's), the C compiler that builds
-    its launcher (with cc1, as, ld), ldconfig; resolved to real files."""
+    """Programs Triton runs on a GPU: ptxas (bundled or CUDA's) and the C compiler that
+    builds its launcher (with cc1, as, ld); resolved to real files."""
     found = [shutil.which(name) for name in TOOLCHAIN]
     bundled = [os.path.join(d, "backends", "nvidia", "bin") for d in _package_dir("triton")]
     cuda = [

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from verifier.sandbox import SandboxReport, confine
-from verifier.sandbox_paths import use_private_caches, worker_policy
+from verifier.sandbox_paths import prepare_environment, worker_policy
 from verifier.sandbox_watch import SandboxWatch
 
 SANDBOX_ENV = "AIKG_VERIFY_SANDBOX"
@@ -26,8 +26,8 @@ def confine_worker(workdir: Path) -> tuple[SandboxReport, SandboxWatch]:
     """Moves caches into the private folder and confines this process; the watch names
     what a candidate tries that the sandbox denies (a no-op watch when not confined)."""
     scratch = scratch_folder(workdir)
-    use_private_caches(scratch)
     gpu = os.environ.get("TRITON_INTERPRET") != "1"
+    prepare_environment(scratch, gpu)
     policy = worker_policy(scratch, os.environ.get(SANDBOX_ENV, "auto"), gpu)
     report = confine(policy)
     return report, SandboxWatch(policy if report.confined else None)

@@ -11,6 +11,7 @@ libc. The side effect must not happen and the verdict names the sandbox.
 from __future__ import annotations
 
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -149,18 +150,26 @@ async def test_off_runs_unconfined(outside: Path) -> None:
     assert verifier.sandbox_report is not None and verifier.sandbox_report.mechanism == "off"
 
 
-def test_spawning_allows_only_granted_programs(tmp_path: Path) -> None:
-    """With spawning allowed (the GPU toolchain), a granted program runs; a shell, Python
-    and a plain fork (a fork bomb's first step) are refused — for root too."""
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_gpu_policy_runs_the_toolchain_and_nothing_else(tmp_path: Path) -> None:
+    """A GPU worker's policy lets Triton build its launcher (gcc -shared against Python.h,
+    into the private cache) and run ptxas; a shell, Python, ldconfig and a plain fork (a
+    fork bomb's first step) are refused — for root too."""
     script = textwrap.dedent(
         """
-        import os, subprocess, sys
-        from verifier.sandbox import SandboxPolicy, confine
-        from verifier.sandbox_paths import loaders
-        true = os.path.realpath("/bin/true")
-        confine(SandboxPolicy(read=("/",), execute=(true, *loaders()), allow_spawn=True))
-        print(subprocess.run([true]).returncode)
-        for argv in (["/bin/sh", "-c", "true"], [sys.executable, "-c", "1"]):
+        import os, subprocess, sys, sysconfig
+        from pathlib import Path
+        from verifier.sandbox import confine
+        from verifier.sandbox_paths import prepare_environment, worker_policy
+        scratch = Path(sys.argv[1])
+        prepare_environment(scratch, gpu=True)
+        confine(worker_policy(scratch, "landlock", gpu=True))
+        src = scratch / "tmp" / "launcher.c"
+        src.write_text("#include <Python.h>\\nint f(void) { return 1; }\\n")
+        include = "-I" + sysconfig.get_paths()["include"]
+        so = str(scratch / "cache" / "launcher.so")
+        print(subprocess.run(["gcc", str(src), "-shared", "-fPIC", include, "-o", so]).returncode)
+        for argv in (["/bin/sh", "-c", "true"], [sys.executable, "-c", "1"], ["/sbin/ldconfig"]):
             try:
                 subprocess.run(argv)
                 print("ran", argv[0])
@@ -174,15 +183,16 @@ def test_spawning_allows_only_granted_programs(tmp_path: Path) -> None:
         """
     )
     done = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", script, str(tmp_path)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         cwd=HERE.parent.parent,
         start_new_session=True,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "refused", "refused", "refused"]
+    assert done.stdout.split() == ["0", "refused", "refused", "refused", "refused"], done.stderr
+    assert (tmp_path / "cache" / "launcher.so").exists()
 
 
 def aikg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
