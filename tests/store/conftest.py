@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from store import EventStore
+from tests.store.aikg_commands import start_aikg
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
@@ -96,6 +97,25 @@ async def spawn() -> AsyncIterator[Spawn]:
         )
         procs.append(proc)
         return ScriptProcess(proc)
+
+    yield start
+    for proc in procs:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+Launch = Callable[..., Awaitable[asyncio.subprocess.Process]]
+
+
+@pytest.fixture
+async def launch() -> AsyncIterator[Launch]:
+    """`await launch("run", ..., cwd=DIR)` starts the real `aikg`; killed at teardown."""
+    procs: list[asyncio.subprocess.Process] = []
+
+    async def start(*args: str, cwd: Path) -> asyncio.subprocess.Process:
+        procs.append(await start_aikg(*args, cwd=cwd))
+        return procs[-1]
 
     yield start
     for proc in procs:

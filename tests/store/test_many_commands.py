@@ -15,8 +15,8 @@ import asyncio
 import json
 from pathlib import Path
 
-from tests.store.aikg_commands import aikg, integrity, start_aikg, stream_types, write_tiny_task
-from tests.store.conftest import Spawn
+from tests.store.aikg_commands import aikg, integrity, stream_types, write_tiny_task
+from tests.store.conftest import Launch, Spawn
 
 
 async def list_until(stop: asyncio.Event, db: Path, cwd: Path) -> list[int]:
@@ -28,10 +28,12 @@ async def list_until(stop: asyncio.Event, db: Path, cwd: Path) -> list[int]:
     return codes
 
 
-async def interrupt_by_lock(task_file: Path, db: Path, spawn: Spawn) -> list[tuple[int, str]]:
+async def interrupt_by_lock(
+    task_file: Path, db: Path, spawn: Spawn, launch: Launch
+) -> list[tuple[int, str]]:
     """`aikg run --task-id r1` stopped by a lock held past its busy timeout: r1's events."""
     holder = await spawn("lock_holder", str(db), "r1", "2")  # locks after step.started
-    run = await start_aikg(
+    run = await launch(
         "run",
         str(task_file),
         "--db",
@@ -57,10 +59,12 @@ async def interrupt_by_lock(task_file: Path, db: Path, spawn: Spawn) -> list[tup
     return stopped
 
 
-async def test_locked_run_then_run_batch_and_resume_at_once(tmp_path: Path, spawn) -> None:
+async def test_locked_run_then_run_batch_and_resume_at_once(
+    tmp_path: Path, spawn: Spawn, launch: Launch
+) -> None:
     db = tmp_path / "events.db"
     task_file = write_tiny_task(tmp_path / "tiny.py")
-    stopped = await interrupt_by_lock(task_file, db, spawn)
+    stopped = await interrupt_by_lock(task_file, db, spawn, launch)
 
     write_tiny_task(tmp_path / "batch" / "b1.py")
     reader = await spawn("log_reader")
@@ -68,10 +72,10 @@ async def test_locked_run_then_run_batch_and_resume_at_once(tmp_path: Path, spaw
     stop_listing = asyncio.Event()
     listing = asyncio.ensure_future(list_until(stop_listing, db, tmp_path))
     writers = [
-        await start_aikg("run", str(task_file), "--task-id", "run1", "--db", str(db), cwd=tmp_path),
-        await start_aikg("run", str(task_file), "--task-id", "run2", "--db", str(db), cwd=tmp_path),
-        await start_aikg("batch", str(tmp_path / "batch"), "--db", str(db), cwd=tmp_path),
-        await start_aikg("resume", "r1", "--db", str(db), cwd=tmp_path),
+        await launch("run", str(task_file), "--task-id", "run1", "--db", str(db), cwd=tmp_path),
+        await launch("run", str(task_file), "--task-id", "run2", "--db", str(db), cwd=tmp_path),
+        await launch("batch", str(tmp_path / "batch"), "--db", str(db), cwd=tmp_path),
+        await launch("resume", "r1", "--db", str(db), cwd=tmp_path),
     ]
     outputs = await asyncio.gather(*(asyncio.wait_for(w.communicate(), 240) for w in writers))
     stop_listing.set()
