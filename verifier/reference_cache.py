@@ -3,7 +3,7 @@
 A reference's output depends only on the reference source, the framework, the device, the
 shapes choice (small or default), the seed the model was built under and the trial's
 inputs. The key is all of that, the inputs given by their seed and their fingerprint
-(shape, dtype, float64 sum and sum of squares per tensor, repr of other values), so two
+(shape, dtype, float64 sum and 2-norm per tensor, repr of other values), so two
 input sets drawn under one seed at different shapes never share an entry.
 
 Entries stay where the reference put them (on the GPU for a CUDA task); the cache holds
@@ -62,17 +62,32 @@ def _nbytes(value: Any) -> int:
     return sum(t.numel() * t.element_size() for t in _tensors(value))
 
 
-def fingerprint(value: Any) -> tuple[Any, ...]:
-    """Shape, dtype, float64 sum and sum of squares per tensor; repr of anything else."""
+def _sums(t: torch.Tensor) -> tuple[str, str]:
+    """Sum and 2-norm (integers: sum and maximum) accumulated in float64 by the reduction
+    itself, with no widened copy of a 6 GB tensor; as reprs, so NaN equals NaN."""
+    if t.numel() == 0:
+        return ("0", "0")
+    total = torch.sum(t, dtype=torch.float64)
+    if t.is_floating_point():
+        spread = torch.linalg.vector_norm(t, dtype=torch.float64)
+    else:
+        spread = t.max().to(torch.float64)
+    return (repr(float(total)), repr(float(spread)))
+
+
+def fingerprint(value: Any) -> tuple[Any, ...] | None:
+    """Shape, dtype and ``_sums`` per tensor, repr of anything else; None where a tensor
+    cannot be summed (complex, say): then nothing is cached."""
     prints: list[Any] = []
     for leaf in flatten_outputs(value):
         t = to_torch(leaf)
         if not isinstance(t, torch.Tensor):
             prints.append(repr(leaf))
             continue
-        wide = t.detach().to(torch.float64).nan_to_num(0.0, 0.0, 0.0)
-        sums = (float(wide.sum()), float((wide * wide).sum())) if wide.numel() else (0.0, 0.0)
-        prints.append((tuple(t.shape), str(t.dtype), *sums))
+        try:
+            prints.append((tuple(t.shape), str(t.dtype), *_sums(t.detach())))
+        except (RuntimeError, TypeError):
+            return None
     return tuple(prints)
 
 
@@ -90,7 +105,10 @@ class ReferenceCache:
         self, key: ReferenceKey, seed: int, inputs: list[Any], compute: Callable[[], Any]
     ) -> Any:
         """The output kept for these inputs, else ``compute()`` (kept if it fits)."""
-        entry_key = (key, seed, fingerprint(inputs))
+        inputs_print = fingerprint(inputs)
+        if inputs_print is None:
+            return compute()
+        entry_key = (key, seed, inputs_print)
         entry = self._entries.get(entry_key)
         if entry is not None:
             output, _, output_print = entry
@@ -106,11 +124,12 @@ class ReferenceCache:
 
     def _keep(self, entry_key: EntryKey, output: Any) -> None:
         size = _nbytes(output)
-        if size > self.capacity_bytes:
+        output_print = fingerprint(output)
+        if size > self.capacity_bytes or output_print is None:
             return
         while self._entries and self.bytes_held + size > self.capacity_bytes:
             self._drop(next(iter(self._entries)))
-        self._entries[entry_key] = (output, size, fingerprint(output))
+        self._entries[entry_key] = (output, size, output_print)
         self.bytes_held += size
 
     def _drop(self, entry_key: EntryKey) -> None:
