@@ -56,8 +56,8 @@ class SandboxWatch:
         if self.attempts:
             tried = "; ".join(self.attempts)
             message = (
-                f"the candidate tried what the sandbox denies: {tried}. Kernels need no "
-                "files outside their folder, no network and no processes"
+                f"the candidate (or the task file) tried what the sandbox denies: {tried}. "
+                "Kernels need no files outside their folder, no network and no processes"
             )
         elif not result.passed and any(mark in result.message for mark in KERNEL_DENIALS):
             message = f"the sandbox denied the candidate an operation: {result.message}"
@@ -71,7 +71,7 @@ class SandboxWatch:
         self._busy.on = True
         try:
             denied = self._denied(event, args)
-            if denied and len(self.attempts) < self.limit:
+            if denied and denied not in self.attempts and len(self.attempts) < self.limit:
                 self.attempts.append(denied)
         finally:
             self._busy.on = False

@@ -1,8 +1,6 @@
 """The kernel sandbox around the verifier's worker (docs/verifier.md, "Sandbox").
 
-Hostile task files (the attacks in ``sandbox_attacks/`` run from the swish task's
-``get_init_inputs``: task files are untrusted too, and the static check does not read them,
-so these exercise the kernel's walls alone) try, through dynamic
+Hostile task files (``sandbox_jobs.py``) try, through dynamic
 lookups, to write outside the worker's folder, read the home folder, copy a file out,
 connect to a TCP port, run a shell, fork, read the parent's environment, or write through
 libc. The side effect must not happen and the verdict names the sandbox.
@@ -27,12 +25,12 @@ from verifier.sandbox import plan
 from verifier.static_check import check_source
 
 from .conftest import HERE, source
+from .sandbox_jobs import UNNAMED, WRITES_OUTSIDE, attack_job
 
 pytestmark = pytest.mark.skipif(
     plan().mechanism != "landlock", reason="needs a Linux kernel with Landlock"
 )
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
-ATTACKS = HERE / "sandbox_attacks"
 CANARY = "AIKG_CANARY_SECRET"
 
 
@@ -70,30 +68,18 @@ def monkeypatch_module() -> pytest.MonkeyPatch:
     patch.undo()
 
 
-def attack_job(name: str, target: Path, port: int = 0) -> VerifyJob:
-    """The swish task file with attack ``name`` run from its ``get_init_inputs()``."""
-    attack = (ATTACKS / f"{name}.py").read_text()
-    attack = attack.replace("__TARGET__", str(target)).replace("__PORT__", str(port))
-    task = source("ref_swish.py").replace(
-        "def get_init_inputs():\n", "def get_init_inputs():\n    _attack()\n"
-    )
-    return VerifyJob(f"{attack}\n\n{task}", source("good/swish.py"), trials=1, timeout_s=60)
-
-
 def nothing_connected(server: socket.socket) -> bool:
     readable, _, _ = select.select([server], [], [], 0.2)
     return not readable
 
 
 @MODULE_LOOP
-@pytest.mark.parametrize(
-    "name", ["write_outside", "copy_out", "spawn_process", "fork_bomb", "ctypes_write"]
-)
+@pytest.mark.parametrize("name", WRITES_OUTSIDE)
 async def test_no_file_appears_outside(warm: Verifier, outside: Path, name: str) -> None:
     target = outside / f"{name}.txt"
     result = await warm.verify(attack_job(name, target))
     assert not target.exists(), f"{name} wrote {target}"
-    if name != "ctypes_write":  # libc called directly: stopped, but unseen by the watch
+    if name not in UNNAMED:
         assert (result.passed, result.stage) == (False, "sandbox"), result.message
     assert warm.sandbox_report is not None and warm.sandbox_report.confined
 
