@@ -182,7 +182,8 @@ def _limit_resources(policy: SandboxPolicy) -> None:
         _set_limit(resource.RLIMIT_CPU, int(spent + policy.cpu_time_s) + 1)
     # RLIMIT_NPROC counts every task (process or thread) of the real user; the kernel does
     # not enforce it for uid 0 or a holder of CAP_SYS_ADMIN/CAP_SYS_RESOURCE.
-    _set_limit(resource.RLIMIT_NPROC, _tasks_of_user(os.getuid()) + policy.process_headroom)
+    if os.path.isdir("/proc"):  # elsewhere the user's count is unknown: leave the limit
+        _set_limit(resource.RLIMIT_NPROC, _tasks_of_user(os.getuid()) + policy.process_headroom)
 
 
 def _tasks_of_user(uid: int) -> int:
