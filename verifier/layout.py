@@ -20,8 +20,13 @@ def _strides_that_matter(tensor: torch.Tensor) -> tuple[int, ...]:
 
 
 def _on(tensor: torch.Tensor, device: torch.device) -> bool:
-    """Whether ``tensor`` is on ``device`` ("cuda" without an index means any GPU)."""
+    """Whether ``tensor`` is on ``device`` ("cuda" without an index means any GPU).
+
+    CPU tensors carry no index: a pool's ``cpu:1`` slot is the same host memory as ``cpu``.
+    """
     same_type = tensor.device.type == device.type
+    if device.type == "cpu":
+        return same_type
     return same_type and (device.index is None or tensor.device.index == device.index)
 
 
