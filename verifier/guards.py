@@ -189,9 +189,29 @@ class _OpRecorder(TorchDispatchMode):
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         if KernelLaunches.paused_recorders == 0:
             name = func._schema.name.split("::")[-1]
-            if name not in ALLOWED_ATEN_OPS and name not in self.forbidden:
+            if _device_to_host(name, args, kwargs or {}):
+                name = f"{name} (device to host)"
+            elif name in ALLOWED_ATEN_OPS:
+                name = ""
+            if name and name not in self.forbidden:
                 self.forbidden.append(name)
         return func(*args, **(kwargs or {}))
+
+
+def _on_device(value: Any) -> bool:
+    return isinstance(value, torch.Tensor) and value.device.type != "cpu"
+
+
+def _device_to_host(name: str, args: Any, kwargs: dict[str, Any]) -> bool:
+    """A copy of device memory to the host (``.cpu()``, ``.item()``, ``.tolist()``...)."""
+    if name == "_local_scalar_dense":
+        return _on_device(args[0])
+    if name == "_to_copy":
+        target = kwargs.get("device")
+        return _on_device(args[0]) and target is not None and torch.device(target).type == "cpu"
+    if name == "copy_":
+        return not _on_device(args[0]) and _on_device(args[1])
+    return False
 
 
 class _HostReadRecorder(TorchFunctionMode):
@@ -211,11 +231,17 @@ class _HostReadRecorder(TorchFunctionMode):
 
 class TorchOpRecorder:
     """Context manager: ``forbidden`` lists the torch ops and host reads seen outside
-    kernel launches, in the order first seen."""
+    kernel launches, in the order first seen.
 
-    def __init__(self) -> None:
+    ``host_reads=False`` leaves out the tensor-method hook, which costs tens of
+    microseconds a call (Triton's launcher calls tensor methods too): on a GPU, reading
+    device data into the host is a device-to-host copy, which the op hook sees anyway.
+    """
+
+    def __init__(self, host_reads: bool = True) -> None:
         self.forbidden: list[str] = []
-        self._modes = (_HostReadRecorder(self.forbidden), _OpRecorder(self.forbidden))
+        ops = _OpRecorder(self.forbidden)
+        self._modes = (_HostReadRecorder(self.forbidden), ops) if host_reads else (ops,)
 
     def __enter__(self) -> TorchOpRecorder:
         for mode in self._modes:

@@ -3,7 +3,7 @@
 A candidate can behave in the trials and then, once it is called in a loop, return a
 cached tensor or hand the work to torch. ``TimedCallAudit`` is what the timers call in
 place of the candidate: every call must launch a Triton kernel, no call may run torch
-compute or read tensor data into the host outside kernels, and one call, picked at random
+compute or copy device data to the host outside kernels, and one call, picked at random
 among the timed ones, runs on other data (fresh inputs, poisoned fresh output memory)
 and its output is checked against the reference. A failure is stage ``timing-cheat``.
 """
@@ -36,7 +36,8 @@ class TimedCallAudit:
         self.idle_calls = 0
         self.checked_output: Any = None
         self._launches = KernelLaunches()
-        self._recorder = TorchOpRecorder()
+        # on a GPU without the tensor-method hook: it would inflate every timed call
+        self._recorder = TorchOpRecorder(host_reads=not device.startswith("cuda"))
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> TimedCallAudit:

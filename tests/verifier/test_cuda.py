@@ -23,6 +23,9 @@ HOST_POINTER_CHEATS = {"host_loss", "grid_host_compute"}  # read device addresse
 CUDA_STAGE = {
     **{k: v for k, v in EXPECTED_STAGE.items() if k not in HOST_POINTER_CHEATS},
     "numpy_compute": "runtime",
+    # its pick of "the newest other tensor" finds an input copy, not the reference's
+    # output, under the CUDA caching allocator: wrong in the first trial already
+    "reference_output_leftovers": "mismatch",
 }
 
 
