@@ -20,6 +20,7 @@ from verifier.guards import ALTERNATE, NAN, KernelLaunches, TorchOpRecorder, poi
 from verifier.layout import layout_mismatch
 from verifier.precision import pinned_precision
 from verifier.reference_cache import cached_reference
+from verifier.reference_memory import is_out_of_memory
 from verifier.shapes import InputMaker, generalization_makers, trial_inputs_maker
 
 
@@ -91,12 +92,15 @@ def _on_device(fn: Callable[[], Any], device: str) -> list[Any]:
     """``fn()`` with ``device`` as torch's default device, so tensors are made where they are
     used (a 6 GB input is not drawn on the host and copied over). A task that pins its
     tensors elsewhere, or cannot run that way, gets its values moved (or made) on the host
-    and copied: the values differ from a host draw, the seeding does not."""
+    and copied: the values differ from a host draw, the seeding does not. Running out of
+    memory is not retried."""
     state = torch.random.get_rng_state()
     try:
         with torch.device(device):
             values = list(fn())
-    except Exception:
+    except Exception as exc:
+        if is_out_of_memory(exc):  # the host would not hold it either: no second try
+            raise
         torch.random.set_rng_state(state)
         values = list(fn())
     return [v.to(device) if isinstance(v, torch.Tensor) else v for v in values]

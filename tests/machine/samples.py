@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from machine import events as ev
+from verifier.result import TimeBreakdown
 
 SAMPLES: dict[str, ev.Event] = {
     "task.created": ev.TaskCreated(
@@ -45,6 +46,26 @@ SAMPLES: dict[str, ev.Event] = {
             "max_abs_err": 1.5e-7,
             "timings": {"candidate": {"median_ms": 0.125}},
         },
+        breakdown=TimeBreakdown(
+            inputs_s=0.04,
+            reference_s=0.18,
+            compile_s=0.06,
+            trials_s=0.69,
+            timing_s=3.06,
+            other_s=0.1,
+            wall_s=4.13,
+            worker_start_s=3.7,
+            gpu_busy_fraction=0.74,
+            reference_cache_hits=2,
+        ),
+    ),
+    "reference.proposed": ev.ReferenceProposed(
+        written_by="formula",
+        prose="Swish: x * sigmoid(beta * x)",
+        source="class Model: ...",
+        inputs={"x": "4096x4096 float32 (small 8x64)"},
+        parameters={"beta": 1.0},
+        defaulted=["beta"],
     ),
     "verify.repeated": ev.VerifyRepeated(step=3, repeat_of=1),
     "conductor.decided": ev.ConductorDecided(step=1, action="finish", reason="verified"),

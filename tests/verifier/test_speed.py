@@ -59,6 +59,18 @@ def test_a_task_that_cannot_run_on_the_device_is_made_on_the_host_with_the_same_
     np.testing.assert_array_equal(values[0], expected)
 
 
+def test_running_out_of_memory_on_the_device_is_not_retried_on_the_host() -> None:
+    calls = []
+
+    def too_big() -> list[object]:
+        calls.append(1)
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 6.00 GiB")
+
+    with pytest.raises(torch.OutOfMemoryError):
+        _on_device(too_big, "meta")
+    assert len(calls) == 1
+
+
 def test_compile_ahead_inputs_have_the_task_shapes_without_drawing_data() -> None:
     task = _task(lambda: [torch.rand(3, 5, dtype=torch.float16), 2.0])
     shaped = shaped_inputs(task, seed=0, device="cpu", small=False)
