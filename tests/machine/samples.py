@@ -59,14 +59,6 @@ SAMPLES: dict[str, ev.Event] = {
             reference_cache_hits=2,
         ),
     ),
-    "reference.proposed": ev.ReferenceProposed(
-        written_by="formula",
-        prose="Swish: x * sigmoid(beta * x)",
-        source="class Model: ...",
-        inputs={"x": "4096x4096 float32 (small 8x64)"},
-        parameters={"beta": 1.0},
-        defaulted=["beta"],
-    ),
     "verify.repeated": ev.VerifyRepeated(step=3, repeat_of=1),
     "conductor.decided": ev.ConductorDecided(step=1, action="finish", reason="verified"),
     "task.finished": ev.TaskFinished(
