@@ -68,6 +68,18 @@ class Config(_Strict):
     agents: LLMSettings = LLMSettings()
     conductor: ConductorConfig = ConductorConfig()
     devicepool: DevicePoolConfig = DevicePoolConfig()
+    # prose task descriptions (docs/prose-tasks.md): values the reference is written with
+    params: dict[str, float] = Field(default_factory=dict)
+    shapes: dict[str, list[int]] = Field(default_factory=dict)
+    dtypes: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("shapes", mode="before")
+    @classmethod
+    def _shape_text(cls, value: object) -> object:
+        """`x: 4096x4096` reads as [4096, 4096]; a list stays a list."""
+        if isinstance(value, dict):
+            return {k: parse_shape(v) if isinstance(v, str) else v for k, v in value.items()}
+        return value
 
     def digest(self) -> str:
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
@@ -85,6 +97,17 @@ class Config(_Strict):
     def updated(self, changes: dict[str, Any]) -> Config:
         """A copy with nested `changes` merged in and validated again."""
         return _validate(_merge(self.model_dump(mode="json"), changes), "overrides")
+
+
+def parse_shape(text: str) -> list[int]:
+    """'4096x4096' -> [4096, 4096]; a ValueError naming the form otherwise."""
+    try:
+        dims = [int(part) for part in text.lower().replace("×", "x").split("x")]
+    except ValueError:
+        dims = []
+    if not dims or any(d < 1 for d in dims):
+        raise ValueError(f"shape {text!r}: write positive sizes joined by x, e.g. 4096x4096")
+    return dims
 
 
 def _without_nulls(data: dict[str, Any]) -> dict[str, Any]:

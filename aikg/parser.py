@@ -10,10 +10,12 @@ from typing import NoReturn
 
 from aikg.commands import EXIT_BAD_INPUT
 from aikg.commands.flags import add_llm_flags, add_sandbox_flags, add_store_flags
+from aikg.commands.prose_flags import add_prose_flags
 
 EPILOG = """examples:
   aikg run examples/swish.py                    verify a Triton kernel for swish on the CPU
   aikg run task.py --backend cuda --task-type profile --limit-steps 20
+  aikg run --desc "Swish: x * sigmoid(beta * x)" --param beta=1.5   a task in prose
   aikg ls                                       every task in the event log
   aikg show TASK_ID                             a task's steps, decisions and result
   aikg export TASK_ID -o kernel.py              write a task's best kernel
@@ -62,7 +64,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "task file until a kernel verifies (or, in profile mode, stops getting faster).",
     )
     run.add_argument(
-        "task_file", metavar="TASK_FILE", help="defines Model, get_inputs, get_init_inputs"
+        "task_file",
+        metavar="TASK_FILE",
+        nargs="?",
+        help="defines Model, get_inputs, get_init_inputs; or a .txt/.md file in prose",
     )
     run.add_argument("--op-name", help="operator name (default: the file's stem)")
     run.add_argument(
@@ -82,6 +87,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("-o", "--output", metavar="FILE", help="where to export the best kernel")
     run.add_argument("--resume", action="store_true", help="continue --task-id if it is unfinished")
+    add_prose_flags(run)
     _add_run_output(run)
 
 
@@ -167,11 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("task_id", metavar="TASK_ID")
     show.add_argument("--json", action="store_true", help="print one JSON object")
     show.add_argument("--code", action="store_true", help="also print the best kernel")
+    show.add_argument("--reference", action="store_true", help="print the task's reference")
     _add_db(show)
 
     export = sub.add_parser("export", help="write a task's best kernel to a file (or stdout)")
     export.add_argument("task_id", metavar="TASK_ID")
     export.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    export.add_argument(
+        "--reference", action="store_true", help="write the task's reference, not its kernel"
+    )
     _add_db(export)
 
     sub.add_parser(

@@ -32,6 +32,8 @@ def summarize(state: TaskState, *, with_code: bool = True) -> dict[str, Any]:
         "arch": spec.arch,
         "framework": spec.framework,
         "task_type": spec.task_type,
+        # the reference: the task file, or written from prose by the formula form or an llm
+        "reference": f"prose ({state.reference.written_by})" if state.reference else "task file",
         "status": status_of(state),
         "success": state.success,
         "reason": state.finished.reason if state.finished else None,

@@ -86,6 +86,22 @@ class TaskCreated(Event):
 
 @register
 @dataclass(frozen=True)
+class ReferenceProposed(Event):
+    """The reference task file aikg wrote from a prose task description (docs/prose-tasks.md);
+    `task.created`'s `task_desc` holds the same source, which every step runs against."""
+
+    TYPE: ClassVar[str] = "reference.proposed"
+    written_by: str  # formula (the built-in formula form) | llm (the Designer's model)
+    prose: str  # the description as the user gave it
+    source: str  # the KernelBench-format reference written from it
+    inputs: dict[str, str] = field(default_factory=dict)  # name -> shape and dtype (formula)
+    parameters: dict[str, float] = field(default_factory=dict)  # name -> value (formula)
+    defaulted: list[str] = field(default_factory=list)  # parameters given the stated default
+    model: str = ""  # the LLM that wrote it (llm)
+
+
+@register
+@dataclass(frozen=True)
 class StepStarted(Event):
     TYPE: ClassVar[str] = "step.started"
     step: int

@@ -334,6 +334,8 @@ async def run_task(
         outage: LLMUnavailable | None = None
         if not resuming:
             await recorder.append(task.created_event())
+            if task.reference is not None:  # written from prose (machine/prose.py)
+                await recorder.append(task.reference)
         try:
             async with (
                 verification_session(task.config, roles.secret_env_names()) as shared,

@@ -40,6 +40,7 @@ class Attempt:
 @dataclass(frozen=True)
 class TaskState:
     spec: ev.TaskCreated | None = None
+    reference: ev.ReferenceProposed | None = None  # the reference was written from prose
     status: str = "new"  # the Conductor state; "finished" at the end
     step: int = 0
     action: str | None = None  # what the current step started with: design | code
@@ -113,6 +114,8 @@ def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
     state = replace(state, last_seq=seq or state.last_seq + 1)
     if isinstance(event, ev.TaskCreated):
         return replace(state, spec=event, status="created")
+    if isinstance(event, ev.ReferenceProposed):
+        return replace(state, reference=event)
     if isinstance(event, ev.StepStarted):
         status = "designing" if event.action == "design" else "coding"
         return replace(

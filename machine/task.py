@@ -12,6 +12,7 @@ from typing import Any
 
 from devicepool import DevicePool
 from machine import events as ev
+from machine.prose import formula_reference, is_prose, llm_reference, written_by_llm
 from machine.spec import (
     FRAMEWORKS,
     TASK_TYPES,
@@ -114,13 +115,27 @@ class Task:
         if framework not in FRAMEWORKS:
             raise TaskSpecError(f"framework {framework!r}: use one of {', '.join(FRAMEWORKS)}")
         self.arch = check_combination(backend, arch, impl_type, framework)
-        check_task_source(task_desc, framework)
         if config is None:
             config = load_config()
         elif isinstance(config, str | Path):
             config = load_config(config)
         elif not isinstance(config, Config):
             raise TaskSpecError("config must be an aikg Config (see aikg.load_config) or a path")
+        self.reference: ev.ReferenceProposed | None = None  # written from prose
+        self._prose: str | None = None  # prose whose reference the Designer's model writes
+        if is_prose(task_desc):
+            if framework != "torch":
+                raise TaskSpecError(
+                    f"a task described in prose gets a torch reference, not {framework}: "
+                    "drop --framework"
+                )
+            if written_by_llm(config):
+                self._prose = task_desc
+            else:
+                self.reference = formula_reference(task_desc, config)
+                task_desc = self.reference.source
+        if self._prose is None:
+            check_task_source(task_desc, framework)
         if device_pool is None:
             device_pool = DevicePool(config.devices or _default_devices(backend))
         if backend not in device_pool.kinds():
@@ -142,6 +157,16 @@ class Task:
         self.interrupted_by: str | None = None
         self._running: asyncio.Task[TaskState] | None = None
         self._observers: list[Callable[[ev.Event, TaskState], None]] = []
+
+    async def propose_reference(self) -> ev.ReferenceProposed | None:
+        """The reference written from this task's prose (None for a task file); an LLM
+        Designer's model writes it here, once, before anything is recorded."""
+        if self._prose is not None and self.reference is None:
+            self.reference = await llm_reference(
+                self._prose, self.op_name, self.backend, self.framework, self.config
+            )
+            self.task_desc = self.reference.source
+        return self.reference
 
     def run_spec(self) -> RunSpec:
         return RunSpec(**{f.name: getattr(self, f.name) for f in fields(RunSpec)})
@@ -170,6 +195,7 @@ class Task:
         """
         from machine.runner import run_task
 
+        await self.propose_reference()
         self._running = asyncio.ensure_future(run_task(self, providers, verifier))
         try:
             self.state = await self._running

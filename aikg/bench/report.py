@@ -65,6 +65,7 @@ class BenchRow:
     # its speedup was over 10x every baseline: verified and timed again in a fresh process
     suspicious_speedup: bool = False
     verify_time: TimeBreakdown | None = None  # where its verifications' time went, all steps
+    reference_from_prose: bool = False  # aikg wrote its reference from a prose description
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -199,6 +200,17 @@ REVERIFIED_NOTE = (
 )
 
 
+PROSE_MARK = "✎"
+PROSE_NOTE = (
+    f"{PROSE_MARK} reference written by aikg from a prose description: check it with "
+    "`aikg show TASK_ID --reference` before trusting the result."
+)
+
+
+def _task_name(row: BenchRow) -> str:
+    return row.op_name + (PROSE_MARK if row.reference_from_prose else "")
+
+
 def _flag(row: BenchRow) -> str:
     return REVERIFIED_MARK if row.suspicious_speedup else ""
 
@@ -272,7 +284,7 @@ def _task_lines(rows: Sequence[BenchRow], meta: RunMeta) -> list[str]:
         ]
         for r in rows:
             lines.append(
-                f"| {r.op_name} | {r.family} | {r.status} | {r.steps} | {r.wall_s:.1f} "
+                f"| {_task_name(r)} | {r.family} | {r.status} | {r.steps} | {r.wall_s:.1f} "
                 f"| {r.tokens} | {r.cost_usd:.4f} | {_cell(r.message)} |"
             )
     else:
@@ -284,7 +296,7 @@ def _task_lines(rows: Sequence[BenchRow], meta: RunMeta) -> list[str]:
         for r in rows:
             roofline = "—" if r.roofline_fraction is None else _percent(r.roofline_fraction)
             lines.append(
-                f"| {r.op_name} | {r.family} | {r.status} | {r.steps} | {r.wall_s:.1f} "
+                f"| {_task_name(r)} | {r.family} | {r.status} | {r.steps} | {r.wall_s:.1f} "
                 f"| {_speedup(r.speedup_vs_eager)}{_flag(r)} | {_speedup(r.speedup_vs_compile)} "
                 f"| {_throughput(r)} | {roofline} | {r.tokens} | {r.cost_usd:.4f} "
                 f"| {_cell(r.message)} |"
@@ -292,6 +304,8 @@ def _task_lines(rows: Sequence[BenchRow], meta: RunMeta) -> list[str]:
     lines.append("")
     if not meta.correctness_only and any(r.suspicious_speedup for r in rows):
         lines += [REVERIFIED_NOTE, ""]
+    if any(r.reference_from_prose for r in rows):
+        lines += [PROSE_NOTE, ""]
     return lines
 
 

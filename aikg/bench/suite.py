@@ -31,6 +31,11 @@ FAMILY_MINIMUMS: dict[tuple[str, ...], int] = {
 }
 
 
+# a task file in prose (docs/prose-tasks.md) is run when named; folders hold .py files
+PROSE_SUFFIXES = (".txt", ".md")
+PROSE_FAMILY = "prose"
+
+
 class SuiteError(Exception):
     """A task path or task file that cannot be used; the message names the fix."""
 
@@ -71,6 +76,10 @@ def read_family(path: Path) -> str:
     return "other"
 
 
+def _family(path: Path) -> str:
+    return PROSE_FAMILY if path.suffix in PROSE_SUFFIXES else read_family(path)
+
+
 def discover_tasks(paths: Iterable[Path | str], pattern: str | None = None) -> list[SuiteTask]:
     """Task files under `paths` (files or directories), sorted, optionally filtered.
 
@@ -81,11 +90,14 @@ def discover_tasks(paths: Iterable[Path | str], pattern: str | None = None) -> l
         path = Path(raw)
         if path.is_dir():
             files.extend(p for p in sorted(path.glob("*.py")) if not p.name.startswith("_"))
-        elif path.is_file() and path.suffix == ".py":
+        elif path.is_file() and path.suffix in (".py", *PROSE_SUFFIXES):
             files.append(path)
         else:
-            raise SuiteError(f"no task file or directory at {path}: pass a .py file or a folder")
-    tasks = [SuiteTask(path=p, op_name=p.stem, family=read_family(p)) for p in files]
+            raise SuiteError(
+                f"no task file or directory at {path}: pass a .py file, a .txt/.md file "
+                "describing a task in prose, or a folder"
+            )
+    tasks = [SuiteTask(path=p, op_name=p.stem, family=_family(p)) for p in files]
     if pattern:
         tasks = [t for t in tasks if fnmatch.fnmatch(t.op_name, pattern) or pattern in t.op_name]
     return tasks

@@ -58,6 +58,7 @@ def row_for(suite_task: SuiteTask, state: TaskState, wall_s: float) -> BenchRow:
         tokens=state.tokens,
         cost_usd=state.cost_usd,
         message=_message(state),
+        reference_from_prose=state.reference is not None,
     )
 
 

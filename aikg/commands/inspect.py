@@ -24,6 +24,7 @@ PLAIN_KEYS = (
     "arch",
     "framework",
     "task_type",
+    "reference",
     "status",
     "message",
     "steps",
@@ -58,6 +59,10 @@ async def cmd_ls(args: argparse.Namespace) -> int:
 
 async def cmd_show(args: argparse.Namespace) -> int:
     state = await load_task_state(args, args.task_id)
+    if args.reference:
+        assert state.spec is not None
+        sys.stdout.write(state.spec.task_desc)
+        return EXIT_OK
     summary = summarize(state, with_code=args.json or args.code)
     if args.json:
         print(json.dumps({**summary, "verify_time": step_breakdown_dicts(state)}, indent=2))
@@ -81,17 +86,25 @@ async def cmd_show(args: argparse.Namespace) -> int:
 
 async def cmd_export(args: argparse.Namespace) -> int:
     state = await load_task_state(args, args.task_id)
+    if args.reference:
+        assert state.spec is not None
+        return _write(args.output, state.spec.task_desc)
     best = state.best
     if best is None or best.code is None:
         print(
             f"aikg: error: task {args.task_id!r} has no verified kernel to export", file=sys.stderr
         )
         return EXIT_FAILED
-    if args.output:
-        check_writable_file(Path(args.output), "-o", "pass -o a path in a writable directory")
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(best.code)
-        print(args.output)
+    return _write(args.output, best.code)
+
+
+def _write(output: str | None, text: str) -> int:
+    """`text` to the file `output` (its path printed), or to stdout."""
+    if output:
+        check_writable_file(Path(output), "-o", "pass -o a path in a writable directory")
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text)
+        print(output)
     else:
-        sys.stdout.write(best.code)
+        sys.stdout.write(text)
     return EXIT_OK

@@ -10,6 +10,7 @@ from typing import Any
 
 from aikg.commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
+from aikg.commands.prose_task import op_name_for, prose_overrides, show_reference, task_text
 from aikg.commands.reading import db_path, load_task_state, task_states
 from aikg.commands.sandbox_notice import say_sandbox
 from aikg.config import Config
@@ -20,28 +21,21 @@ from aikg.reference_check import check_reference
 from aikg.summary import summarize
 from aikg.writable import check_event_log, check_writable_dir, check_writable_file
 from machine.recorder import load_state
-from machine.spec import detect_framework
+from machine.spec import check_task_source, detect_framework
 from machine.task import Interrupted, Task
 from store import EventStore, resolve_db_path
 
 
-def read_task_file(path: str) -> str:
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(
-            f"task file {path} not found: pass the path of a KernelBench-format .py file"
-        )
-    try:
-        return file.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read task file {path}: {exc}") from None
-
-
 async def cmd_run(args: argparse.Namespace) -> int:
-    source = read_task_file(args.task_file)
+    source, described_in = task_text(args)
+    if described_in.endswith(".py"):
+        check_task_source(source, args.framework or detect_framework(source), "task file")
     config = config_for(args)
+    overrides = prose_overrides(args)
+    if overrides:
+        config = config.updated(overrides)
     task = Task(
-        op_name=args.op_name or Path(args.task_file).stem,
+        op_name=op_name_for(args, source),
         task_desc=source,
         task_id=args.task_id,
         backend=args.backend,
@@ -53,10 +47,14 @@ async def cmd_run(args: argparse.Namespace) -> int:
         task_type=args.task_type,
         limit_steps=args.limit_steps,
     )
-    task.source_path = str(Path(args.task_file).resolve())
+    if args.task_file is not None:
+        task.source_path = str(Path(args.task_file).resolve())
     if args.task_id and not await _may_continue(args, task.task_id):
         return EXIT_BAD_INPUT
-    return await run_tasks_and_report(args, task, config, new_from=args.task_file)
+    reference = await task.propose_reference()
+    if reference is not None:
+        show_reference(reference, args.confirm)
+    return await run_tasks_and_report(args, task, config, new_from=described_in)
 
 
 async def _may_continue(args: argparse.Namespace, task_id: str) -> bool:

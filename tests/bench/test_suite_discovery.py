@@ -61,7 +61,7 @@ def test_filter_takes_a_glob_or_a_substring(tmp_path: Path) -> None:
 
 
 def test_missing_path_names_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(SuiteError, match=r"pass a \.py file or a folder"):
+    with pytest.raises(SuiteError, match=r"a \.txt/\.md file describing a task in prose, or a folder"):
         discover_tasks([tmp_path / "nope"])
 
 

@@ -64,6 +64,14 @@ SAMPLES: dict[str, ev.Event] = {
     "task.finished": ev.TaskFinished(
         success=True, reason="verified", message="step 1 verified", steps=1, best_step=1
     ),
+    "reference.proposed": ev.ReferenceProposed(
+        written_by="formula",
+        prose="Swish: x * sigmoid(beta * x)",
+        source="class Model: ...",
+        inputs={"x": "4096x4096 float32 (small 8x64)"},
+        parameters={"beta": 1.0},
+        defaulted=["beta"],
+    ),
     "task.interrupted": ev.TaskInterrupted(
         signal="llm_outage", state="coding", step=2, message="the LLM endpoint did not answer"
     ),
