@@ -11,6 +11,7 @@ from agents.llm.settings import RoleSettings
 from agents.llm.sink import LLMSink, NullSink
 from agents.replay import ReplayProvider
 from agents.types import Provider
+from machine.builtin_isolation import IsolatedBuiltinProvider
 from machine.llm_wiring import RecordedCall, ResumeCache
 
 
@@ -26,13 +27,21 @@ class AgentContext:
     prompts: PromptLibrary = field(default_factory=PromptLibrary)
     pending: list[RecordedCall] = field(default_factory=list)  # calls completed before a resume
     replay: ReplayProvider | None = None  # the one replay provider of `--llm replay`
+    secret_env_names: tuple[str, ...] = ()  # kept out of the built-in agent's process
+    sandbox: str = "auto"  # how the built-in agent's process confines itself (verifier.sandbox)
+    builtins: list[IsolatedBuiltinProvider] = field(default_factory=list)  # made for this run
+
+    async def close(self) -> None:
+        """Give back the built-in agent's process the run's providers borrowed."""
+        for provider in self.builtins:
+            await provider.close()
 
 
 def make_provider(role: str, settings: RoleSettings, context: AgentContext) -> Provider:
-    if settings.provider == "builtin":
-        from agents.builtin import BuiltinProvider
-
-        return BuiltinProvider()
+    if settings.provider == "builtin":  # the reference is traced in its own process
+        builtin = IsolatedBuiltinProvider(context.secret_env_names, context.sandbox)
+        context.builtins.append(builtin)
+        return builtin
     if settings.provider == "replay":
         if context.replay is None:
             raise AgentConfigError(f"{role}: --llm replay needs --from TASK_ID (a recorded task)")

@@ -53,6 +53,7 @@ FATAL_AGENT_ERRORS = {
     "missing_api_key": "agent_error",
     "llm_failed": "agent_error",
     "prompt_error": "agent_error",
+    "builtin_failed": "agent_error",
 }
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from devicepool import DevicePoolError, device_kind
-from machine.verification import shared_verifier, verifier_session
+from machine.builtin_isolation import builtin_agent_session
+from machine.verification import shared_service, verifier_session
 from verifier.result import VerifyJob, VerifyResult
 
 INSTALL_HINT = "pip install 'aikg[ray]'"
@@ -185,6 +186,18 @@ def _first_line(exc: BaseException) -> str:
 async def verification_session(
     config: Any, secret_env_names: Iterable[str] = ()
 ) -> AsyncIterator[Any]:
+    """The verifier `config` asks for; while it is held, the built-in agent's helper process
+    also stays warm for every task run under it (`aikg bench` runs them one by one)."""
+    names = tuple(secret_env_names)
+    async with (
+        builtin_agent_session(names, config.verifier.sandbox),
+        _configured_verifier(config, names) as verifier,
+    ):
+        yield verifier
+
+
+@asynccontextmanager
+async def _configured_verifier(config: Any, secret_env_names: Iterable[str]) -> AsyncIterator[Any]:
     """The verifier `config` asks for: the process's local one, or a Ray one."""
     pool = config.devicepool
     if pool.kind != "ray":
@@ -204,5 +217,5 @@ async def verification_session(
             sandbox=config.verifier.sandbox,
         )
 
-    async with shared_verifier(f"ray:{pool.address or 'auto'}", make) as verifier:
+    async with shared_service(f"ray:{pool.address or 'auto'}", make) as verifier:
         yield verifier

@@ -79,7 +79,9 @@ def difference(want: ev.Event, got: ev.Event, *, loose_verify: bool) -> str | No
                 return (
                     f"result.{key}: recorded {a['result'].get(key)!r}, now {b['result'].get(key)!r}"
                 )
-        a, b = {**a, "result": None, "device": None}, {**b, "result": None, "device": None}
+        # where the time went differs run to run, like the device
+        ignored = {"result": None, "device": None, "breakdown": None}
+        a, b = {**a, **ignored}, {**b, **ignored}
     for key in a:
         if a[key] != b[key]:
             if isinstance(a[key], str) and isinstance(b[key], str):
@@ -180,20 +182,20 @@ class RecordedProvider:
 
 @dataclass
 class RecordedVerifier:
-    """Serves the recorded verification results by step."""
+    """Serves the recorded verification results in the order they were recorded (a job
+    does not carry its step; the replayed run verifies the same steps in the same order)."""
 
     recorded: Recorded
-    _by_step: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _results: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._by_step = {e.step: e.result for e in self.recorded.of_type(ev.VerifyFinished)}
+        self._results = [e.result for e in self.recorded.of_type(ev.VerifyFinished)]
 
     async def verify(self, job: VerifyJob) -> VerifyResult:
         await asyncio.sleep(0)
-        result = self._by_step.get(job.seed)
-        if result is None:
-            raise ReplayDiverged(f"step {job.seed}: the recorded run has no verification")
-        return VerifyResult.from_dict(result)
+        if not self._results:
+            raise ReplayDiverged("the replay verifies more often than the recorded run did")
+        return VerifyResult.from_dict(self._results.pop(0))
 
     async def close(self) -> None:
         return None
@@ -235,11 +237,12 @@ async def replay_task(
     task = RunSpec.from_created(spec)
     recorder = ReplayRecorder(recorded, until, loose_verify=reverify is not None)
     roles = task.config.agents
+    context = AgentContext(sandbox=task.config.verifier.sandbox)  # the built-in agent's process
     providers = []
     for role in ("designer", "coder"):
         settings = roles.role(role)
         if settings.provider == "builtin":
-            providers.append(make_provider(role, settings, AgentContext()))
+            providers.append(make_provider(role, settings, context))
         else:
             providers.append(RecordedProvider(_agent_name(recorded, role), recorded, role))
     verifier = reverify or RecordedVerifier(recorded)
@@ -259,6 +262,8 @@ async def replay_task(
         pass
     except (ReplayDiverged, AgentError) as exc:
         divergence = str(exc)
+    finally:
+        await context.close()
     if divergence is None and until is None and recorder.expected:
         seq, _, want = recorder.expected[0]
         divergence = f"seq {seq} ({want.TYPE}): the replay ended before this recorded event"

@@ -312,6 +312,7 @@ async def run_task(
     check_api_keys(task.config)
     busy_timeout_s = task.config.store.busy_timeout_s
     store = await EventStore.open(resolve_db_path(task.config.db), busy_timeout_s=busy_timeout_s)
+    context: AgentContext | None = None
     try:
         events = [decode_stored(s) for s in await store.read_stream(task.task_id)]
         state = fold(enumerate(events, start=1))
@@ -370,6 +371,8 @@ async def run_task(
             raise Interrupted(LLM_OUTAGE, f"because {outage} (resume once it answers again)")
         return recorder.state
     finally:
+        if context is not None:
+            await context.close()
         await store.close()
 
 
@@ -390,7 +393,14 @@ async def _agent_context(
         if not recorded:
             raise AgentConfigError(f"--from {source}: no such task in the event log (see aikg ls)")
         replay = ReplayProvider(replay_recording(recorded), prompts, sink)
-    return AgentContext(sink=sink, prompts=prompts, pending=pending, replay=replay)
+    return AgentContext(
+        sink=sink,
+        prompts=prompts,
+        pending=pending,
+        replay=replay,
+        secret_env_names=tuple(task.config.agents.secret_env_names()),
+        sandbox=task.config.verifier.sandbox,
+    )
 
 
 async def drive(run: TaskRun, resuming: bool = False) -> None:

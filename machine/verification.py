@@ -1,4 +1,7 @@
-"""One shared verifier per process: tasks running side by side reuse its warm workers."""
+"""One shared verifier per process: tasks running side by side reuse its warm workers.
+
+`shared_service` is the refcounted sharing itself, for anything with `async close()`
+(the local and the Ray verifier, the built-in agent's helper process)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ _shared: dict[str, tuple[Any, int]] = {}
 
 
 @asynccontextmanager
-async def shared_verifier(key: str, make: Callable[[], Any]) -> AsyncIterator[Any]:
-    """Borrow the process's verifier under `key` (`make` builds it for the first borrower);
+async def shared_service(key: str, make: Callable[[], Any]) -> AsyncIterator[Any]:
+    """Borrow the process's service under `key` (`make` builds it for the first borrower);
     the last borrower closes it."""
     verifier, users = _shared.get(key, (None, 0))
     if verifier is None:
@@ -40,7 +43,7 @@ def verifier_session(
     may map `memory_headroom_gib` beyond torch and Triton."""
     names = tuple(secret_env_names)
     headroom = int(memory_headroom_gib * 2**30)
-    return shared_verifier(
+    return shared_service(
         f"local:{mode}:{headroom}:{sandbox}",
         lambda: Verifier(
             mode=mode,

@@ -65,7 +65,10 @@ class WorkerStartError(Exception):
 
 
 class WorkerProcess:
-    """A running ``python -m verifier.worker``; ``run`` one job at a time."""
+    """A running ``python -m verifier.worker``; ``run`` one job at a time.
+
+    Another module speaking the same protocol (a nonce line, a ready reply, one JSON line
+    each way per message) can be started with ``module`` and talked to with ``ask``."""
 
     def __init__(self, proc: asyncio.subprocess.Process, root: Path, nonce: str) -> None:
         self.proc = proc
@@ -76,7 +79,9 @@ class WorkerProcess:
         self.sandbox: dict[str, Any] = {}  # the worker's SandboxReport, from its ready line
 
     @classmethod
-    async def start(cls, env: dict[str, str], startup_timeout_s: float) -> WorkerProcess:
+    async def start(
+        cls, env: dict[str, str], startup_timeout_s: float, module: str = "verifier.worker"
+    ) -> WorkerProcess:
         spawned = time.monotonic()
         root = Path(tempfile.mkdtemp(prefix="aikg-worker-"))
         work = root / "work"
@@ -86,7 +91,7 @@ class WorkerProcess:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "verifier.worker",
+                module,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,
@@ -145,6 +150,15 @@ class WorkerProcess:
                 continue
             if isinstance(message, dict) and message.get("nonce") == self.nonce:
                 return message
+
+    async def ask(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
+        """Send one message; its reply, or None when the process ended (TimeoutError when
+        none came within ``timeout_s``)."""
+        try:
+            await self._write(json.dumps(message))
+        except (ConnectionError, BrokenPipeError):
+            return None
+        return await self._read(timeout_s)
 
     async def run(self, job: VerifyJob) -> tuple[VerifyResult, bool]:
         """(result, worker must be replaced)."""

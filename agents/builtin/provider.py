@@ -1,4 +1,9 @@
-"""The builtin, LLM-free provider: trace, lower, render, and search launch configs."""
+"""The builtin, LLM-free provider: trace, lower, render, and search launch configs.
+
+`plan_design` and `write_code` do the work in the calling thread; they load and trace the
+reference, which is user code, so the aikg process runs them in the built-in agent's own
+confined process (`machine/builtin_isolation.py`), never in itself.
+"""
 
 from __future__ import annotations
 
@@ -26,31 +31,39 @@ def _lower(request: AgentRequest) -> Lowered:
         return lower_graph(traced)
 
 
+def plan_design(request: AgentRequest) -> Design:
+    lowered = _lower(request)
+    plan = lowered.plan
+    return Design(
+        text=lowered.design(request.op_name),
+        notes={"family": plan.family, "fused": lowered.fused},
+    )
+
+
+def write_code(request: AgentRequest) -> Candidate:
+    lowered = _lower(request)
+    plan = lowered.plan
+    space = search_space(plan)
+    config = choose_config(space, request.task_type, request.history)
+    interpreter = request.target.backend == "cpu"
+    code = lowered.render(request.op_name, config, interpreter)
+    return Candidate(
+        code=code,
+        notes={
+            "launch_config": config,
+            "family": plan.family,
+            "configs_total": len(configs_for(space)),
+        },
+    )
+
+
 class BuiltinProvider:
-    """Lowers the reference through torch tracing to Triton; no LLM involved."""
+    """Lowers the reference through torch tracing to Triton in this process; no LLM."""
 
     name = "builtin"
 
     async def design(self, request: AgentRequest) -> Design:
-        lowered = await asyncio.to_thread(_lower, request)
-        plan = lowered.plan
-        return Design(
-            text=lowered.design(request.op_name),
-            notes={"family": plan.family, "fused": lowered.fused},
-        )
+        return await asyncio.to_thread(plan_design, request)
 
     async def code(self, request: AgentRequest) -> Candidate:
-        lowered = await asyncio.to_thread(_lower, request)
-        plan = lowered.plan
-        space = search_space(plan)
-        config = choose_config(space, request.task_type, request.history)
-        interpreter = request.target.backend == "cpu"
-        code = lowered.render(request.op_name, config, interpreter)
-        return Candidate(
-            code=code,
-            notes={
-                "launch_config": config,
-                "family": plan.family,
-                "configs_total": len(configs_for(space)),
-            },
-        )
+        return await asyncio.to_thread(write_code, request)
