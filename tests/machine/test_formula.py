@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from aikg.config import load_config
+from aikg.config import ConfigError, load_config
 from machine.formula import ProseError
 from machine.prose import formula_reference, is_prose
 from machine.spec import check_task_source
@@ -65,9 +65,7 @@ CASES: list[tuple[str, dict[str, Any], Callable[..., torch.Tensor]]] = [
     (
         "Clip between two tensors and bounds: max(min(x, hi), lo) + max(x, y) - min(y, 0.5)",
         {"params": {"hi": 0.5, "lo": -0.25}},
-        lambda x, y: x.clamp(max=0.5).clamp(min=-0.25)
-        + torch.maximum(x, y)
-        - y.clamp(max=0.5),
+        lambda x, y: x.clamp(max=0.5).clamp(min=-0.25) + torch.maximum(x, y) - y.clamp(max=0.5),
     ),
     (
         "Row statistics: sum(x, dim=1) + mean(x, dim=-1) - max(x, dim=1) * min(x, dim=1)",
@@ -135,7 +133,7 @@ def test_shapes_dtypes_and_the_stated_defaults() -> None:
 def test_prose_that_cannot_be_read_names_the_problem_and_the_form(
     prose: str, values: dict[str, Any], complaint: str
 ) -> None:
-    with pytest.raises(ProseError, match="formula|--param|--dtype|parameter name") as caught:
+    with pytest.raises(ProseError, match=r"formula|--param|--dtype|parameter name") as caught:
         formula_reference(prose, load_config(overrides=values or None))
     assert complaint in str(caught.value)
     assert "\n" not in str(caught.value)
@@ -147,3 +145,12 @@ def test_task_files_and_prose_are_told_apart() -> None:
     assert is_prose("Swish activation function: x * sigmoid(beta * x)")
     assert is_prose("x * sigmoid(x)")
     assert is_prose("# Swish\n\nSwish: x * sigmoid(x)\n")
+
+
+def test_a_shape_is_sizes_joined_by_x() -> None:
+    assert load_config(overrides={"shapes": {"x": "4x8", "y": [3]}}).shapes == {
+        "x": [4, 8],
+        "y": [3],
+    }
+    with pytest.raises(ConfigError, match="shape '4xq': write positive sizes joined by x"):
+        load_config(overrides={"shapes": {"x": "4xq"}})

@@ -1,0 +1,143 @@
+"""Tasks described in prose: the design's own example, the CLI around it, and the LLM form."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aikg import Task
+from aikg.config import load_config
+from aikg.summary import summarize
+from machine.spec import TaskSpecError
+from tests.e2e.kernels import DESIGN, SWISH_KERNEL, fenced
+from tests.e2e.test_llm_tasks import KEY, llm_config, stream
+from tests.support.openai_server import ScriptedOpenAIServer, Step
+
+# what a model answers when asked for the reference (the prompt gives beta = 1.5)
+LLM_REFERENCE = """
+# input x: 4096x4096 float32 (small 4x64 float32); parameter beta = 1.5
+import torch
+from torch import nn
+
+
+class Model(nn.Module):
+    def __init__(self, beta: float) -> None:
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(self.beta * x)
+
+
+def get_inputs():
+    return [torch.randn(4096, 4096)]
+
+
+def get_small_inputs():
+    return [torch.randn(4, 64)]
+
+
+def get_init_inputs():
+    return [1.5]
+"""
+
+
+def aikg(*args: str, db: Path, stdin: int | None = subprocess.DEVNULL):
+    return subprocess.run(
+        [sys.executable, "-m", "aikg", *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        stdin=stdin,
+        timeout=120,
+        env={**os.environ, "AIKG_DB": str(db)},
+        cwd=db.parent,
+    )
+
+
+async def test_the_design_example_runs_and_shows_its_reference(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    config = load_config(overrides={"db": str(db), "verifier": {"trials": 1}})
+    task = Task(
+        op_name="swish",
+        task_desc="Swish activation function: x * sigmoid(beta * x)",
+        backend="cpu",
+        arch="cpu",
+        impl_type="triton",
+        config=config,
+    )
+    assert await task.run() is True
+    events = await stream(tmp_path, task.task_id)
+    created, proposed = events[0], events[1]
+    assert (created.TYPE, proposed.TYPE) == ("task.created", "reference.proposed")
+    assert proposed.written_by == "formula"
+    assert proposed.prose == "Swish activation function: x * sigmoid(beta * x)"
+    assert proposed.parameters == {"beta": 1.0} and proposed.defaulted == ["beta"]
+    assert created.task_desc == proposed.source  # every step ran against this reference
+    assert "return x * torch.sigmoid(self.beta * x)" in proposed.source
+
+    shown = aikg("show", task.task_id, "--reference", db=db)
+    assert shown.returncode == 0 and shown.stdout == proposed.source
+    assert summarize(task.state)["reference"] == "prose (formula)"  # a line of `aikg show`
+    exported = aikg("export", task.task_id, "--reference", "-o", "ref.py", db=db)
+    assert exported.returncode == 0 and (tmp_path / "ref.py").read_text() == proposed.source
+
+
+def test_prose_flags_confirm_and_bad_prose_exit_2_recording_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    notes = tmp_path / "swish.md"
+    notes.write_text("# Swish\n\nSwish activation function: x * sigmoid(beta * x)\n")
+    flags = ("--param", "beta=2", "--shape", "x=4x8", "--dtype", "x=float64")
+    asked = aikg("run", str(notes), *flags, "--confirm", db=db)
+    assert asked.returncode == 2
+    # the reference is shown before anything runs, with every value it was written with
+    assert "input x: 4x8 float64" in asked.stderr and "beta = 2.0" in asked.stderr
+    assert "torch.randn((4, 8), dtype=torch.float64)" in asked.stderr
+    assert "--confirm needs a terminal" in asked.stderr.splitlines()[-1]
+
+    unclear = aikg("run", "--desc", "Swish is a smooth activation function", db=db)
+    assert unclear.returncode == 2
+    assert "could not understand 'Swish is a smooth activation function'" in unclear.stderr
+    assert '"Name: expression"' in unclear.stderr  # the formula form is shown
+
+    unknown = aikg("run", "--desc", "Swish: x * sigmoid(beta * x)", "--param", "gamma=2", db=db)
+    assert unknown.returncode == 2 and "has no parameter gamma" in unknown.stderr
+    assert not db.exists()  # nothing was recorded by any of them
+
+
+async def test_the_llm_designer_writes_the_reference_from_prose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIKG_TEST_KEY", KEY)
+    prose = "Swish: multiply x by the sigmoid of beta times x."
+    script = [
+        Step.reply(fenced(LLM_REFERENCE)),
+        Step.reply(DESIGN),
+        Step.reply(fenced(SWISH_KERNEL)),
+    ]
+    with ScriptedOpenAIServer(script) as server:
+        config = llm_config(tmp_path, server, params={"beta": 1.5}, verifier={"trials": 1})
+        task = Task(op_name="swish", task_desc=prose, task_id="prose-llm", config=config)
+        assert await task.run() is True
+        asked = json.dumps(server.requests[0].body["messages"])
+    assert prose in asked and "parameter beta = 1.5" in asked
+    events = await stream(tmp_path, "prose-llm")
+    proposed = events[1]
+    assert proposed.TYPE == "reference.proposed"
+    assert (proposed.written_by, proposed.model, proposed.prose) == ("llm", "scripted-coder", prose)
+    assert events[0].task_desc == proposed.source == LLM_REFERENCE.strip() + "\n"
+
+
+async def test_an_llm_reply_without_a_reference_is_refused_before_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIKG_TEST_KEY", KEY)
+    with ScriptedOpenAIServer([Step.reply("Swish is x times its sigmoid.")]) as server:
+        task = Task(op_name="swish", task_desc="Swish, please", config=llm_config(tmp_path, server))
+        with pytest.raises(TaskSpecError, match="wrote no reference from the prose"):
+            await task.run()
+    assert not (tmp_path / "events.db").exists()
