@@ -83,6 +83,32 @@ async def test_wrong_kernel_then_fixed_in_two_code_steps(tmp_path: Path, monkeyp
         assert KEY.encode() not in file.read_bytes()
 
 
+async def test_an_llm_repeating_itself_is_told_so_and_not_verified_again(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("AIKG_TEST_KEY", KEY)
+    again = "# the same kernel, reformatted\n" + WRONG_KERNEL.replace("\n\n\n", "\n\n")
+    script = [
+        Step.reply(DESIGN),
+        Step.reply(fenced(WRONG_KERNEL)),
+        Step.reply(fenced(again)),
+        Step.reply(DESIGN + " (second design)"),  # a mismatch twice in a row: redesign
+        Step.reply(fenced(SWISH_KERNEL)),
+    ]
+    with ScriptedOpenAIServer(script) as server:
+        task = task_for(tmp_path, llm_config(tmp_path, server), "repeat")
+        assert await task.run() is True
+        prompts_after = [json.dumps(r.body["messages"]) for r in server.requests[3:]]
+    told = "the same code as step 1's, so it was not verified again"
+    assert all(told in prompt for prompt in prompts_after)  # designer and coder alike
+    events = await stream(tmp_path, "repeat")
+    assert [(e.TYPE, e.step) for e in events if e.TYPE.startswith("verify.")] == [
+        ("verify.finished", 1),
+        ("verify.repeated", 2),
+        ("verify.finished", 3),
+    ]
+
+
 async def test_faults_are_retried_recorded_and_the_task_finishes(
     tmp_path: Path, monkeypatch
 ) -> None:
