@@ -58,6 +58,15 @@ def _add_run_output(parser: argparse.ArgumentParser) -> None:
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser(
+def _add_fresh(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start every task anew instead of keeping the finished tasks of the same run "
+        "already in the log and resuming the interrupted ones",
+    )
+
+
         "run",
         help="generate and verify a kernel for one task file",
         description="Run the Designer/Coder/Verifier/Conductor loop on a KernelBench-format "
@@ -128,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_output(bench)
 
     replay = sub.add_parser(
+    _add_fresh(bench)
         "replay",
         help="re-run a task from its log (no LLM calls) and report any divergence",
         description="Rebuild a run from its events: recorded LLM outputs are served, built-in "
@@ -217,3 +227,4 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--json", action="store_true", help="print a JSON list of task summaries")
     batch.add_argument("-q", "--quiet", action="store_true", help="no live progress")
     _add_db(batch)
+    _add_fresh(batch)

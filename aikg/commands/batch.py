@@ -3,7 +3,8 @@
 At most `--concurrency` tasks run at once. Every task's `task.created` is recorded before
 any starts, so an interrupted batch (all tasks record `task.interrupted`) resumes with
 `aikg resume --all`. A live display on stderr shows each running task and an overall bar
-(redrawn in place on a terminal, plain lines otherwise); a summary table ends it.
+(redrawn in place on a terminal, plain lines otherwise); a summary table ends it. The same
+command again keeps the tasks it finished and resumes the rest (aikg.commands.resumable).
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
+from aikg.commands.resumable import take_over
 from aikg.commands.sandbox_notice import say_sandbox
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
 from aikg.reference_check import check_reference
+from aikg.run_progress import RunProgress
 from aikg.summary import summarize
 from aikg.writable import check_event_log
 from devicepool import DevicePool
@@ -81,6 +84,7 @@ class Entry:
     error: str | None = None
     started: float | None = None
     ended: float | None = None
+    in_log: bool = False  # its stream is already in the log (an earlier run of this batch)
 
     @property
     def name(self) -> str:
@@ -88,71 +92,29 @@ class Entry:
 
 
 class BatchDisplay:
-    """Finished tasks as permanent lines; running tasks and a bar as a live block."""
+    """The batch's tasks fed to a `RunProgress`: a permanent line per finished task."""
 
-    def __init__(self, entries: list[Entry], stream: TextIO = sys.stderr) -> None:
+    def __init__(self, entries: list[Entry], progress: RunProgress) -> None:
         self.entries = entries
-        self.stream = stream
-        self.live = stream.isatty()
-        self.started = time.monotonic()
-        self._drawn = 0
+        self.progress = progress
 
     def observe(self, entry: Entry) -> Any:
         def on_event(event: ev.Event, state: TaskState) -> None:
             entry.state = state
-            if self.live:
-                self.redraw()
+            self.progress.task_stepped(entry.name, state)
 
         return on_event
 
+    def task_kept(self, entry: Entry) -> None:
+        self.progress.kept(entry.state)
+
     def task_started(self, entry: Entry) -> None:
-        if not self.live:
-            self._print(f"started  {entry.name}")
-        self.redraw()
+        self.progress.task_started(entry.name, entry.state)
 
     def task_ended(self, entry: Entry) -> None:
-        done = sum(e.ended is not None for e in self.entries)
-        where = f"[{done}/{len(self.entries)}] "
-        self._print(f"{where}{outcome(entry):<11} {entry.name}  {detail(entry)}")
-        self.redraw()
-
-    def redraw(self) -> None:
-        if not self.live:
-            return
-        self._clear()
-        lines = [running_line(e) for e in self.entries if e.started is not None and e.ended is None]
-        lines.append(self.bar())
-        self.stream.write("\n".join(lines) + "\n")
-        self.stream.flush()
-        self._drawn = len(lines)
-
-    def bar(self, width: int = 30) -> str:
-        total = len(self.entries)
-        done = sum(e.ended is not None for e in self.entries)
-        verified = sum(e.state.success for e in self.entries)
-        running = sum(e.started is not None and e.ended is None for e in self.entries)
-        filled = width * done // max(total, 1)
-        elapsed = time.monotonic() - self.started
-        return (
-            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} done, "
-            f"{verified} verified, {running} running, {elapsed:.0f}s"
-        )
-
-    def _print(self, line: str) -> None:
-        self._clear()
-        print(line, file=self.stream, flush=True)
-
-    def _clear(self) -> None:
-        if self.live and self._drawn:
-            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")
-            self._drawn = 0
-
-
-def running_line(entry: Entry) -> str:
-    state = entry.state
-    status = "starting" if state.status == "new" else state.status
-    where = f" on {state.held_device}" if state.held_device else ""
-    return f"  {entry.name:<40} {status:<10} step {state.step}{where}"
+        where = f"[{self.progress.done + 1}/{len(self.entries)}] "
+        line = f"{where}{outcome(entry):<11} {entry.name}  {detail(entry)}"
+        self.progress.task_ended(entry.name, entry.state, line)
 
 
 def outcome(entry: Entry) -> str:
@@ -241,13 +203,29 @@ async def check_references(entries: list[Entry]) -> None:
             except UsageError as exc:
                 entry.task, entry.error = None, str(exc)
 
-    await asyncio.gather(*(check(e) for e in entries if e.task is not None))
+    await asyncio.gather(*(check(e) for e in entries if e.task is not None and not e.in_log))
+
+
+async def take_over_entries(db: Path, entries: list[Entry], fresh: bool) -> list[Entry]:
+    """Entries whose task the log already holds take its stream; returns those it finished
+    (their state and time as recorded). Says what it found, before anything runs."""
+    with_task = [e for e in entries if e.task is not None]
+    resumption = await take_over(db, [e.task for e in with_task if e.task is not None], fresh)
+    if (found := resumption.line("batch")) is not None:
+        print(found, file=sys.stderr, flush=True)
+    now = time.monotonic()
+    for index in {**resumption.kept, **resumption.resumed}:
+        with_task[index].in_log = True
+    for index, recorded in resumption.kept.items():
+        entry = with_task[index]
+        entry.state, entry.started, entry.ended = recorded.state, now - recorded.wall_s, now
+    return [with_task[i] for i in resumption.kept]
 
 
 async def record_created(store: EventStore, entries: list[Entry]) -> None:
     """Every task's stream exists before any runs, so `aikg resume --all` sees them all."""
     for entry in entries:
-        if entry.task is not None:
+        if entry.task is not None and not entry.in_log:
             created = entry.task.created_event()
             batch = [NewEvent(created.TYPE, created.to_payload(), created.VERSION)]
             await store.append(entry.task.task_id, batch, expected_seq=0)
@@ -298,31 +276,37 @@ async def cmd_batch(args: argparse.Namespace) -> int:
     check_event_log(resolve_db_path(config.db))
     pool = pool_for_batch(config, args.backend)
     entries = make_entries(args, config, pool)
+    db = resolve_db_path(config.db)
+    kept = await take_over_entries(db, entries, args.fresh)
     await check_references(entries)
     say_sandbox(config, args.quiet)
-    display = BatchDisplay(entries, io.StringIO() if args.quiet else sys.stderr)
+    stream = io.StringIO() if args.quiet else sys.stderr
+    speedups = args.task_type == "profile" and args.backend != "cpu"
+    display = BatchDisplay(entries, RunProgress(len(entries), stream, speedups))
     for entry in entries:
-        if entry.task is not None:
+        if entry in kept:
+            display.task_kept(entry)
+        elif entry.task is not None:
             entry.task.subscribe(display.observe(entry))
         else:
             entry.ended = time.monotonic()
             display.task_ended(entry)
     concurrency = args.concurrency or 2 * len(pool.devices) * pool.capacity
     slots = asyncio.Semaphore(concurrency)
-    tasks = [e.task for e in entries if e.task is not None]
-    db = resolve_db_path(config.db)
+    to_run = [e for e in entries if e.task is not None and e not in kept]
+    tasks = [e.task for e in to_run if e.task is not None]
     async with await EventStore.open(db, busy_timeout_s=config.store.busy_timeout_s) as store:
         await record_created(store, entries)
         async with (
             verification_session(config, config.agents.secret_env_names()),
             publishing_occupancy(pool, db),
         ):
-            runs = [run_entry(e, slots, display) for e in entries if e.task is not None]
-            await interruptible(tasks, asyncio.gather(*runs))
+            with display.progress:
+                runs = [run_entry(e, slots, display) for e in to_run]
+                await interruptible(tasks, asyncio.gather(*runs))
         signal = next((t.interrupted_by for t in tasks if t.interrupted_by), None)
         if signal is not None:
             await record_never_started(store, entries, signal)
-    display.redraw()
     if args.json:
         print(json.dumps([json_summary(e) for e in entries], indent=2))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import platform
 import subprocess
 import sys
@@ -16,9 +17,11 @@ from aikg.bench.suite import SuiteError, SuiteTask, discover_tasks
 from aikg.breakdown import task_breakdown
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
+from aikg.commands.resumable import take_over
 from aikg.commands.sandbox_notice import say_sandbox
 from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
+from aikg.run_progress import RunProgress
 from aikg.writable import check_event_log, check_writable_dir
 from machine.ray_verification import verification_session
 from machine.state import TaskState
@@ -139,6 +142,10 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         )
         for item in suite
     ]
+    db = resolve_db_path(config.db)
+    resumption = await take_over(db, tasks, args.fresh)
+    if (found := resumption.line("bench")) is not None:
+        print(found, file=sys.stderr, flush=True)
     say_sandbox(config, args.quiet)
     print(
         f"aikg bench: {len(tasks)} tasks on {', '.join(pool.devices)} ({shapes} shapes)",
@@ -147,35 +154,46 @@ async def cmd_bench(args: argparse.Namespace) -> int:
     rows: list[BenchRow | None] = [None] * len(tasks)
     meta = run_meta(args.backend, shapes, config)
     slots = asyncio.Semaphore(max(1, len(pool.devices) * pool.capacity))
-    done = 0
+    progress = RunProgress(
+        len(tasks), io.StringIO() if args.quiet else sys.stderr, args.backend != "cpu"
+    )
+    for index, recorded in resumption.kept.items():
+        rows[index] = row_for(suite[index], recorded.state, recorded.wall_s)
+        progress.kept(recorded.state)
+    if resumption.kept:
+        write_report([r for r in rows if r is not None], meta, out_dir)
 
     async def one(index: int) -> None:
-        nonlocal done
+        task = tasks[index]
+        earlier = resumption.resumed.get(index)
         async with slots:
             started = time.monotonic()
-            await tasks[index].run()
-            rows[index] = row_for(suite[index], tasks[index].state, time.monotonic() - started)
-        done += 1
-        row = rows[index]
-        assert row is not None
+            progress.task_started(task.op_name, task.state)
+            task.subscribe(lambda _event, state: progress.task_stepped(task.op_name, state))
+            await task.run()
+            wall_s = time.monotonic() - started + (earlier.wall_s if earlier else 0.0)
+            row = rows[index] = row_for(suite[index], task.state, wall_s)
         # the report so far, so an interrupted or timed-out run still leaves one
         write_report([r for r in rows if r is not None], meta, out_dir)
         speed = f", {row.speedup_vs_eager:.2f}x eager" if row.speedup_vs_eager else ""
-        print(
-            f"[{done}/{len(tasks)}] {row.op_name}: {row.status} in {row.steps} steps{speed}",
-            file=sys.stderr,
-            flush=True,
+        line = (
+            f"[{progress.done + 1}/{len(tasks)}] {row.op_name}: {row.status} in {row.steps} steps"
         )
+        progress.task_ended(task.op_name, task.state, line + speed)
 
+    to_run = [i for i in range(len(tasks)) if i not in resumption.kept]
     try:
         # one verifier for the whole run: its warm workers (torch, CUDA, the device's
         # measured rates) outlive each task instead of restarting between them
         async with verification_session(config, config.agents.secret_env_names()):
-            await interruptible(tasks, asyncio.gather(*(one(i) for i in range(len(tasks)))))
+            with progress:
+                await interruptible(
+                    [tasks[i] for i in to_run], asyncio.gather(*(one(i) for i in to_run))
+                )
     except Interrupted as exc:
-        resume = resume_command(resolve_db_path(config.db))
         print(
-            f"aikg: bench interrupted by {exc.signal_name}; its tasks continue with `{resume}`",
+            f"aikg: bench interrupted by {exc.signal_name}; run the same command again to "
+            f"go on (or its tasks with `{resume_command(db)}`)",
             file=sys.stderr,
         )
         return EXIT_FOR_SIGNAL.get(exc.signal_name, 130)

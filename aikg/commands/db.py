@@ -121,8 +121,24 @@ def check_wal(writers: dict[int, Writer], wal: str | None, path: Path) -> list[s
     ]
 
 
-async def cmd_db_check(args: argparse.Namespace) -> int:
-    path = db_path(args)
+@dataclass(frozen=True)
+class LogHealth:
+    """What `aikg db check` found in one log (also `aikg doctor`'s event log line)."""
+
+    path: Path
+    events: int
+    streams: int
+    problems: list[str]
+    notes: list[str]
+
+    def summary(self) -> str:
+        status = "ok" if not self.problems else f"{len(self.problems)} problem(s)"
+        return f"{self.path}: {self.events} events in {self.streams} streams: {status}"
+
+
+async def check_log(path: Path) -> LogHealth:
+    """Integrity, event decoding, gaps, lost -wal and dead writers of the log at `path`.
+    Raises (StoreError) for a file that is not an aikg store."""
     problems = []
     if orphaned_shm(path):
         await check_header(path, wait_s=0)  # refuses files that are not aikg stores
@@ -131,21 +147,27 @@ async def cmd_db_check(args: argparse.Namespace) -> int:
             "open, so the commits it held are lost"
         )
     else:
-        await (await open_existing_store(args)).close()  # refuses files that are not aikg stores
+        await (await EventStore.open(path, readonly=True)).close()  # refuses other files
     verdict, rows, writers, last_writer, wal = read_log(path)
     found = check_unfinished(rows, writers, last_writer, path)
     problems += [] if verdict == "ok" else [f"SQLite integrity check: {verdict}"]
     problems += check_events(rows) + check_wal(writers, wal, path) + found.problems
-    streams = len({r[0] for r in rows})
-    status = "ok" if not problems else f"{len(problems)} problem(s)"
+    return LogHealth(path, len(rows), len({r[0] for r in rows}), problems, found.notes)
+
+
+async def cmd_db_check(args: argparse.Namespace) -> int:
+    path = db_path(args)
+    if not orphaned_shm(path):
+        await (await open_existing_store(args)).close()  # a missing log is a usage error
+    health = await check_log(path)
     if getattr(args, "json", False):
-        report = {"path": str(path), "events": len(rows), "streams": streams}
-        print(json.dumps({**report, "problems": problems, "notes": found.notes}, indent=2))
+        report = {"path": str(path), "events": health.events, "streams": health.streams}
+        print(json.dumps({**report, "problems": health.problems, "notes": health.notes}, indent=2))
     else:
-        for line in problems + [f"note: {note}" for note in found.notes]:
+        for line in health.problems + [f"note: {note}" for note in health.notes]:
             print(line)
-        print(f"{path}: {len(rows)} events in {streams} streams: {status}")
-    return EXIT_OK if not problems else EXIT_FAILED
+        print(health.summary())
+    return EXIT_OK if not health.problems else EXIT_FAILED
 
 
 async def cmd_db_export(args: argparse.Namespace) -> int:

@@ -3,57 +3,31 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.tmux import keys, kill_server, start, tmux, wait_for, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-SOCKET = f"aikg-tui-test-{uuid.uuid4().hex[:8]}"  # a private tmux server, no user config
-
-
-def tmux(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    base = ["tmux", "-L", SOCKET, "-f", "/dev/null"]
-    return subprocess.run([*base, *args], check=check, capture_output=True, text=True)
-
-
 @pytest.fixture
 def session(canned_db: Path) -> Iterator[str]:
     name = "dashboard"
     # COLUMNS/LINES from the test runner would override the pane's real size.
-    command = f"cd {ROOT} && env -u COLUMNS -u LINES {sys.executable} -m tui.cli --db {canned_db}"
-    tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", command)
+    start(
+        name, f"cd {ROOT} && env -u COLUMNS -u LINES {sys.executable} -m tui.cli --db {canned_db}"
+    )
     try:
         yield name
     finally:
-        tmux("kill-server", check=False)
-
-
-def wait_until(session: str, ok: Callable[[str], bool], timeout_s: float = 15.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = tmux("capture-pane", "-t", session, "-p").stdout
-        if ok(screen):
-            return screen
-        time.sleep(0.1)
-    raise AssertionError(f"the screen never got there; it was:\n{screen}")
-
-
-def wait_for(session: str, text: str) -> str:
-    return wait_until(session, lambda screen: text in screen)
-
-
-def keys(session: str, *names: str) -> None:
-    tmux("send-keys", "-t", session, *names)
+        kill_server()
 
 
 def test_person_opens_a_task_replays_it_and_quits(session: str) -> None:
