@@ -38,7 +38,8 @@ def test_a_failure_in_the_fresh_process_stands_and_says_why() -> None:
 
 
 async def test_a_suspicious_speedup_is_reverified_in_a_fresh_worker() -> None:
-    job = VerifyJob(source("ref_slow_swish.py"), source("good/swish.py"), task_type="profile")
+    slow_reference = source("ref_slow_swish.py")
+    job = VerifyJob(slow_reference, source("good/swish.py"), task_type="profile", trials=1)
     async with Verifier(mode="warm", cpu_memory_headroom_bytes=1 << 30) as verifier:
         result = await verifier.verify(job)
         assert verifier.workers_started == 2  # the warm worker, then a fresh one
