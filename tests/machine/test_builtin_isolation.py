@@ -39,24 +39,21 @@ async def test_the_reference_never_runs_in_the_aikg_process(
     source = guarded(SWISH)
     with pytest.raises(Unsupported, match="ran in the aikg process"):  # the guard works here
         await BuiltinProvider().design(request(source))
+    task = make_task(tmp_path, source=source, task_id="isolated")
+    assert await task.run() is True  # designed, coded and verified elsewhere
+
+
+async def test_one_warm_helper_serves_steps_and_tasks_and_errors_keep_their_type() -> None:
     async with builtin_agent_session((), "auto") as helper:  # as `aikg bench` holds it
-        for task_id in ("isolated", "isolated-again"):
-            task = make_task(tmp_path, source=source, task_id=task_id)
-            assert await task.run() is True  # designed, coded and verified elsewhere
-    assert helper.started == 1  # one warm process for both tasks
-
-
-async def test_one_warm_helper_serves_the_steps_and_errors_keep_their_type() -> None:
-    provider = IsolatedBuiltinProvider()
-    try:
-        design = await provider.design(request(SWISH))
-        candidate = await provider.code(request(SWISH, step=2))
-        fft = SWISH.replace("x * torch.sigmoid(self.beta * x)", "torch.fft.fft(x).real")
-        with pytest.raises(Unsupported) as info:
-            await provider.code(request(fft, step=3))
-        assert provider._process is not None and provider._process.started == 1
-    finally:
-        await provider.close()
+        for _task in range(2):  # a provider per task, one after the other
+            provider = IsolatedBuiltinProvider()
+            design = await provider.design(request(SWISH))
+            candidate = await provider.code(request(SWISH, step=2))
+            fft = SWISH.replace("x * torch.sigmoid(self.beta * x)", "torch.fft.fft(x).real")
+            with pytest.raises(Unsupported) as info:
+                await provider.code(request(fft, step=3))
+            await provider.close()
+    assert helper.started == 1
     assert "pointwise" in design.notes["family"] and "@triton.jit" in candidate.code
     assert any("fft" in op for op in info.value.ops)
 
