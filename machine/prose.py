@@ -55,7 +55,7 @@ async def llm_reference(
     prose: str, op_name: str, backend: str, framework: str, config: Any
 ) -> ev.ReferenceProposed:
     """The reference the Designer's model writes from `prose` (one call, not retried)."""
-    from agents.llm.client import OpenAIChat
+    from agents.llm.client import LLMCallFailed, LLMUnavailable, OpenAIChat
     from agents.llm.prompts import PromptLibrary
     from agents.llm.reference import ReferenceRequest, write_reference
     from agents.llm.sink import NullSink
@@ -70,6 +70,12 @@ async def llm_reference(
     chat = OpenAIChat(settings, NullSink())
     try:
         source, _reply = await write_reference(chat, PromptLibrary(config.prompt_dir), request)
+    except LLMUnavailable:
+        raise  # an outage: nothing is recorded yet, the same command can be run again
+    except LLMCallFailed as exc:  # an error retrying cannot fix (a refused key, a bad model)
+        raise TaskSpecError(
+            f"the Designer's model could not write the reference from the prose: {exc}"
+        ) from None
     except NoCode as exc:
         raise TaskSpecError(
             f"the Designer's model ({settings.model}) wrote no reference from the prose: {exc}; "

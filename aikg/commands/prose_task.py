@@ -11,8 +11,10 @@ from typing import Any
 
 from aikg.commands import UsageError
 from aikg.config import parse_shape
+from aikg.interrupts import EXIT_FOR_SIGNAL
 from machine import events as ev
 from machine.prose import stated_lines
+from machine.task import LLM_OUTAGE, Task
 
 
 def prose_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -85,6 +87,26 @@ def op_name_for(args: argparse.Namespace, text: str) -> str:
     title = text.partition(":")[0] or text
     words = re.findall(r"[a-z0-9]+", title.lower())[:4]
     return "_".join(words) or "prose_task"
+
+
+async def settle_reference(task: Task, confirm: bool) -> int | None:
+    """Write (with an LLM Designer) and show a prose task's reference before it runs.
+
+    None to go on; an exit code when the LLM did not answer (nothing was recorded)."""
+    from agents.llm.client import LLMUnavailable
+
+    try:
+        reference = await task.propose_reference()
+    except LLMUnavailable as exc:
+        print(
+            f"aikg: the Designer's model did not answer while writing the reference from the "
+            f"prose ({exc}); nothing was recorded: run the same command again once it answers",
+            file=sys.stderr,
+        )
+        return EXIT_FOR_SIGNAL[LLM_OUTAGE]
+    if reference is not None:
+        show_reference(reference, confirm)
+    return None
 
 
 def show_reference(reference: ev.ReferenceProposed, confirm: bool) -> None:

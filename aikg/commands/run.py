@@ -10,7 +10,7 @@ from typing import Any
 
 from aikg.commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
-from aikg.commands.prose_task import op_name_for, prose_overrides, show_reference, task_text
+from aikg.commands.prose_task import op_name_for, prose_overrides, settle_reference, task_text
 from aikg.commands.reading import db_path, load_task_state, task_states
 from aikg.commands.sandbox_notice import say_sandbox
 from aikg.config import Config
@@ -51,9 +51,9 @@ async def cmd_run(args: argparse.Namespace) -> int:
         task.source_path = str(Path(args.task_file).resolve())
     if args.task_id and not await _may_continue(args, task.task_id):
         return EXIT_BAD_INPUT
-    reference = await task.propose_reference()
-    if reference is not None:
-        show_reference(reference, args.confirm)
+    stopped = await settle_reference(task, args.confirm)
+    if stopped is not None:
+        return stopped
     return await run_tasks_and_report(args, task, config, new_from=described_in)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from aikg.config import load_config
 from aikg.summary import summarize
 from machine.spec import TaskSpecError
 from tests.e2e.kernels import DESIGN, SWISH_KERNEL, fenced
+from tests.e2e.test_llm_outage import outage_config
 from tests.e2e.test_llm_tasks import KEY, llm_config, stream
 from tests.support.openai_server import ScriptedOpenAIServer, Step
 
@@ -141,3 +143,19 @@ async def test_an_llm_reply_without_a_reference_is_refused_before_recording(
         with pytest.raises(TaskSpecError, match="wrote no reference from the prose"):
             await task.run()
     assert not (tmp_path / "events.db").exists()
+
+
+def test_an_llm_outage_while_writing_the_reference_exits_3_recording_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIKG_TEST_KEY", KEY)
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = outage_config(tmp_path, f"http://127.0.0.1:{port}/v1")
+    db = tmp_path / "events.db"
+    run = aikg("run", "--desc", "Swish, the smooth ReLU", "--config", str(config), db=db)
+    assert run.returncode == 3, run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert "did not answer while writing the reference from the prose" in last
+    assert "nothing was recorded" in last and not db.exists()
