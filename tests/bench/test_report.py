@@ -157,3 +157,14 @@ def test_a_reverified_speedup_is_flagged_in_the_table_and_the_json(tmp_path: Pat
     assert "†" not in markdown.split("| g |")[0].split("## Tasks")[1]  # only the flagged row
     report = json.loads(files.json.read_text(encoding="utf-8"))
     assert [r["suspicious_speedup"] for r in report["rows"]][-2:] == [False, True]
+
+
+def test_a_reference_written_from_prose_is_marked(tmp_path: Path) -> None:
+    prose = BenchRow("swish.md", "swish", "prose", "verified", 1, 1.0, reference_from_prose=True)
+    files = write_report([*rows(), prose], CPU, tmp_path / "out")
+    markdown = files.markdown.read_text(encoding="utf-8")
+    assert "| swish✎ | prose | verified | 1 | 1.0 |" in markdown
+    assert "✎ reference written by aikg from a prose description" in markdown
+    assert markdown.count("✎") == 2  # the one row and the note
+    report = json.loads(files.json.read_text(encoding="utf-8"))
+    assert [r["reference_from_prose"] for r in report["rows"]][-2:] == [False, True]

@@ -60,8 +60,18 @@ def test_filter_takes_a_glob_or_a_substring(tmp_path: Path) -> None:
     assert [t.op_name for t in discover_tasks([tmp_path], "soft")] == ["norm_softmax"]
 
 
+def test_a_prose_file_named_is_a_task_and_a_folder_holds_py_files(tmp_path: Path) -> None:
+    write(tmp_path, "relu.py", KERNELBENCH_FILE)
+    notes = write(tmp_path, "swish.md", "Swish: x * sigmoid(beta * x)\n")
+    assert [t.op_name for t in discover_tasks([tmp_path])] == ["relu"]
+    [named] = discover_tasks([notes])
+    assert (named.op_name, named.family) == ("swish", "prose")
+
+
 def test_missing_path_names_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(SuiteError, match=r"a \.txt/\.md file describing a task in prose, or a folder"):
+    with pytest.raises(
+        SuiteError, match=r"a \.txt/\.md file describing a task in prose, or a folder"
+    ):
         discover_tasks([tmp_path / "nope"])
 
 

@@ -20,33 +20,9 @@ from tests.e2e.test_llm_outage import outage_config
 from tests.e2e.test_llm_tasks import KEY, llm_config, stream
 from tests.support.openai_server import ScriptedOpenAIServer, Step
 
+REPO = Path(__file__).resolve().parents[2]
 # what a model answers when asked for the reference (the prompt gives beta = 1.5)
-LLM_REFERENCE = """
-# input x: 4096x4096 float32 (small 4x64 float32); parameter beta = 1.5
-import torch
-from torch import nn
-
-
-class Model(nn.Module):
-    def __init__(self, beta: float) -> None:
-        super().__init__()
-        self.beta = beta
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.sigmoid(self.beta * x)
-
-
-def get_inputs():
-    return [torch.randn(4096, 4096)]
-
-
-def get_small_inputs():
-    return [torch.randn(4, 64)]
-
-
-def get_init_inputs():
-    return [1.5]
-"""
+LLM_REFERENCE = (REPO / "tests" / "verifier" / "ref_swish.py").read_text()
 
 
 def aikg(*args: str, db: Path, stdin: int | None = subprocess.DEVNULL):
