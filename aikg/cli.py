@@ -33,6 +33,8 @@ HANDLERS = {
     "ls": "inspect:cmd_ls",
     "show": "inspect:cmd_show",
     "export": "inspect:cmd_export",
+    "doctor": "doctor:cmd_doctor",
+    "pack": "op_export:cmd_pack",
 }
 
 

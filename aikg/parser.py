@@ -10,6 +10,7 @@ from typing import NoReturn
 
 from aikg.commands import EXIT_BAD_INPUT
 from aikg.commands.flags import add_llm_flags, add_sandbox_flags, add_store_flags
+from aikg.commands.op_flags import add_export_op_flags, add_pack_parser
 from aikg.commands.prose_flags import add_prose_flags
 
 EPILOG = """examples:
@@ -19,6 +20,7 @@ EPILOG = """examples:
   aikg ls                                       every task in the event log
   aikg show TASK_ID                             a task's steps, decisions and result
   aikg export TASK_ID -o kernel.py              write a task's best kernel
+  aikg export TASK_ID --as op -o ops/k.py       ... as a PyTorch custom op
   aikg resume --all                             continue every interrupted task
   aikg batch tasks/ --devices cpu:0,cpu:1       run every task file in a folder
   aikg replay TASK_ID                           re-run a task from its log and compare
@@ -189,10 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a task's best kernel to a file (or stdout)")
     export.add_argument("task_id", metavar="TASK_ID")
     export.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    add_export_op_flags(export)
     export.add_argument(
         "--reference", action="store_true", help="write the task's reference, not its kernel"
     )
     _add_db(export)
+    _add_db(add_pack_parser(sub))
 
     sub.add_parser(
         "tui", help="the live dashboard: tasks, code diffs, devices, replay", add_help=False

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from verifier.op_module import embedded_candidate, is_op_module
 from verifier.result import VerifyJob, VerifyResult
 from verifier.service import Verifier
 from verifier.static_check import task_source_problems
@@ -31,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="aikg verify", description="Verify a Triton candidate against a reference task file."
     )
     parser.add_argument("reference", help="task file defining Model, get_inputs, get_init_inputs")
-    parser.add_argument("candidate", help="candidate file defining ModelNew")
+    parser.add_argument(
+        "candidate", help="candidate file defining ModelNew, or an op module (aikg export --as op)"
+    )
     parser.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--device", default=None, help="cpu or cuda:N (default: from --backend)")
     parser.add_argument("--framework", choices=("torch", "numpy", "mindspore"), default="torch")
@@ -56,6 +59,11 @@ def _read(path: str, what: str) -> str:
 def _job(args: argparse.Namespace) -> VerifyJob:
     reference = _read(args.reference, "reference")
     candidate = _read(args.candidate, "candidate")
+    if is_op_module(candidate):  # `aikg export --as op`: check the kernel it carries
+        try:
+            candidate = embedded_candidate(candidate)
+        except ValueError as exc:
+            raise _BadInput(f"aikg verify: {args.candidate}: {exc}") from exc
     problems = task_source_problems(reference)
     if problems:
         raise _BadInput(

@@ -312,6 +312,10 @@ async def cmd_batch(args: argparse.Namespace) -> int:
     else:
         print(summary_table(entries))
     if signal is not None:
-        print(f"aikg: batch interrupted; continue with `{resume_command(db)}`", file=sys.stderr)
+        print(
+            "aikg: batch interrupted; run the same command again to go on "
+            f"(or its tasks with `{resume_command(db)}`)",
+            file=sys.stderr,
+        )
         return EXIT_FOR_SIGNAL.get(signal, 130)
     return EXIT_OK if all(outcome(e) == "verified" for e in entries) else EXIT_FAILED

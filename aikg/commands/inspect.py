@@ -85,6 +85,10 @@ async def cmd_show(args: argparse.Namespace) -> int:
 
 
 async def cmd_export(args: argparse.Namespace) -> int:
+    if args.export_as == "op":
+        from aikg.commands.op_export import export_op
+
+        return await export_op(args)
     state = await load_task_state(args, args.task_id)
     if args.reference:
         assert state.spec is not None
