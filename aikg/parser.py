@@ -58,8 +58,6 @@ def _add_run_output(parser: argparse.ArgumentParser) -> None:
     _add_db(parser)
 
 
-def _add_run(sub: argparse._SubParsersAction) -> None:
-    run = sub.add_parser(
 def _add_fresh(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fresh",
@@ -69,6 +67,8 @@ def _add_fresh(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser(
         "run",
         help="generate and verify a kernel for one task file",
         description="Run the Designer/Coder/Verifier/Conductor loop on a KernelBench-format "
@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     _add_run(sub)
     _add_batch(sub)
+    _add_doctor(sub)
 
     resume = sub.add_parser("resume", help="continue interrupted tasks from their event log")
     resume.add_argument("task_id", metavar="TASK_ID", nargs="?")
@@ -137,9 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit-steps", type=int, default=6, metavar="N", help="steps per task (default: 6)"
     )
     _add_run_output(bench)
+    _add_fresh(bench)
 
     replay = sub.add_parser(
-    _add_fresh(bench)
         "replay",
         help="re-run a task from its log (no LLM calls) and report any divergence",
         description="Rebuild a run from its events: recorded LLM outputs are served, built-in "
@@ -205,6 +206,21 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="check a candidate kernel file against a reference task file", add_help=False
     )
     return parser
+
+
+def _add_doctor(sub: argparse._SubParsersAction) -> None:
+    doctor = sub.add_parser(
+        "doctor",
+        help="what this machine can do: versions, devices, Triton mode, event log, LLM",
+        description="One screen on this machine: Python, torch and Triton, the devices and "
+        "the arch aikg names, whether Triton compiles or interprets, a GPU's copy bandwidth "
+        "and matmul rate (measured once, cached), the optional extras, the verifier's "
+        "sandbox, the event log's health and the LLM endpoint. Exit 0 when `aikg run "
+        "examples/swish.py` can work here, 1 when it cannot.",
+    )
+    doctor.add_argument("--config", metavar="FILE", help="YAML config overriding the defaults")
+    add_llm_flags(doctor)
+    _add_db(doctor)
 
 
 def _add_batch(sub: argparse._SubParsersAction) -> None:
