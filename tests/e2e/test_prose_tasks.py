@@ -82,9 +82,22 @@ def test_prose_flags_confirm_and_bad_prose_exit_2_recording_nothing(tmp_path: Pa
     assert "could not understand 'Swish is a smooth activation function'" in unclear.stderr
     assert '"Name: expression"' in unclear.stderr  # the formula form is shown
 
-    unknown = aikg("run", "--desc", "Swish: x * sigmoid(beta * x)", "--param", "gamma=2", db=db)
-    assert unknown.returncode == 2 and "has no parameter gamma" in unknown.stderr
     assert not db.exists()  # nothing was recorded by any of them
+
+
+def test_confirm_on_a_terminal_asks_and_a_no_records_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    terminal, its_end = os.openpty()
+    try:
+        os.write(terminal, b"n\n")  # the answer, waiting in the terminal's input
+        run = aikg("run", "--desc", "Swish: x * sigmoid(x)", "--confirm", db=db, stdin=its_end)
+    finally:
+        os.close(its_end)
+        os.close(terminal)
+    assert run.returncode == 2, run.stderr
+    assert "run against this reference? [y/N]" in run.stdout
+    assert "the reference was not accepted: nothing was recorded" in run.stderr
+    assert not db.exists()
 
 
 async def test_the_llm_designer_writes_the_reference_from_prose(
