@@ -13,6 +13,7 @@ tensor or a scalar parameter (docs/prose-tasks.md, "Inputs and parameters"):
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass
 
@@ -119,6 +120,8 @@ class _Reader:
 
     def read(self, node: ast.AST) -> _Term:
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            if not math.isfinite(node.value):
+                raise self.fail(node, "numbers must be finite")
             return _Term(repr(node.value), False)
         if isinstance(node, ast.Name):
             return self.name(node)
@@ -193,7 +196,7 @@ class _Reader:
                 raise self.fail(keyword, "the only options are dim=<integer> and keepdim=True")
         return found
 
-    def arity(self, node: ast.Call, args: list[_Term], count: int, options: dict) -> None:
+    def arity(self, node: ast.Call, args: list[_Term], count: int, options: dict[str, str]) -> None:
         assert isinstance(node.func, ast.Name)
         if len(args) != count or options:
             raise self.fail(node, f"{node.func.id} takes {count} argument(s) and no options")

@@ -122,6 +122,7 @@ def test_shapes_dtypes_and_the_stated_defaults() -> None:
         ("Text: x + 'a'", {}, "only numbers, names"),
         ("Lambda: (lambda: x)()", {}, "unknown function"),
         ("Bare: sigmoid", {}, "sigmoid is a function"),
+        ("Huge: x * 1e999", {}, "numbers must be finite"),
         ("Constant: beta * 2", {}, "has no input tensor"),
         ("Hidden: x * forward", {}, "parameter name 'forward' is taken"),
         ("Reduce: sum(x, axis=1)", {}, "the only options are dim="),
