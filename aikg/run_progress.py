@@ -64,8 +64,8 @@ class RunProgress:
                 get_renderable=self._render,
                 refresh_per_second=4,
                 transient=True,
-                redirect_stdout=False,
-                redirect_stderr=False,
+                redirect_stdout=False,  # stdout is for the result, printed after the run
+                redirect_stderr=True,  # other lines on stderr show above the live block
             )
 
     def __enter__(self) -> RunProgress:
