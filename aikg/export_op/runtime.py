@@ -191,8 +191,22 @@ class _Op:
         """The reference's Model with forward running the op: a drop-in replacement."""
         op = self
 
+        verified_init = list(self.config["init_inputs"])
+
         class OpModule(type(self.reference)):  # type: ignore[misc, valid-type]
+            def __init__(self, *init_inputs: Any, **named: Any) -> None:
+                super().__init__(*init_inputs, **named)
+                # The kernel was verified for one model: other constructor arguments
+                # (a scale, an eps) may change what forward computes beyond its weights.
+                self.aikg_init_inputs = [*init_inputs, *named.values()]
+
             def forward(self, *inputs: Any) -> Any:
+                if self.aikg_init_inputs != verified_init:
+                    op._outside(
+                        f"{type(self).__name__} was built with {self.aikg_init_inputs}, "
+                        f"verified with {verified_init}"
+                    )
+                    return super().forward(*inputs)
                 return op._call(inputs, dict(self.state_dict(keep_vars=True)))
 
         OpModule.__name__ = OpModule.__qualname__ = f"{self.config['class_name']}"

@@ -77,7 +77,7 @@ def test_matches_the_reference_eagerly_and_compiled(
             torch.testing.assert_close(compiled(x), expected * 3.0)
 
 
-def test_opcheck_and_autograd_through_the_reference(
+def test_opcheck_and_compiled_autograd_through_the_reference(
     ops: ModuleType, reference: torch.nn.Module
 ) -> None:
     bias = reference.bias.detach().clone().requires_grad_()
@@ -85,7 +85,8 @@ def test_opcheck_and_autograd_through_the_reference(
     torch.library.opcheck(torch.ops.t_op.bias_relu.default, (x, bias))
     model = ops.BiasRelu(32)
     model.load_state_dict(reference.state_dict())
-    model(x).pow(2).sum().backward()
+    compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
+    compiled(x).pow(2).sum().backward()  # the registered backward, traced by AOTAutograd
     x_ref = x.detach().clone().requires_grad_()
     reference.zero_grad()
     reference(x_ref).pow(2).sum().backward()
@@ -107,6 +108,9 @@ def test_outside_the_envelope_the_reference_answers_with_one_warning(
         warnings.simplefilter("always")
         for x in outside.values():
             torch.testing.assert_close(ops.bias_relu(x), reference(x))
+        other = ops.BiasRelu(16)  # other init inputs: another model than the verified one
+        x = torch.randn(4, 16)
+        torch.testing.assert_close(other(x), torch.relu(x + other.bias) * 2.0)
     messages = [str(w.message) for w in caught if "t_op::bias_relu" in str(w.message)]
     assert messages == [
         "aikg op t_op::bias_relu: x has dtype float64, verified float32; running the "
