@@ -1,12 +1,13 @@
 """`aikg bench` and `aikg batch` run again: what the log already holds of the same run.
 
 A task of the run matches a stream already in the log when everything that decides its
-result is the same: the task file's text (its SHA-256), backend, arch, impl_type,
-framework, task type, steps, and the whole config (its digest covers shapes, LLM, the
-verifier's settings, the log itself). Each task takes the newest matching stream not
-taken by another: a finished one is kept as it is, an unfinished one (interrupted, or
-stopped by SIGKILL) is resumed as `aikg resume` would, nothing completed redone; a task
-without a match starts. `--fresh` ignores the log and starts every task anew.
+result is the same: its op name (the file's stem), the task file's text (its SHA-256),
+backend, arch, impl_type, framework, task type, steps, and the whole config (its digest
+covers shapes, LLM, the verifier's settings, the log itself). Each task takes the newest
+matching stream not taken by another: a finished one is kept as it is, an unfinished one
+(interrupted, or stopped by SIGKILL) is resumed as `aikg resume` would, nothing completed
+redone; a task without a match starts. `--fresh` ignores the log and starts every task
+anew.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ Settings = tuple[str | int, ...]
 
 
 def settings_of(
+    op_name: str,
     task_desc: str,
     backend: str,
     arch: str,
@@ -41,11 +43,13 @@ def settings_of(
 ) -> Settings:
     """What must be equal for a recorded task to stand for one of this run."""
     digest = hashlib.sha256(task_desc.encode()).hexdigest()
-    return (digest, backend, arch, impl_type, framework, task_type, limit_steps, config_digest)
+    settings = (backend, arch, impl_type, framework, task_type, limit_steps, config_digest)
+    return (op_name, digest, *settings)
 
 
 def task_settings(task: Task) -> Settings:
     return settings_of(
+        task.op_name,
         task.task_desc,
         task.backend,
         task.arch,
@@ -59,6 +63,7 @@ def task_settings(task: Task) -> Settings:
 
 def created_settings(created: ev.TaskCreated) -> Settings:
     return settings_of(
+        created.op_name,
         created.task_desc,
         created.backend,
         created.arch,
