@@ -1,12 +1,16 @@
-"""The verified envelope: built from the shape sets the verifier tested, and checked."""
+"""The verified envelope: built from the shape sets the verifier tested, and checked;
+and what the export probe refuses."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
+from aikg.commands import UsageError
 from aikg.export_op.envelope import envelope_of
-from aikg.export_op.facts import OpFacts
+from aikg.export_op.facts import OpFacts, probe_task
 from aikg.export_op.runtime import describe_envelope, outside_envelope
+from tests.export.conftest import TASK
 
 
 def _facts(*shape_sets: list[dict]) -> OpFacts:
@@ -58,3 +62,19 @@ def test_each_way_out_of_the_envelope_is_named() -> None:
     for reason, (inputs, parameters) in cases.items():
         assert outside_envelope(envelope, inputs, parameters) == reason
     assert outside_envelope(envelope, [x, 1], w) is None
+
+
+def test_a_candidate_naming_its_weights_otherwise_cannot_be_an_op() -> None:
+    candidate = (
+        "import torch\n\n\nclass ModelNew(torch.nn.Module):\n"
+        "    def __init__(self, features):\n        super().__init__()\n"
+        "        self.w = torch.nn.Parameter(torch.randn(features))\n\n"
+        "    def forward(self, x):\n        return x\n"
+    )
+    with pytest.raises(UsageError) as refused:
+        probe_task("t", TASK, candidate, small=True)
+    assert str(refused.value) == (
+        "task 't' cannot be exported as an op: ModelNew holds 'w' [32] that the reference "
+        "does not: an op passes the reference's parameters to the kernel by name, so the "
+        "candidate must name its parameters as the reference does"
+    )
