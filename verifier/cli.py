@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from verifier.op_module import embedded_candidate, is_op_module
+from verifier.op_module import embedded_candidate, is_op_module, other_reference
 from verifier.result import VerifyJob, VerifyResult
 from verifier.service import Verifier
 from verifier.static_check import task_source_problems
@@ -60,6 +60,13 @@ def _job(args: argparse.Namespace) -> VerifyJob:
     reference = _read(args.reference, "reference")
     candidate = _read(args.candidate, "candidate")
     if is_op_module(candidate):  # `aikg export --as op`: check the kernel it carries
+        exported_from = other_reference(candidate, reference)
+        if exported_from:
+            print(
+                f"aikg verify: note: {args.candidate} was exported from another reference "
+                f"(sha256 {exported_from[:12]}…); checking its kernel against {args.reference}",
+                file=sys.stderr,
+            )
         try:
             candidate = embedded_candidate(candidate)
         except ValueError as exc:

@@ -7,10 +7,14 @@ or a new driver. The markers are defined here, the one place both sides read the
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 OP_MODULE_MARK = "# aikg op module"
 CANDIDATE_BEGIN = "# ---- aikg: the verified candidate, verbatim (aikg verify checks it) ----"
 CANDIDATE_END = "# ---- aikg: end of the verified candidate ----"
 FUTURE_PREFIX = "from __future__ import"
+REFERENCE_DIGEST = "reference sha256"  # the header line naming the reference it came from
 
 
 def is_op_module(source: str) -> bool:
@@ -30,3 +34,11 @@ def embedded_candidate(source: str) -> str:
         )
     futures = [line for line in head.splitlines() if line.startswith(FUTURE_PREFIX)]
     return "\n".join([*futures, body, ""])
+
+
+def other_reference(source: str, reference: str) -> str | None:
+    """The sha256 an op module's header names when it is not `reference`'s; else None."""
+    found = re.search(rf"^# {REFERENCE_DIGEST}:\s+([0-9a-f]{{64}})$", source, re.MULTILINE)
+    if found is None or found.group(1) == hashlib.sha256(reference.encode()).hexdigest():
+        return None
+    return found.group(1)

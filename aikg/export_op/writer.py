@@ -23,7 +23,13 @@ from typing import Any
 from aikg.export_op.envelope import envelope_of
 from aikg.export_op.facts import OpFacts
 from machine.state import TaskState
-from verifier.op_module import CANDIDATE_BEGIN, CANDIDATE_END, FUTURE_PREFIX, OP_MODULE_MARK
+from verifier.op_module import (
+    CANDIDATE_BEGIN,
+    CANDIDATE_END,
+    FUTURE_PREFIX,
+    OP_MODULE_MARK,
+    REFERENCE_DIGEST,
+)
 
 RUNTIME_FILE = Path(__file__).with_name("runtime.py")  # imported only to describe envelopes
 VERIFIER_SEED = 0  # the seed the verifier builds both models under (VerifyJob.seed)
@@ -110,8 +116,8 @@ def op_module_source(
         *body,
         CANDIDATE_END,
         "",
-        f"_AIKG_REFERENCE_SOURCE = {spec.task_desc!r}",
-        f"_AIKG_RUNTIME_SOURCE = {RUNTIME_FILE.read_text()!r}",
+        f"_AIKG_REFERENCE_SOURCE = {_literal(spec.task_desc)}",
+        f"_AIKG_RUNTIME_SOURCE = {_literal(RUNTIME_FILE.read_text())}",
         f"_AIKG_CONFIG = {pprint.pformat(config, width=96, sort_dicts=False)}",
         "",
         "",
@@ -141,6 +147,14 @@ def op_module_source(
     return "\n".join(parts)
 
 
+def _literal(text: str) -> str:
+    """`text` as a Python literal that reads as the source it is: a raw triple-quoted
+    string where one can hold it exactly, else repr."""
+    if "'''" in text or text.endswith(("\\", "'")) or "\r" in text:
+        return repr(text)
+    return f"r'''{text}'''"
+
+
 def _header(
     state: TaskState,
     facts: OpFacts,
@@ -159,7 +173,7 @@ def _header(
     fields = [
         ("task", f"{spec.task_id} (op {spec.op_name}, step {best.step})"),
         ("op", f"{names.qualname}: {names.function}(), {names.module_class}"),
-        ("reference sha256", digest),
+        (REFERENCE_DIGEST, digest),
         ("verified on", f"{spec.backend}/{spec.arch} ({spec.framework}, {spec.impl_type})"),
         ("speedup", _speedups(best.timings)),
         ("verified shapes", shapes[0]),

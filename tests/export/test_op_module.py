@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from tests.export.conftest import VerifiedTask
+from verifier.op_module import other_reference
 
 
 def _import(path: Path, name: str) -> ModuleType:
@@ -121,9 +122,13 @@ def test_outside_the_envelope_the_reference_answers_with_one_warning(
 def test_aikg_verify_checks_the_kernel_an_op_module_carries(
     op_file: Path, verified_task: VerifiedTask
 ) -> None:
-    done = verified_task.aikg("verify", str(verified_task.task_file), str(op_file), "--trials", "2")
+    assert other_reference(op_file.read_text(), verified_task.task_file.read_text()) is None
+    edited_reference = verified_task.directory / "bias_relu_edited.py"
+    edited_reference.write_text(verified_task.task_file.read_text() + "# edited\n")
+    done = verified_task.aikg("verify", str(edited_reference), str(op_file), "--trials", "2")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("PASSED")
+    assert f"{op_file} was exported from another reference (sha256 " in done.stderr
     edited = op_file.with_name("edited.py")
     edited.write_text(op_file.read_text().replace("# ---- aikg: end of the verified", "# --"))
     done = verified_task.aikg("verify", str(verified_task.task_file), str(edited))
