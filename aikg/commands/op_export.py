@@ -56,6 +56,10 @@ def check_namespace(namespace: str) -> None:
 
 
 async def export_op(args: argparse.Namespace) -> int:
+    if getattr(args, "reference", False):
+        raise UsageError(
+            "--as op writes the kernel as an op, --reference the task file: pass one of them"
+        )
     check_namespace(args.namespace)
     state = await load_task_state(args, args.task_id)
     if args.output:

@@ -136,12 +136,14 @@ def test_aikg_verify_checks_the_kernel_an_op_module_carries(
     assert "without its candidate markers" in done.stderr
 
 
-def test_bad_namespace_and_unknown_task_are_bad_input(verified_task: VerifiedTask) -> None:
+def test_bad_flags_and_unknown_task_are_bad_input(verified_task: VerifiedTask) -> None:
     done = verified_task.aikg("export", verified_task.task_id, "--as", "op", "--namespace", "a-b")
     assert (done.returncode, done.stderr.strip()) == (
         2,
         "aikg: error: --namespace 'a-b' is not a valid op namespace: pass letters, digits "
         "and underscores, e.g. --namespace my_ops",
     )
+    done = verified_task.aikg("export", verified_task.task_id, "--as", "op", "--reference")
+    assert done.returncode == 2 and "pass one of them" in done.stderr
     done = verified_task.aikg("export", "no-such-task", "--as", "op")
     assert done.returncode == 2 and "no task 'no-such-task'" in done.stderr
