@@ -71,13 +71,9 @@ def _top_level_names(source: str) -> set[str]:
     return names
 
 
-def op_module_source(
-    state: TaskState, facts: OpFacts, names: OpNames, *, strict: bool, device: str
-) -> str:
-    spec, best = state.spec, state.best
-    assert spec is not None and best is not None and best.code is not None
-    envelope = envelope_of(facts, device)
-    config = {
+def op_config(facts: OpFacts, names: OpNames, *, strict: bool, device: str) -> dict[str, Any]:
+    """What `runtime.build` registers: names, schema, envelope, the recorded init inputs."""
+    return {
         "qualname": names.qualname,
         "name": names.function,
         "class_name": names.module_class,
@@ -88,11 +84,20 @@ def op_module_source(
         "parameters": [p["name"] for p in facts.parameters],
         "outputs": facts.outputs,
         "output_tuple": facts.output_tuple,
-        "envelope": envelope,
+        "envelope": envelope_of(facts, device),
         "strict": strict,
         "seed": VERIFIER_SEED,
         "init_inputs": facts.init_inputs,
     }
+
+
+def op_module_source(
+    state: TaskState, facts: OpFacts, names: OpNames, *, strict: bool, device: str
+) -> str:
+    spec, best = state.spec, state.best
+    assert spec is not None and best is not None and best.code is not None
+    config = op_config(facts, names, strict=strict, device=device)
+    envelope = config["envelope"]
     candidate_lines = best.code.strip("\n").splitlines()
     futures = [line for line in candidate_lines if line.startswith(FUTURE_PREFIX)]
     body = [line for line in candidate_lines if not line.startswith(FUTURE_PREFIX)]

@@ -63,7 +63,7 @@ def test_header_names_the_task_reference_and_envelope(
     assert "# envelope:          x float32 [3..8x32] contiguous on cpu" in text
 
 
-def test_matches_the_reference_eagerly_and_compiled(
+def test_matches_the_reference_eagerly_compiled_and_exported(
     ops: ModuleType, reference: torch.nn.Module
 ) -> None:
     # aot_eager: dynamo must capture the op in one graph (fullgraph), and AOTAutograd runs
@@ -76,6 +76,8 @@ def test_matches_the_reference_eagerly_and_compiled(
             expected = reference(x)
             torch.testing.assert_close(ops.bias_relu(x), expected)
             torch.testing.assert_close(compiled(x), expected * 3.0)
+    exported = torch.export.export(ops.BiasRelu(32), (torch.randn(4, 32),))
+    assert "torch.ops.t_op.bias_relu.default" in exported.graph_module.code
 
 
 def test_opcheck_and_compiled_autograd_through_the_reference(
