@@ -42,8 +42,10 @@ async def cmd_replay(args: argparse.Namespace) -> int:
     if args.reverify:
         from machine.verification import verifier_session
 
-        config = Config.from_recorded(recorded.created.config)
-        async with verifier_session(config.verifier.mode) as verifier:
+        settings = Config.from_recorded(recorded.created.config).verifier  # as recorded
+        async with verifier_session(
+            settings.mode, (), settings.memory_headroom_gib, settings.sandbox
+        ) as verifier:
             report = await replay_task(recorded, until=args.until, reverify=verifier)
     else:
         report = await replay_task(recorded, until=args.until)
