@@ -49,6 +49,9 @@ CASTS = {"_to_copy", "to", "type_as", "convert_element_type"}
 CONSTANTS = {"scalar_tensor", "full", "ones_like", "zeros_like", "full_like", "ones", "zeros"}
 CONSTANTS |= {"new_full"}
 LAZY = {"empty", "empty_like", "repeat"}  # only an error if a kernel value needs them
+RANDOM = {"native_dropout", "dropout", "bernoulli", "rand", "rand_like", "randn", "randn_like"}
+RANDOM |= {"randint", "randint_like", "normal", "uniform", "multinomial", "randperm"}
+RANDOM |= {"exponential", "rrelu_with_noise", "feature_dropout", "alpha_dropout"}
 # names the kernel and its host wrapper use for themselves
 RESERVED = {"pid", "offsets", "mask", "row", "r", "r0", "rmask", "R", "K", "n_elements", "grid"}
 RESERVED |= {"n_rows", "out", "tl", "triton", "torch", "nn", "self", "acc", "a", "b", "k"}
@@ -199,7 +202,11 @@ class Lowerer:
                 raise self._several_kernels(others, "one group norm")
             return self._group_space(*groups[0])
         if not requests:
-            outs = [o for o in self._output_nodes() if isinstance(o, FxNode)]
+            outs = [
+                o
+                for o in self._output_nodes()
+                if isinstance(o, FxNode) and isinstance(o.meta.get("val"), torch.Tensor)
+            ]
             shape = max((shape_of(o) for o in outs), key=len, default=())
             return len(shape), shape, ()
         shapes = {tuple(str(s) for s in shape_of(x)) for _, x, _ in requests}
@@ -532,6 +539,13 @@ class Lowerer:
                 if node.users:
                     self.values[node.name] = self._load(node, hosts[node.name])
                 continue
+            if node.op == "get_attr":
+                try:
+                    self.values[node.name] = self._constant(node)
+                except CannotLower as exc:
+                    failed.add(node.name)
+                    unsupported.append(exc.args[0])
+                continue
             if node.op != "call_function":
                 continue
             if any(arg.name in failed for arg in node.all_input_nodes):
@@ -541,13 +555,35 @@ class Lowerer:
                 self.values[node.name] = self._lower_node(node, packet(node))
             except CannotLower as exc:
                 failed.add(node.name)
-                unsupported.append(f"aten.{exc.args[0]}")
+                what = exc.args[0]
+                unsupported.append(what if what.startswith("<") else f"aten.{what}")
         if unsupported:
             ops = sorted(set(unsupported))
             raise Unsupported(ops, f"the builtin agent cannot lower {', '.join(ops)}; " + LLM_HINT)
         return self._plan()
 
+    def _constant(self, node: FxNode) -> Value:
+        """A tensor made in forward: a literal when it holds one known value."""
+        tensor = getattr(self.gm, str(node.target))
+        if tensor.dim() == 0 and tensor.device.type != "meta":
+            literal = tensor.item()
+            operand = Num(literal) if isinstance(literal, float) else literal
+            return Value(node.name, "const", ROW, (), tensor.dtype, operands=[operand])
+        shape = "x".join(str(s) for s in tensor.shape) or "0-dim"
+        raise CannotLower(
+            f"<a {shape} tensor made in forward on the inputs' device "
+            f"({node.target}): tracing on the meta device cannot read its values; make it "
+            "a buffer in __init__>"
+        )
+
     def _lower_node(self, node: FxNode, op: str) -> Any:
+        if op in RANDOM:
+            raise Unsupported(
+                [f"aten.{op}"],
+                f"aten.{op} draws random numbers (training-mode dropout or sampling), which "
+                "a kernel cannot draw as torch does, so no candidate can match the reference; "
+                "in eval mode nn.Dropout is the identity and is lowered; " + LLM_HINT,
+            )
         if op == "getitem":
             return self.values[node.args[0].name][node.args[1]]
         if op == "sym_size":

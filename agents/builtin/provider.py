@@ -27,8 +27,17 @@ def _lower(request: AgentRequest) -> Lowered:
             f"the builtin agent writes Triton only, not {request.target.impl_type}; " + LLM_HINT,
         )
     with _TRACE_LOCK:
-        traced = trace_reference(request.reference_source, request.framework)
-        return lower_graph(traced)
+        try:
+            return lower_graph(trace_reference(request.reference_source, request.framework))
+        except Unsupported:
+            raise
+        except Exception as exc:  # never a crash: whatever else stops it is named
+            first_line = str(exc).splitlines()[0][:160] if str(exc) else ""
+            raise Unsupported(
+                ["<builtin>"],
+                f"the builtin agent stopped on this reference ({type(exc).__name__}: "
+                f"{first_line}); " + LLM_HINT,
+            ) from exc
 
 
 def plan_design(request: AgentRequest) -> Design:

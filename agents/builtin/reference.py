@@ -129,6 +129,21 @@ def _forward_args(model: Any) -> list[str]:
     return names
 
 
+def attributes_as_buffers(model: Any) -> list[str]:
+    """Make every plain tensor attribute (`self.scale = torch.rand(n)`) a non-persistent
+    buffer, so tracing sees it as a graph input; returns their dotted paths."""
+    if not isinstance(model, torch.nn.Module):
+        return []
+    paths = []
+    for prefix, sub in model.named_modules():
+        for name, value in list(vars(sub).items()):
+            if isinstance(value, torch.Tensor) and not name.startswith("_"):
+                delattr(sub, name)
+                sub.register_buffer(name, value, persistent=False)
+                paths.append(f"{prefix}.{name}" if prefix else name)
+    return paths
+
+
 def _trace(model: Any, inputs: list[Any], framework: str) -> GraphModule:
     params = dict(model.named_parameters()) if isinstance(model, torch.nn.Module) else {}
     buffers = dict(model.named_buffers()) if isinstance(model, torch.nn.Module) else {}
@@ -140,9 +155,14 @@ def _trace(model: Any, inputs: list[Any], framework: str) -> GraphModule:
 
     # no duck sizing: two dims that happen to be equal must stay two sizes
     with fx_config.patch(use_duck_shape=False):
-        return make_fx(run, tracing_mode="symbolic", decomposition_table=DECOMPOSITIONS)(
-            params, buffers, *inputs
-        )
+        # tensors made in forward on the inputs' (meta) device become graph constants
+        # that the lowering names, instead of stopping the tracer
+        return make_fx(
+            run,
+            tracing_mode="symbolic",
+            decomposition_table=DECOMPOSITIONS,
+            _allow_non_fake_inputs=True,
+        )(params, buffers, *inputs)
 
 
 def _literals(gm: GraphModule) -> list[tuple[tuple[str, int], Any]]:
@@ -163,6 +183,7 @@ def _bindings(
         probe = cls(*init_args)
     if isinstance(probe, torch.nn.Module):
         probe.eval()
+    attributes_as_buffers(probe)
     attrs = _float_attrs(probe)
     if not attrs:
         return {}
@@ -211,6 +232,7 @@ def trace_reference(source: str, framework: str) -> Traced:
             model = cls(*init_args)
         if isinstance(model, torch.nn.Module):
             model.eval()  # as the verifier runs it: batch norm uses its running statistics
+        attributes = attributes_as_buffers(model)
         inputs = _example_inputs(module, framework)
     except Exception as exc:
         raise Unsupported(
@@ -222,14 +244,17 @@ def trace_reference(source: str, framework: str) -> Traced:
     except Unsupported:
         raise
     except Exception as exc:
+        if "is not on the expected device meta" in str(exc):
+            raise Unsupported(
+                ["<trace>"],
+                "forward mixes a tensor it makes on the CPU (torch.tensor or torch.arange "
+                "without device=) with its inputs; make it a buffer in __init__, or " + LLM_HINT,
+            ) from exc
         raise Unsupported(
             ["<trace>"],
             f"torch cannot trace this forward ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0][:120] if str(exc) else ''}); " + LLM_HINT,
         ) from exc
-    with torch.device("meta"):
-        result = numpy_forward(model, inputs) if framework == "numpy" else model(*inputs)
-
     is_module = isinstance(model, torch.nn.Module)
     named_params = list(model.named_parameters()) if is_module else []
     named_buffers = list(model.named_buffers()) if is_module else []
@@ -237,6 +262,13 @@ def trace_reference(source: str, framework: str) -> Traced:
     roles += [(f"self.{n}", "buffer") for n, _ in named_buffers]
     roles += [(a, "input") for a in forward_args]
     phs = [n for n in gm.graph.nodes if n.op == "placeholder"]
+    if len(phs) != len(roles):
+        raise Unsupported(
+            ["<forward>"],
+            f"forward's arguments ({', '.join(forward_args)}) do not pass one tensor each "
+            f"(the traced graph has {len(phs) - len(roles) + len(forward_args)} tensor "
+            "inputs): a list or tuple of tensors, or an argument that is not a tensor; " + LLM_HINT,
+        )
     placeholders = [
         Placeholder(node.name, host, role) for node, (host, role) in zip(phs, roles, strict=True)
     ]
@@ -252,8 +284,19 @@ def trace_reference(source: str, framework: str) -> Traced:
         )
         assignments.append((attr, source_arg or _float_literal(value)))
     params = [(n, tuple(p.shape), str(p.dtype), "param") for n, p in named_params]
-    params += [(n, tuple(b.shape), str(b.dtype), "buffer") for n, b in named_buffers]
+    params += [
+        (n, tuple(b.shape), str(b.dtype), "attribute" if n in attributes else "buffer")
+        for n, b in named_buffers
+    ]
     copied = init_body(source, module) if is_module else None
+    if attributes and copied is None:
+        raise Unsupported(
+            ["<attribute>"],
+            f"Model holds tensor attribute(s) {', '.join('self.' + a for a in attributes)} "
+            "outside its state_dict, and Model.__init__ uses names from the task file, so "
+            "ModelNew cannot make them the same way; register them with "
+            "self.register_buffer, or " + LLM_HINT,
+        )
     return Traced(
         graph=gm,
         placeholders=placeholders,
@@ -262,7 +305,7 @@ def trace_reference(source: str, framework: str) -> Traced:
         init_assignments=assignments,
         params=params,
         scalar_bindings=_bindings(cls, init_args, inputs, framework, gm),
-        output_is_tuple=isinstance(result, (tuple, list)),
+        output_is_tuple=_returns_a_sequence(model, inputs, framework),
         symbols=_symbols(gm, placeholders),
         int_attrs={
             k: v
@@ -272,6 +315,21 @@ def trace_reference(source: str, framework: str) -> Traced:
         init_body=copied[0] if copied else None,
         init_imports=copied[1] if copied else [],
     )
+
+
+def _returns_a_sequence(model: Any, inputs: list[Any], framework: str) -> bool:
+    """Whether forward returns a tuple or list (the traced graph always holds a list)."""
+    try:
+        with torch.device("meta"):
+            result = numpy_forward(model, inputs) if framework == "numpy" else model(*inputs)
+    except Exception as exc:
+        raise Unsupported(
+            ["<forward>"],
+            f"forward does not run on meta tensors ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:120] if str(exc) else ''}): it reads tensor values "
+            "on the host; " + LLM_HINT,
+        ) from exc
+    return isinstance(result, (tuple, list))
 
 
 def _float_literal(value: float) -> str:

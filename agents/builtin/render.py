@@ -56,7 +56,7 @@ def _init_lines(traced: Traced) -> list[str]:
     """The reference's own __init__ body, or else its attributes, parameters and buffers
     rebuilt with the traced shapes (the verifier loads their values from its state_dict)."""
     if traced.init_body is not None:
-        return traced.init_body
+        return traced.init_body + _attribute_buffers(traced)
     lines = ["super().__init__()"]
     lines += [f"self.{attr} = {expr}" for attr, expr in traced.init_assignments]
     made: set[str] = set()
@@ -67,12 +67,33 @@ def _init_lines(traced: Traced) -> list[str]:
             if holder not in made:
                 made.add(holder)
                 lines.append(f"self.{holder} = nn.Module()")
-        owner = "self" + "".join(f".{p}" for p in parts[:-1])
+        owner, _ = _owner(path)
         empty = f"torch.empty({shape!r}, dtype={dtype})"
         if kind == "param":
             lines.append(f"{owner}.{parts[-1]} = nn.Parameter({empty})")
         else:
             lines.append(f'{owner}.register_buffer("{parts[-1]}", {empty})')
+    return lines
+
+
+def _owner(path: str) -> tuple[str, str]:
+    """(`self.a.b`, `c`) for the dotted path `a.b.c`."""
+    parts = path.split(".")
+    return "self" + "".join(f".{p}" for p in parts[:-1]), parts[-1]
+
+
+def _attribute_buffers(traced: Traced) -> list[str]:
+    """Tensor attributes the copied body made, turned into non-persistent buffers so that
+    `ModelNew.to(device)` moves them with the module, as the kernel needs."""
+    lines = []
+    for path, _, _, kind in traced.params:
+        if kind == "attribute":
+            owner, name = _owner(path)
+            lines += [
+                f"attribute = {owner}.{name}",
+                f"del {owner}.{name}",
+                f'{owner}.register_buffer("{name}", attribute, persistent=False)',
+            ]
     return lines
 
 
