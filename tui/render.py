@@ -155,16 +155,22 @@ def event_summary(stored: StoredEvent, event: ev.Event | None) -> str:
     if isinstance(event, ev.VerifyFinished):
         result = event.result
         return "passed" if result.get("passed") else f"failed: {result.get('stage')}"
+    if isinstance(event, ev.VerifyRepeated):
+        return f"same code as step {event.repeat_of}: not verified again"
     if isinstance(event, ev.ConductorDecided):
         return f"{event.action}: {event.reason}"
     if isinstance(event, ev.LLMPartial):
         return f"{event.call_id} +{len(event.text)} chars"
-    if isinstance(event, (ev.LLMRequested, ev.LLMResponded, ev.LLMFailed, ev.LLMRetried)):
+    if isinstance(
+        event, (ev.LLMRequested, ev.LLMResponded, ev.LLMFailed, ev.LLMRetried, ev.LLMWaiting)
+    ):
         return event.call_id
     if isinstance(event, (ev.DeviceLeased, ev.DeviceReleased)):
         return event.device
     if isinstance(event, ev.TaskFinished):
         return event.reason
+    if isinstance(event, ev.TaskInterrupted):
+        return f"interrupted: {event.signal}"
     step = getattr(event, "step", None)
     return "" if step is None else f"step {step}"
 
