@@ -364,6 +364,7 @@ async def run_task(
             await recorder.append(ev.TaskInterrupted(task.interrupted_by, state.status, state.step))
             raise Interrupted(task.interrupted_by)
         if outage is not None:  # the step in flight is redone on resume
+            task.interrupted_by = LLM_OUTAGE  # as a signal would: `aikg batch` exits 3
             state = recorder.state
             await recorder.append(
                 ev.TaskInterrupted(LLM_OUTAGE, state.status, state.step, str(outage))
