@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch.fx import Node as FxNode
 
+from agents.builtin import index_views as iv
 from agents.builtin import pointwise_ops as pw
 from agents.builtin.composites import COMPOSITES, batch_norm, lower_composite, normalize
 from agents.builtin.errors import LLM_HINT
@@ -43,6 +44,8 @@ from agents.types import Unsupported
 REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "prod", "argmax", "argmin"}
 VIEWS = {"unsqueeze", "squeeze", "expand", "view", "reshape", "_unsafe_view", "permute"}
 VIEWS |= {"t", "transpose"}
+INDEX_VIEWS = {"select", "slice", "narrow", "diagonal", "diagonal_copy"}
+TRIANGLES = {"tril": True, "triu": False}
 MATMULS = {"mm", "addmm", "bmm"}
 SCANS = {"cumsum": "sum", "cumprod": "prod"}
 CASTS = {"_to_copy", "to", "type_as", "convert_element_type"}
@@ -98,6 +101,11 @@ def _permutation(node: FxNode, op: str, rank: int) -> list[int]:
         perm[i], perm[j] = perm[j], perm[i]
         return perm
     return [d % rank for d in node.args[1]]
+
+
+def _traced_size(size: Any) -> Any:
+    """A symbolic size's value at the traced inputs."""
+    return size.node.hint if isinstance(size, torch.SymInt) and size.node.has_hint() else size
 
 
 def _depends_on_scan(v: Any) -> bool:
@@ -173,6 +181,9 @@ class Lowerer:
         self.dot: Dot | None = None
         self.has_cumprod = False
         self.group_norm: tuple[FxNode, FxNode, Any] | None = None  # (op node, input, groups)
+        # node -> (load, index expressions) of a view read through index arithmetic
+        self.index_views: dict[str, tuple[Value, list[str]]] = {}
+        self.uses_indices = False  # a formula reads i<d>: the kernel needs per-dim indices
         self.rank, self.f_shape, self.reduced = self._iteration_space()
 
     # ---- iteration space -------------------------------------------------------------
@@ -571,7 +582,7 @@ class Lowerer:
             return Value(node.name, "const", ROW, (), tensor.dtype, operands=[operand])
         shape = "x".join(str(s) for s in tensor.shape) or "0-dim"
         raise CannotLower(
-            f"<a {shape} tensor made in forward on the inputs' device "
+            f"<constant: a {shape} tensor made in forward on the inputs' device "
             f"({node.target}): tracing on the meta device cannot read its values; make it "
             "a buffer in __init__>"
         )
@@ -594,7 +605,13 @@ class Lowerer:
             return self._lower_group_norm(node, op)
         if op in VIEWS:
             return self._view(node, op)
+        if op in INDEX_VIEWS:
+            return self._index_view(node, op)
         self.fused.append(op)
+        if op in TRIANGLES:
+            return self._triangle(node, op)
+        if op == "diag_embed":
+            return self._diag_embed(node, op)
         if op in MATMULS:
             return self._lower_matmul(node, op)
         if op in REDUCTIONS:
@@ -656,7 +673,7 @@ class Lowerer:
                 return Value(node.name, "pw", ROW, (), x.dtype, pending=True)
             dims = tuple(x.dims[p] for p in perm)
         elif x.pending:
-            return NotLowered(op)
+            return self._index_view(node, op)  # e.g. a flatten of an input
         elif op == "expand":
             offset = len(shape) - len(x.dims)
             dims = tuple(
@@ -668,7 +685,7 @@ class Lowerer:
         else:
             before = [str(s) for s in shape_of(node.args[0]) if not is_one(s)]
             if [str(s) for s in shape if not is_one(s)] != before:
-                return NotLowered(op)  # a real reshape: only an error if a kernel value needs it
+                return self._index_view(node, op)  # a real reshape: a load's index arithmetic
             kept = iter(d for d in x.dims if d is not None)
             dims = tuple(None if is_one(s) else next(kept) for s in shape)
         return Value(
@@ -681,6 +698,111 @@ class Lowerer:
             operands=[x],
             flipped=x.flipped,
         )
+
+    def _load_view(self, arg: FxNode) -> tuple[Value, list[str]] | None:
+        """(load, index expressions in the view's dims) of a graph input or a view of one."""
+        if arg.name in self.index_views:
+            return self.index_views[arg.name]
+        v = self.values.get(arg.name)
+        if not isinstance(v, Value) or v.kind != "load" or v.index is not None:
+            return None
+        if v.flipped or v.regrouped:
+            return None
+        return v, iv.whole(len(shape_of(arg)))
+
+    def _index_view(self, node: FxNode, op: str) -> Any:
+        """select/slice/narrow/reshape of an input: a load whose index does the view.
+
+        A view whose shape does not line up with F stays an index view that later views
+        compose with; it is only an error if a kernel value needs it.
+        """
+        viewed = self._load_view(node.args[0])
+        if viewed is None:
+            return NotLowered(op)
+        base, exprs = viewed
+        args, in_shape = node.args, shape_of(node.args[0])
+        rank = len(in_shape)
+        if op in ("diagonal", "diagonal_copy"):
+            given = list(args[1:])
+            offset, dim1, dim2 = given + [0, 0, 1][len(given) :]
+            old = iv.diagonal_dims(rank, offset, dim1, dim2)
+        elif op in INDEX_VIEWS:
+            dim = (args[1] if len(args) > 1 else 0) % rank
+            start = args[2] if len(args) > 2 and args[2] is not None else 0
+            at = self._position(start, in_shape[dim], clamp=op != "select")
+            step = args[4] if op == "slice" and len(args) > 4 else 1
+            if at is None or not isinstance(step, int):
+                return NotLowered(op)
+            old = (
+                iv.select_dims(rank, dim, at)
+                if op == "select"
+                else iv.slice_dims(rank, dim, at, step)
+            )
+        else:
+            old = iv.reshape_dims(in_shape, shape_of(node), self._size_text, _traced_size)
+            if old is None:
+                return NotLowered(op)
+        exprs = iv.compose(exprs, old)
+        self.index_views[node.name] = (base, exprs)
+        dims = self._align(shape_of(node))
+        if dims is None:
+            return NotLowered(op)
+        return self._indexed_load(base, dims, iv.materialize(exprs, dims))
+
+    def _size_text(self, size: Any) -> str | None:
+        """A size as kernel source: a literal or a kernel argument; None if neither."""
+        if isinstance(size, int):
+            return str(size)
+        name = self._size_scalar(size)
+        if isinstance(name, HostScalar):
+            return self._scalar(name.name, name.host)
+        return name if isinstance(name, str) else None
+
+    def _position(self, at: Any, size: Any, clamp: bool) -> int | str | None:
+        """A static start or index, counted from the end when negative (as kernel source
+        for a symbolic size); None when the position itself is not static."""
+        if not isinstance(at, int):
+            return None
+        if isinstance(size, int):
+            at = at + size if at < 0 else at
+            return min(max(at, 0), size) if clamp else at
+        if at >= 0:
+            return at
+        text = self._size_text(size)
+        return None if text is None else f"({text} - {-at})"
+
+    def _diag_embed(self, node: FxNode, op: str) -> Value:
+        """diag_embed(x): x's last dim read along the new row, kept where row == column."""
+        viewed = self._load_view(node.args[0])
+        if viewed is None or tuple(node.args[1:]) not in ((), (0,), (0, -2, -1)):
+            raise CannotLower(op)
+        base, exprs = viewed
+        dims = self._align(shape_of(node))
+        if dims is None:
+            raise CannotLower(op)
+        rank = len(shape_of(node.args[0]))
+        load = self._indexed_load(base, (*dims[:rank], None), iv.materialize(exprs, dims[:rank]))
+        row, column = ("0" if d is None else f"i{d}" for d in dims[-2:])
+        self.uses_indices = True
+        val = node.meta["val"]
+        value = self.make(node.name, shape_of(node), val.dtype, iv.on_diagonal, [load, row, column])
+        value.dims = dims  # the mask walks the column too
+        value.level = self._level(dims, [load])
+        return value
+
+    def _triangle(self, node: FxNode, op: str) -> Value:
+        """tril/triu: x where the column minus the row is on the kept side of the diagonal."""
+        x = self.operand(node, node.args[0], 0)
+        if not isinstance(x, Value) or x.flipped or x.regrouped or len(x.dims) < 2:
+            raise CannotLower(op)
+        diagonal = node.args[1] if len(node.args) > 1 else node.kwargs.get("diagonal", 0)
+        if not isinstance(diagonal, int):
+            raise CannotLower(op)
+        row, column = ("0" if d is None else f"i{d}" for d in x.dims[-2:])
+        self.uses_indices = True
+        formula = iv.triangle(TRIANGLES[op])
+        val = node.meta["val"]
+        return self.make(node.name, shape_of(node), val.dtype, formula, [x, row, column, diagonal])
 
     # ---- reductions, scans, group norm, matmul ---------------------------------------
     def _lower_reduction(self, node: FxNode, op: str) -> Any:
@@ -759,12 +881,21 @@ class Lowerer:
             return str(size)
         if isinstance(size, DerivedSize):
             return size.host
-        host = self.traced.symbols.get(str(size))
+        host = self.traced.symbols.get(str(size)) or self._size_expression(size)
         if host is None:
             raise Unsupported(
                 ["<shape>"], f"cannot express size {size} from the inputs' shapes; " + LLM_HINT
             )
         return host
+
+    def _size_expression(self, size: Any) -> str | None:
+        """A size computed from input sizes (a flatten's `s1*s2`, a split's `s0//2`) as a
+        host expression; None if a symbol in it comes from no input."""
+        words = {**self.traced.symbols, "Min": "min", "Max": "max"}  # diagonals' lengths
+        names = re.findall(r"[A-Za-z_]\w*", str(size))
+        if not set(names) & self.traced.symbols.keys() or any(n not in words for n in names):
+            return None
+        return re.sub(r"[A-Za-z_]\w*", lambda m: words[m.group(0)], str(size))
 
     def _output(self, node: Any, name: str) -> Output:
         if not isinstance(node, FxNode) or not isinstance(self.values[node.name], Value):
@@ -813,6 +944,7 @@ class Lowerer:
             self.scalars["R"] = " * ".join(f_sizes[d] for d in self.reduced)
         flat = (
             not self.reduced
+            and not self.uses_indices
             and self.dot is None
             and all(self._walks_f(v) for v in reachable_loads([o.value for o in outputs]))
             and all(o.value.dims == tuple(range(self.rank)) and o.index is None for o in outputs)

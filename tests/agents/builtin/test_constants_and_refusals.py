@@ -49,7 +49,9 @@ def test_zero_dim_constants_made_in_forward_become_literals(tmp_path: Path) -> N
 
 def test_constant_on_the_inputs_device_is_named_not_a_crash() -> None:
     error = _refusal(_task("device_constant"))
-    assert "a 3 tensor made in forward" in str(error) and "buffer in __init__" in str(error)
+    assert "<constant: a 3 tensor made in forward" in str(error) and "buffer in __init__" in str(
+        error
+    )
 
 
 def test_cpu_constant_mixed_with_inputs_is_refused_with_the_fix() -> None:

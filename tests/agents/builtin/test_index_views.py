@@ -1,0 +1,63 @@
+"""View ops on inputs as index arithmetic on their loads (no copy kernel), triangular
+masks and diagonals as index maps; views the agent cannot fold are named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.types import Unsupported
+from tests.agents.builtin.builtin_harness import check, generate, task
+
+
+@pytest.mark.parametrize(
+    ("expr", "inputs"),
+    [
+        ("x[1] + x[2]", "torch.randn(4, 33)"),
+        ("x[:, 1:5] + 1", "torch.randn(4, 33)"),
+        ("x[:, -3:] + x.narrow(1, 2, 3) + x[:, ::2][:, :3]", "torch.randn(4, 33)"),
+        ("x[1][-3:] * 2", "torch.randn(4, 33)"),
+        ("x[:, :16].sum(1)", "torch.randn(4, 33)"),
+    ],
+)
+def test_select_slice_and_narrow_fold_into_the_load(expr: str, inputs: str, tmp_path: Path) -> None:
+    code = check(task(expr, inputs=inputs), tmp_path)
+    assert "aten.slice" not in code and "copy" not in code.split("class ModelNew")[0]
+
+
+def test_reshapes_that_split_or_merge_dims_are_index_arithmetic(tmp_path: Path) -> None:
+    split = check(task("x.view(4, 3, 11).sum(2) * 2"), tmp_path)
+    assert "(i1 * n2 + i2) * x_s1" in split and split.count("@triton.jit") <= 4
+    merged = check(task("torch.flatten(x, 1) + 1", inputs="torch.randn(2, 3, 4)"), tmp_path)
+    assert merged.count("@triton.jit") == 1 and "i1 % size_" in merged
+    check(task("x.reshape(-1) * 3", inputs="torch.randn(3, 5)"), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["torch.tril(x)", "torch.triu(x, 1) * 2", "torch.tril(x, -1).sum(2)"],
+)
+def test_tril_and_triu_are_masks(expr: str, tmp_path: Path) -> None:
+    code = check(task(expr, inputs="torch.randn(2, 5, 6)"), tmp_path)
+    assert "tl.where(i2 - i1" in code
+
+
+@pytest.mark.parametrize(
+    ("expr", "inputs"),
+    [
+        ("torch.diag(x) + 1", "torch.randn(5, 5)"),
+        ("torch.diagonal(x, 1) * 2", "torch.randn(5, 6)"),
+        ("torch.diagonal(x, -2, 1, 2) * 2", "torch.randn(3, 5, 6)"),
+        ("torch.diag_embed(x) * 2", "torch.randn(3, 5)"),
+        ("torch.diag(x[0]) + 1", "torch.randn(3, 5)"),
+    ],
+)
+def test_diagonals_are_index_maps(expr: str, inputs: str, tmp_path: Path) -> None:
+    check(task(expr, inputs=inputs), tmp_path)
+
+
+def test_a_reshape_of_a_computed_value_is_named() -> None:
+    with pytest.raises(Unsupported) as info:
+        generate(task("(x + 1).view(4, 3, 11).sum(2)"))
+    assert info.value.ops == ["aten.view"]
