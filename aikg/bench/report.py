@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from aikg.bench.lowering_share import LoweringShare, lowering_share
 from aikg.bench.targets import (
     TargetResult,
     check_targets,
@@ -127,6 +128,8 @@ class Summary:
     geomean_count: dict[str, int] | None = None
     # the suite's speed targets (aikg.bench.targets); None when correctness only
     targets: list[TargetResult] | None = None
+    # how many reference graphs the agent lowered, and the ops that stopped the rest
+    lowering: LoweringShare = field(default_factory=LoweringShare)
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ def summarize(rows: Sequence[BenchRow], meta: RunMeta) -> Summary:
         geomean_speedup=geomean,
         geomean_count=geomean_count,
         targets=targets,
+        lowering=lowering_share(rows),
     )
 
 
@@ -249,6 +253,7 @@ def _summary_lines(summary: Summary, meta: RunMeta) -> list[str]:
         f"- Totals: {summary.total_steps} steps, {summary.total_wall_s:.1f} s, "
         f"{summary.total_tokens} tokens, ${summary.total_cost_usd:.4f}"
     )
+    lines.append(summary.lowering.line())
     lines.append("")
     if meta.correctness_only or summary.fast_p is None or summary.geomean_speedup is None:
         lines += [f"> **{CPU_NOTE}**", ""]
