@@ -45,6 +45,7 @@ REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "prod", "argmax", "ar
 VIEWS = {"unsqueeze", "squeeze", "expand", "view", "reshape", "_unsafe_view", "permute"}
 VIEWS |= {"t", "transpose"}
 INDEX_VIEWS = {"select", "slice", "narrow", "diagonal", "diagonal_copy"}
+SPLIT_VIEWS = {"split", "split_with_sizes"}
 TRIANGLES = {"tril": True, "triu": False}
 MATMULS = {"mm", "addmm", "bmm"}
 SCANS = {"cumsum": "sum", "cumprod": "prod"}
@@ -596,6 +597,10 @@ class Lowerer:
                 "in eval mode nn.Dropout is the identity and is lowered; " + LLM_HINT,
             )
         if op == "getitem":
+            piece = f"{node.args[0].name}#{node.args[1]}"
+            if piece in self.index_views:  # a piece of a split input
+                self.index_views[node.name] = self.index_views[piece]
+                return self._view_load(node, "split")
             return self.values[node.args[0].name][node.args[1]]
         if op == "sym_size":
             return self._size_scalar(shape_of(node.args[0])[node.args[1]])
@@ -603,6 +608,13 @@ class Lowerer:
             return NotLowered(op)
         if self.group_norm is not None and node is self.group_norm[0]:
             return self._lower_group_norm(node, op)
+        if op in SPLIT_VIEWS:
+            return self._split(node, op)
+        if op in pw.IDENTITY and node.args[0].name in self.index_views:
+            self.index_views[node.name] = self.index_views[node.args[0].name]  # a clone
+            x = self.values[node.args[0].name]
+            if not isinstance(x, Value) or x.pending:
+                return self._view_load(node, op)
         if op in VIEWS:
             return self._view(node, op)
         if op in INDEX_VIEWS:
@@ -661,9 +673,12 @@ class Lowerer:
 
     def _view(self, node: FxNode, op: str) -> Any:
         x = self.values[node.args[0].name]
-        if not isinstance(x, Value):
-            return NotLowered(op)
         shape = shape_of(node)
+        permutes = op in ("permute", "t", "transpose")
+        if permutes and self._permuted_view(node, op) and not isinstance(x, Value):
+            return self._view_load(node, op)  # a permute of an index view
+        if not isinstance(x, Value):
+            return self._index_view(node, op)  # a reshape of an index view, or NotLowered
         if x.regrouped:  # the view back from instance norm's (1, N*C, ...) layout
             original = shape_of(self.group_norm[1]) if self.group_norm else ()
             return x if _same_shape(shape, original) else NotLowered(op)
@@ -742,12 +757,45 @@ class Lowerer:
             old = iv.reshape_dims(in_shape, shape_of(node), self._size_text, _traced_size)
             if old is None:
                 return NotLowered(op)
-        exprs = iv.compose(exprs, old)
-        self.index_views[node.name] = (base, exprs)
+        self.index_views[node.name] = (base, iv.compose(exprs, old))
+        return self._view_load(node, op)
+
+    def _view_load(self, node: FxNode, op: str) -> Any:
+        """The load of an index view, once its shape lines up with F."""
+        base, exprs = self.index_views[node.name]
         dims = self._align(shape_of(node))
         if dims is None:
             return NotLowered(op)
         return self._indexed_load(base, dims, iv.materialize(exprs, dims))
+
+    def _permuted_view(self, node: FxNode, op: str) -> bool:
+        """Record a permute of an input (or of an index view) as an index view, so a
+        reshape after it still reads the input; False when it permutes a computed value."""
+        viewed = self._load_view(node.args[0])
+        if viewed is None:
+            return False
+        perm = _permutation(node, op, len(shape_of(node)))
+        old = [""] * len(perm)
+        for k, p in enumerate(perm):
+            old[p] = f"{{{k}}}"
+        self.index_views[node.name] = (viewed[0], iv.compose(viewed[1], old))
+        return True
+
+    def _split(self, node: FxNode, op: str) -> list[Any]:
+        """split/chunk of an input: one slice view per piece, taken by getitem."""
+        viewed = self._load_view(node.args[0])
+        in_shape = shape_of(node.args[0])
+        dim = (node.args[2] if len(node.args) > 2 else 0) % len(in_shape)
+        sizes = [piece.shape[dim] for piece in node.meta["val"]]
+        start: int | str | None = 0
+        for i, size in enumerate(sizes):
+            if viewed is None or start is None:
+                break
+            old = iv.slice_dims(len(in_shape), dim, start, 1)
+            self.index_views[f"{node.name}#{i}"] = (viewed[0], iv.compose(viewed[1], old))
+            text = self._size_text(size)
+            start = None if text is None else text if start == 0 else f"{start} + {text}"
+        return [NotLowered(op)] * len(sizes)
 
     def _size_text(self, size: Any) -> str | None:
         """A size as kernel source: a literal or a kernel argument; None if neither."""

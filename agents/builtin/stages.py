@@ -26,7 +26,10 @@ from agents.builtin.design import design_text
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.kernel_writer import KernelWriter
 from agents.builtin.lowering import (
+    INDEX_VIEWS,
     MATMULS,
+    SPLIT_VIEWS,
+    VIEWS,
     Lowerer,
     group_norm_request,
     lower,
@@ -46,6 +49,7 @@ from agents.builtin.render import (
     render_module,
     return_line,
 )
+from agents.builtin.search import configs_for, search_space
 from agents.builtin.values import Plan
 from agents.types import Unsupported
 
@@ -60,6 +64,10 @@ SPLITS = {
     "max": aten.amax.default,
     "min": aten.amin.default,
 }
+
+# views a load's index arithmetic takes, and ops a chain of views passes through
+FOLDED_VIEWS = {"view", "reshape", "_unsafe_view"} | INDEX_VIEWS | SPLIT_VIEWS
+PASS_THROUGH = VIEWS | {"clone", "contiguous", "alias"}
 
 
 @dataclass
@@ -81,8 +89,10 @@ class Lowered:
 
     @property
     def plan(self) -> Plan:
-        """The first kernel's plan (it reads the inputs): its family picks the configs."""
-        return self.stages[0].plan
+        """The plan whose family picks the configs: the first kernel's (it reads the
+        inputs), or the first reduction's or matmul's after a copy stage."""
+        plans = [stage.plan for stage in self.stages]
+        return next((p for p in plans if p.family != "pointwise"), plans[0])
 
     @property
     def fused(self) -> list[str]:
@@ -91,6 +101,13 @@ class Lowered:
     def render(self, op_name: str, config: dict[str, Any], interpreter: bool) -> str:
         if len(self.stages) == 1:
             return render_module(op_name, self.traced, self.plan, config, interpreter)
+        # a copy stage's family may differ from the searched one: its keys take defaults
+        config = {
+            **{
+                k: v for st in self.stages for k, v in configs_for(search_space(st.plan))[0].items()
+            },
+            **config,
+        }
         summary: list[str] = []
         writers: list[KernelWriter] = []
         forward: list[str] = []
@@ -110,8 +127,9 @@ class Lowered:
         if len(self.stages) == 1:
             return design_text(op_name, self.plan)
         lines = [
-            f"{len(self.stages)} Triton kernels launched in order: a reduction over other dims "
-            "or another shape reads what an earlier kernel wrote to a buffer."
+            f"{len(self.stages)} Triton kernels launched in order: a later kernel reads what "
+            "an earlier one wrote to a buffer (for a reduction over other dims or another "
+            "shape, or a view of a computed value)."
         ]
         for number, stage in enumerate(self.stages, 1):
             lines.append(f"Stage {number}: " + design_text(f"{op_name}_stage{number}", stage.plan))
@@ -287,11 +305,14 @@ def _lower_stage(
 
 
 def _staged(traced: Traced, graph: Graph, signatures: dict[FxNode, Signature]) -> Lowered:
+    return _lower_stages(traced, graph, *_stage_of(graph, signatures))
+
+
+def _lower_stages(traced: Traced, graph: Graph, stage: dict[FxNode, int], count: int) -> Lowered:
     returned = next(n for n in graph.nodes if n.op == "output").args[0]
     results = list(returned) if isinstance(returned, (tuple, list)) else [returned]
     if not all(isinstance(r, FxNode) for r in results):
         raise Unsupported(["<output>"], "forward returns a non-tensor; " + LLM_HINT)
-    stage, count = _stage_of(graph, signatures)
     names = _host_names(results, stage)
     stages: list[Stage] = []
     for number in range(count):
@@ -313,11 +334,49 @@ def _staged(traced: Traced, graph: Graph, signatures: dict[FxNode, Signature]) -
     return Lowered(traced, stages, [names[n] for n in results])
 
 
+def _copied_view(graph: Graph) -> FxNode | None:
+    """The first computed value that a view reads (`(x + 1).view(...)`): a kernel cannot
+    fold that view into a load, so a copy stage writes the value to a buffer first."""
+    for node in graph.nodes:
+        if node.op != "call_function" or packet(node) not in FOLDED_VIEWS:
+            continue
+        x = node.args[0]
+        while isinstance(x, FxNode) and packet(x) in FOLDED_VIEWS | PASS_THROUGH:
+            x = x.args[0]
+        if isinstance(x, FxNode) and x.op == "call_function":
+            return x
+    return None
+
+
+def _with_copy_stage(traced: Traced, error: Unsupported) -> Lowered:
+    """Two stages cut after the value a view reads: stage 1 computes it into a buffer,
+    stage 2 reads the buffer through the view's index arithmetic."""
+    graph = traced.graph.graph
+    cut = _copied_view(graph)
+    if cut is None:
+        raise error
+    before: set[FxNode] = set()
+    todo = [cut]
+    while todo:
+        node = todo.pop()
+        if node.op == "call_function" and node not in before:
+            before.add(node)
+            todo.extend(node.all_input_nodes)
+    stage = {n: 0 if n in before else 1 for n in graph.nodes if n.op == "call_function"}
+    try:
+        return _lower_stages(traced, graph, stage, 2)
+    except Unsupported:
+        raise error from None
+
+
 def lower_graph(traced: Traced) -> Lowered:
     """One fused kernel where one suffices, else stages (raises Unsupported)."""
     signatures = _signatures(traced.graph.graph)
     if signatures is None or len(set(signatures.values())) <= 1:
-        plan = lower(traced)
+        try:
+            plan = lower(traced)
+        except Unsupported as error:
+            return _with_copy_stage(traced, error)
         return Lowered(traced, [Stage(plan, [], [])], [o.name for o in plan.outputs])
     graph = Graph()  # a copy to rewrite: the traced graph stays as traced
     graph.output(graph.graph_copy(traced.graph.graph, {}))
