@@ -440,7 +440,7 @@ class Lowerer:
         if arg is None:
             return None
         base = self.values[arg.name]
-        if base.kind != "load":
+        if not isinstance(base, Value) or base.kind != "load":
             raise CannotLower("batch_norm")
         dims = tuple(1 if i == 1 else None for i in range(self.rank))
         return self._indexed_load(base, dims, ("i1",))
@@ -528,7 +528,7 @@ class Lowerer:
         if packet(arg) == "repeat":  # instance norm repeats weights over the batch
             arg = arg.args[0]
         base = self.values[arg.name]
-        if base.kind != "load":
+        if not isinstance(base, Value) or base.kind != "load":
             raise CannotLower("group_norm")
         channel = self._channel()
         if per_channel:

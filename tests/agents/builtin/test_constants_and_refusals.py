@@ -85,3 +85,22 @@ def test_what_cannot_be_traced_or_lowered_is_a_one_line_refusal(
 ) -> None:
     error = _refusal(task(forward, inputs=inputs))
     assert reason in str(error) and "\n" not in str(error)
+
+
+def test_a_sliced_causal_mask_buffer_is_read_through_its_index(tmp_path: Path) -> None:
+    masked = "x.masked_fill(self.mask[: x.shape[1], : x.shape[2]] == 0, float('-inf'))"
+    source = task(
+        f"torch.softmax({masked}, -1)",
+        body="self.register_buffer('mask', torch.tril(torch.ones(8, 8)))",
+        inputs="torch.randn(2, 5, 5)",
+    )
+    check(source, tmp_path)
+
+
+def test_instance_norm_with_running_statistics_is_refused_not_a_crash() -> None:
+    source = task(
+        "self.norm(x)",
+        body="self.norm = nn.InstanceNorm2d(3, track_running_stats=True)",
+        inputs="torch.randn(2, 3, 4, 5)",
+    )
+    assert _refusal(source).ops == ["aten.view"]
