@@ -170,3 +170,24 @@ def triangle(keep_lower: bool) -> Formula:
 def on_diagonal(a: Sequence[Any], k: dict[str, Any]) -> str:
     """diag_embed as a mask on (x, row index, column index)."""
     return f"tl.where({a[1]} == {a[2]}, {a[0]}, 0.0)"
+
+
+def shifted_dims(rank: int, dim: int, start: str, size: str) -> list[str]:
+    """Old dims of a `cat` piece that starts at `start` along dim, read at the cat's
+    index: clamped into the piece, so the lanes another piece owns read in bounds."""
+    old = whole(rank)
+    shifted = old[dim] if start == "0" else f"{old[dim]} - ({start})"
+    old[dim] = "0" if size == "1" else f"tl.minimum(tl.maximum({shifted}, 0), {size} - 1)"
+    return old
+
+
+def pieces_formula(index: str, ends: Sequence[str]) -> Formula:
+    """cat as nested selects: piece p where the index is below its end (ends[p])."""
+
+    def formula(a: Sequence[Any], k: dict[str, Any]) -> str:
+        expr = str(a[-1])
+        for piece, end in reversed(list(zip(a[:-1], ends, strict=False))):
+            expr = f"tl.where({index} < {end}, {piece}, {expr})"
+        return expr
+
+    return formula

@@ -624,6 +624,8 @@ class Lowerer:
             return self._triangle(node, op)
         if op == "diag_embed":
             return self._diag_embed(node, op)
+        if op == "cat":
+            return self._cat(node, op)
         if op in MATMULS:
             return self._lower_matmul(node, op)
         if op in REDUCTIONS:
@@ -837,6 +839,43 @@ class Lowerer:
         value.dims = dims  # the mask walks the column too
         value.level = self._level(dims, [load])
         return value
+
+    def _cat(self, node: FxNode, op: str) -> Value:
+        """cat of inputs (or views of them) and constants: each piece read at the cat's
+        index shifted into it, the pieces chosen by where that index falls."""
+        shape = shape_of(node)
+        dim = (node.args[1] if len(node.args) > 1 else 0) % len(shape)
+        dims = self._align(shape)
+        if dims is None or dims[dim] is None:
+            raise CannotLower(op)
+        pieces: list[Any] = []
+        ends: list[str] = []
+        start = "0"
+        for piece in node.args[0]:
+            size = self._size_text(shape_of(piece)[dim])
+            if size is None:
+                raise CannotLower(op)
+            pieces.append(self._cat_piece(piece, dims, dim, start, size, op))
+            start = size if start == "0" else f"{start} + {size}"
+            ends.append(start)
+        self.uses_indices = True
+        formula = iv.pieces_formula(f"i{dims[dim]}", ends)
+        value = self.make(node.name, shape, node.meta["val"].dtype, formula, pieces)
+        value.dims, value.level = dims, self._level(dims, pieces)
+        return value
+
+    def _cat_piece(
+        self, piece: FxNode, dims: tuple[int | None, ...], dim: int, start: str, size: str, op: str
+    ) -> Value:
+        viewed = self._load_view(piece)
+        if viewed is not None:
+            base, exprs = viewed
+            old = iv.shifted_dims(len(dims), dim, start, size)
+            return self._indexed_load(base, dims, iv.materialize(iv.compose(exprs, old), dims))
+        value = self.values.get(piece.name)
+        if isinstance(value, Value) and value.kind == "const":
+            return value
+        raise CannotLower(op)
 
     def _triangle(self, node: FxNode, op: str) -> Value:
         """tril/triu: x where the column minus the row is on the kept side of the diagonal."""

@@ -84,3 +84,23 @@ def test_a_view_needing_two_copy_stages_is_named() -> None:
     with pytest.raises(Unsupported) as info:
         generate(task("torch.relu(x).view(2, 2, 33).sum(2).view(4) * 2"))
     assert info.value.ops == ["aten.view"]
+
+
+def test_cat_reads_each_piece_at_its_shifted_index(tmp_path: Path) -> None:
+    two = task(
+        "torch.cat([x, y], 1) * 2", args="x, y", inputs="torch.randn(4, 3), torch.randn(4, 5)"
+    )
+    assert check(two, tmp_path).count("@triton.jit") == 1
+    three = task(
+        "torch.cat([x, y, x], 0) + 1", args="x, y", inputs="torch.randn(2, 3), torch.randn(4, 3)"
+    )
+    check(three, tmp_path)
+
+
+def test_exclusive_scan_written_with_cat_runs_as_a_copy_stage_and_a_scan(tmp_path: Path) -> None:
+    zeros = "torch.zeros_like(x.select(1, 0).unsqueeze(1))"
+    exclusive = f"torch.cumsum(torch.cat(({zeros}, x), dim=1)[:, :-1], dim=1)"
+    code = check(task(exclusive, inputs="torch.randn(4, 6)"), tmp_path)
+    assert "in 2 stages" in code and "cumsum" in code
+    reverse = "torch.cumsum(x.flip(1), 1).flip(1)"
+    check(task(reverse, inputs="torch.randn(4, 6)"), tmp_path)
