@@ -29,6 +29,14 @@ from pathlib import Path
 from verifier import landlock, seccomp
 
 MODES = ("auto", "landlock", "off")
+# Measured on an H200 (driver 580, CUDA 13): cudaGetDeviceCount fails with Error 304 in a
+# process under this Landlock ruleset (even one granting every read, /tmp and all of /dev)
+# and in one whose seccomp filter refuses socket(); each of the other parts alone leaves
+# CUDA working. So a GPU worker gets no fork, no io_uring, dropped capabilities and limits.
+GPU_REASON = (
+    "CUDA does not start under Landlock or a socket ban (Error 304 on an H200), "
+    "so files and network are not confined on a GPU"
+)
 
 
 class SandboxError(RuntimeError):
@@ -57,6 +65,7 @@ class SandboxPolicy:
     open_files: int | None = 4096
     cpu_time_s: float | None = None  # CPU seconds for this process from now on
     mode: str = "auto"  # auto | landlock | off
+    gpu: bool = False  # a CUDA process: no Landlock, sockets allowed (see GPU_REASON)
 
     def allows_read(self, path: str | os.PathLike[str]) -> bool:
         real = _real(path)
@@ -125,11 +134,17 @@ def _check_mode(mode: str) -> None:
         raise SandboxError(f"verifier.sandbox: {mode!r} is not a mode; use one of {MODES}")
 
 
-def plan(mode: str = "auto") -> SandboxReport:
-    """What ``confine`` would enforce on this machine under ``mode``, without confining."""
+def plan(mode: str = "auto", gpu: bool = False) -> SandboxReport:
+    """What ``confine`` would enforce on this machine under ``mode``, without confining;
+    ``gpu`` for a process that will use CUDA."""
     _check_mode(mode)
     if mode == "off":
         return SandboxReport("off")
+    if gpu:
+        if mode == "landlock":
+            raise SandboxError(f"verifier.sandbox: landlock on a GPU: {GPU_REASON}; use auto")
+        enforced = ("processes", "limits") if seccomp.supported() else ("limits",)
+        return SandboxReport("none", landlock.abi_version(), enforced, GPU_REASON)
     abi = landlock.abi_version()
     helpers = ["sockets", "processes", "limits"] if seccomp.supported() else ["limits"]
     if abi == 0:
@@ -147,7 +162,7 @@ def confine(policy: SandboxPolicy) -> SandboxReport:
     Raises ``SandboxError`` when ``policy.mode`` is ``landlock`` and Landlock is missing, or
     when the process already runs threads (they would stay unconfined).
     """
-    report = plan(policy.mode)
+    report = plan(policy.mode, policy.gpu)
     if report.mechanism == "off":
         return report
     threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
@@ -160,7 +175,7 @@ def confine(policy: SandboxPolicy) -> SandboxReport:
     _drop_capabilities()
     if seccomp.supported():
         seccomp.set_no_new_privs()
-        seccomp.install(policy.allow_spawn)
+        seccomp.install(policy.allow_spawn, allow_sockets=policy.gpu)
     if report.confined:
         landlock.restrict_self(policy.rules(), report.landlock_abi)
     return report

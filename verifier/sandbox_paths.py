@@ -180,4 +180,5 @@ def worker_policy(
         list_only=_existing(list_only),
         allow_spawn=gpu,
         mode=mode,
+        gpu=gpu,
     )

@@ -75,7 +75,9 @@ def set_no_new_privs() -> None:
         raise SeccompError(err, f"prctl(PR_SET_NO_NEW_PRIVS): {errno.errorcode.get(err, err)}")
 
 
-def _program(arch: _Arch, allow_spawn: bool) -> list[tuple[int, int | str, int | str, int]]:
+def _program(
+    arch: _Arch, allow_spawn: bool, allow_sockets: bool = False
+) -> list[tuple[int, int | str, int | str, int]]:
     """The filter as (code, jump-if-true, jump-if-false, k); jumps name labels or offsets."""
     deny_errno = _RET_ERRNO | errno.EACCES
     ops: list[tuple[int, int | str, int | str, int]] = [
@@ -83,7 +85,7 @@ def _program(arch: _Arch, allow_spawn: bool) -> list[tuple[int, int | str, int |
         (_JEQ, 0, "deny", arch.audit),
         (_LD_W_ABS, 0, 0, 0),  # seccomp_data.nr
         (_JGE, "deny", 0, _X32_BIT),
-        (_JEQ, "deny", 0, arch.socket),
+        *([] if allow_sockets else [(_JEQ, "deny", 0, arch.socket)]),
         (_JEQ, "deny", 0, arch.io_uring_setup),
     ]
     forks = (arch.fork,) if allow_spawn else (arch.fork, arch.vfork)
@@ -110,10 +112,10 @@ def _program(arch: _Arch, allow_spawn: bool) -> list[tuple[int, int | str, int |
     return [*resolved, *tail]
 
 
-def install(allow_spawn: bool) -> None:
+def install(allow_spawn: bool, allow_sockets: bool = False) -> None:
     """Installs the filter on this thread and every thread or process it starts later."""
     arch = _ARCHES[platform.machine()]
-    instructions = _program(arch, allow_spawn)
+    instructions = _program(arch, allow_spawn, allow_sockets)
     array = (_Instruction * len(instructions))(*[_Instruction(*op) for op in instructions])
     program = _Program(len(instructions), array)
     if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0) != 0:

@@ -279,7 +279,7 @@ async def cmd_batch(args: argparse.Namespace) -> int:
     db = resolve_db_path(config.db)
     kept = await take_over_entries(db, entries, args.fresh)
     await check_references(entries)
-    say_sandbox(config, args.quiet)
+    say_sandbox(config, args.quiet, gpu=args.backend == "cuda")
     stream = io.StringIO() if args.quiet else sys.stderr
     speedups = args.task_type == "profile" and args.backend != "cpu"
     display = BatchDisplay(entries, RunProgress(len(entries), stream, speedups))

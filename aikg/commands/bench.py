@@ -146,7 +146,7 @@ async def cmd_bench(args: argparse.Namespace) -> int:
     resumption = await take_over(db, tasks, args.fresh)
     if (found := resumption.line("bench")) is not None:
         print(found, file=sys.stderr, flush=True)
-    say_sandbox(config, args.quiet)
+    say_sandbox(config, args.quiet, gpu=args.backend == "cuda")
     print(
         f"aikg bench: {len(tasks)} tasks on {', '.join(pool.devices)} ({shapes} shapes)",
         file=sys.stderr,

@@ -30,7 +30,8 @@ def config_for(args: argparse.Namespace, base: Config | None = None) -> Config:
     else:
         config = load_config(getattr(args, "config", None), overrides or None)
     config = with_llm_flags(config, args)
-    sandbox_for(config, require=getattr(args, "require_sandbox", False))
+    gpu = getattr(args, "backend", None) == "cuda"
+    sandbox_for(config, require=getattr(args, "require_sandbox", False), gpu=gpu)
     return config
 
 

@@ -81,12 +81,19 @@ def extras_line() -> Line:
     return Line("extras", ", ".join(found))
 
 
-def sandbox_line(config: Config) -> Line:
-    from verifier.sandbox import plan
+def sandbox_lines(config: Config, gpu: bool) -> list[Line]:
+    """What the verifier's workers get: on the CPU, and on a GPU when one is present."""
+    from verifier.sandbox import SandboxError, plan
 
-    report = plan(config.verifier.sandbox)
-    described = report.describe().removeprefix("sandbox: ")
-    return Line("sandbox", f"{described} (what verifier.sandbox: {config.verifier.sandbox} uses)")
+    mode = config.verifier.sandbox
+    lines = []
+    for label, on_gpu in (("sandbox", False), ("sandbox (cuda)", True))[: 2 if gpu else 1]:
+        try:
+            described = plan(mode, on_gpu).describe().removeprefix("sandbox: ")
+        except SandboxError as exc:
+            described = str(exc)
+        lines.append(Line(label, f"{described} (what verifier.sandbox: {mode} uses)"))
+    return lines
 
 
 async def event_log_line(path: Path) -> Line:
@@ -132,7 +139,10 @@ async def cmd_doctor(args: argparse.Namespace) -> int:
     lines = version_lines()
     if not any(line.blocking for line in lines):
         lines += device_lines()
-    lines += [extras_line(), sandbox_line(config)]
+    lines += [
+        extras_line(),
+        *sandbox_lines(config, gpu=any(ln.label == "gpu rates" for ln in lines)),
+    ]
     lines.append(await event_log_line(resolve_db_path(config.db)))
     lines.append(llm_line(config))
     width = max(len(line.label) for line in lines)

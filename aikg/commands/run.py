@@ -88,7 +88,7 @@ async def run_tasks_and_report(
     if new_from is not None:
         await check_reference(task, new_from)
     await (await EventStore.open(resolve_db_path(config.db))).close()  # a bad file stops here
-    say_sandbox(config, args.quiet)
+    say_sandbox(config, args.quiet, gpu=task.backend == "cuda")
     if not args.quiet:
         task.subscribe(ProgressPrinter())
         print(f"aikg: task {task.task_id} ({task.backend}/{task.arch})", file=sys.stderr)

@@ -16,27 +16,31 @@ from verifier.sandbox import SandboxError, SandboxReport, plan
 _said: set[str] = set()
 
 
-def sandbox_for(config: Config, require: bool) -> SandboxReport:
-    """The sandbox the config's workers get here; UsageError when it falls short of asked."""
+def sandbox_for(config: Config, require: bool, gpu: bool = False) -> SandboxReport:
+    """The sandbox the config's workers get here (``gpu``: CUDA workers); UsageError when it
+    falls short of what was asked."""
     mode = config.verifier.sandbox
     try:
-        report = plan(mode)
+        report = plan(mode, gpu)
     except SandboxError as exc:
         raise UsageError(str(exc)) from None
     if require and not report.confined:
-        fix = (
-            "set verifier.sandbox: auto"
-            if mode == "off"
-            else "run on Linux >= 5.13 with Landlock enabled"
-        )
+        if mode == "off":
+            fix = "set verifier.sandbox: auto"
+        elif gpu:
+            fix = "verify on the CPU"
+        else:
+            fix = "run on Linux >= 5.13 with Landlock enabled"
         raise UsageError(f"--require-sandbox: {report.describe()}; {fix}, or drop the flag")
     return report
 
 
-def say_sandbox(config: Config, quiet: bool, stream: TextIO = sys.stderr) -> None:
+def say_sandbox(
+    config: Config, quiet: bool, gpu: bool = False, stream: TextIO = sys.stderr
+) -> None:
     """Once per process, just before tasks start: the mechanism (unless ``quiet``), or a loud
-    warning when candidates will run with the static check alone."""
-    report = plan(config.verifier.sandbox)
+    warning when candidates will run with the static check alone (``gpu``: CUDA workers)."""
+    report = plan(config.verifier.sandbox, gpu)
     line = report.describe()
     if line in _said:
         return

@@ -137,10 +137,11 @@ async def test_off_runs_unconfined(outside: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
-def test_gpu_policy_runs_the_toolchain_and_nothing_else(tmp_path: Path) -> None:
-    """A GPU worker's policy lets Triton build its launcher (gcc -shared against Python.h,
-    into the private cache) and run ptxas; a shell, Python, ldconfig and a plain fork (a
-    fork bomb's first step) are refused — for root too."""
+def test_gpu_worker_builds_its_launcher_but_cannot_fork(tmp_path: Path) -> None:
+    """A GPU worker (CUDA does not start under Landlock or a socket ban: docs/verifier.md)
+    keeps the seccomp filter without its socket rule: Triton builds its launcher (gcc
+    -shared against Python.h, into the private cache) and may open a socket, and a plain
+    fork (a fork bomb's first step) is refused — for root too."""
     script = textwrap.dedent(
         """
         import os, subprocess, sys, sysconfig
@@ -149,18 +150,16 @@ def test_gpu_policy_runs_the_toolchain_and_nothing_else(tmp_path: Path) -> None:
         from verifier.sandbox_paths import prepare_environment, worker_policy
         scratch = Path(sys.argv[1])
         prepare_environment(scratch, gpu=True)
-        confine(worker_policy(scratch, "landlock", gpu=True))
+        report = confine(worker_policy(scratch, "auto", gpu=True))
+        print(report.mechanism)
         src = scratch / "tmp" / "launcher.c"
         src.write_text("#include <Python.h>\\nint f(void) { return 1; }\\n")
         include = "-I" + sysconfig.get_paths()["include"]
         so = str(scratch / "cache" / "launcher.so")
         print(subprocess.run(["gcc", str(src), "-shared", "-fPIC", include, "-o", so]).returncode)
-        for argv in (["/bin/sh", "-c", "true"], [sys.executable, "-c", "1"], ["/sbin/ldconfig"]):
-            try:
-                subprocess.run(argv)
-                print("ran", argv[0])
-            except PermissionError:
-                print("refused")
+        import socket
+        socket.socket(socket.AF_UNIX).close()
+        print("socket")
         try:
             os.fork()
             print("forked")
@@ -177,7 +176,7 @@ def test_gpu_policy_runs_the_toolchain_and_nothing_else(tmp_path: Path) -> None:
         start_new_session=True,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "refused", "refused", "refused", "refused"], done.stderr
+    assert done.stdout.split() == ["none", "0", "socket", "refused"], done.stderr
     assert (tmp_path / "cache" / "launcher.so").exists()
 
 
@@ -192,6 +191,8 @@ def aikg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     [
         ("off", ["--require-sandbox"], "--require-sandbox: sandbox off"),
         ("bwrap", [], "'verifier.sandbox'"),
+        ("landlock", ["--backend", "cuda"], "landlock on a GPU: CUDA does not start"),
+        ("auto", ["--backend", "cuda", "--require-sandbox"], "files and network are not"),
     ],
 )
 def test_command_refuses_a_sandbox_it_cannot_keep(
