@@ -35,7 +35,7 @@ def _at(lw: Lowerer, v: Any, dim: int, index: Value) -> Any:
             v,
             name=lw.fresh(f"{v.name}_at"),
             dims=dims,
-            level=lw._level(dims, []),
+            level=lw.level(dims, []),
             index=exprs,
             operands=[index],
         )
@@ -47,7 +47,7 @@ def _at(lw: Lowerer, v: Any, dim: int, index: Value) -> Any:
         v,
         name=lw.fresh(v.name),
         dims=dims,
-        level=lw._level(dims, [*operands, *options.values()]),
+        level=lw.level(dims, [*operands, *options.values()]),
         operands=operands,
         options=options,
     )

@@ -8,7 +8,6 @@ values.py); ops that have no lowering are collected and reported together.
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import replace
 from typing import Any
@@ -16,10 +15,11 @@ from typing import Any
 import torch
 from torch.fx import Node as FxNode
 
-from agents.builtin import index_views as iv
 from agents.builtin import pointwise_ops as pw
+from agents.builtin import view_lowering as views
 from agents.builtin.composites import COMPOSITES, batch_norm, lower_composite, normalize
 from agents.builtin.errors import LLM_HINT
+from agents.builtin.fx_nodes import is_one, packet, permutation, shape_of
 from agents.builtin.gather import lower_gather
 from agents.builtin.reference import Traced
 from agents.builtin.values import (
@@ -44,9 +44,6 @@ from agents.types import Unsupported
 REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "prod", "argmax", "argmin"}
 VIEWS = {"unsqueeze", "squeeze", "expand", "view", "reshape", "_unsafe_view", "permute"}
 VIEWS |= {"t", "transpose"}
-INDEX_VIEWS = {"select", "slice", "narrow", "diagonal", "diagonal_copy"}
-SPLIT_VIEWS = {"split", "split_with_sizes"}
-TRIANGLES = {"tril": True, "triu": False}
 MATMULS = {"mm", "addmm", "bmm"}
 SCANS = {"cumsum": "sum", "cumprod": "prod"}
 CASTS = {"_to_copy", "to", "type_as", "convert_element_type"}
@@ -65,22 +62,6 @@ RESERVED |= {"rows", "row_mask", "s", "smask", "split", "chunk"}
 RESERVED |= {"programs", "block_r", "block_m", "warps"}
 
 
-def packet(node: FxNode) -> str:
-    """The op's name without overload or in-place suffix: aten.add_.Tensor -> add."""
-    if node.target is operator.getitem:
-        return "getitem"
-    name = getattr(node.target, "__name__", str(node.target)).split(".")[0]
-    return name if name.startswith("_") else name.rstrip("_")
-
-
-def shape_of(node: FxNode) -> tuple[Any, ...]:
-    return tuple(node.meta["val"].shape)
-
-
-def is_one(size: Any) -> bool:
-    return isinstance(size, int) and size == 1
-
-
 def _same_shape(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return [str(s) for s in a] == [str(s) for s in b]
 
@@ -91,22 +72,6 @@ def _norm_dims(dims: Any, rank: int) -> tuple[int, ...]:
     if isinstance(dims, int):
         dims = [dims]
     return tuple(sorted(d % rank if rank else 0 for d in dims))
-
-
-def _permutation(node: FxNode, op: str, rank: int) -> list[int]:
-    if op == "t":
-        return list(reversed(range(rank)))
-    if op == "transpose":
-        perm = list(range(rank))
-        i, j = (d % rank for d in node.args[1:3])
-        perm[i], perm[j] = perm[j], perm[i]
-        return perm
-    return [d % rank for d in node.args[1]]
-
-
-def _traced_size(size: Any) -> Any:
-    """A symbolic size's value at the traced inputs."""
-    return size.node.hint if isinstance(size, torch.SymInt) and size.node.has_hint() else size
 
 
 def _depends_on_scan(v: Any) -> bool:
@@ -258,7 +223,7 @@ class Lowerer:
         self.counter += 1
         return f"{base}_{self.counter}"
 
-    def _level(self, dims: tuple[int | None, ...], operands: list[Any]) -> str:
+    def level(self, dims: tuple[int | None, ...], operands: list[Any]) -> str:
         if any(d in self.reduced for d in dims if d is not None):
             return FULL
         if any(isinstance(o, Value) and o.level == FULL for o in operands):
@@ -307,7 +272,7 @@ class Lowerer:
         return Value(
             name=name,
             kind="pw",
-            level=self._level(dims, operands),
+            level=self.level(dims, operands),
             dims=dims,
             dtype=dtype,
             formula=formula,
@@ -409,20 +374,20 @@ class Lowerer:
             return tuple(1 if d in self.reduced else s for d, s in enumerate(self.f_shape))
         return tuple(s for d, s in enumerate(self.f_shape) if d not in self.reduced)
 
-    def _scalar(self, name: str, host: str) -> str:
+    def scalar(self, name: str, host: str) -> str:
         self.scalars.setdefault(name, host)
         return name
 
     def count(self) -> str:
         """The number of reduced elements per row (kernel argument R)."""
-        return self._scalar("R", "R")
+        return self.scalar("R", "R")
 
     def operand(self, node: FxNode, arg: Any, index: int) -> Any:
         """A formula operand: a Value, a scalar kernel argument, or a literal."""
         if isinstance(arg, FxNode):
             value = self.values[arg.name]
             if isinstance(value, HostScalar):
-                return self._scalar(value.name, value.host)
+                return self.scalar(value.name, value.host)
             if isinstance(value, NotLowered):
                 raise CannotLower(value.op)
             if isinstance(value, Value) and value.pending:
@@ -430,7 +395,7 @@ class Lowerer:
             return value
         binding = self.traced.scalar_bindings.get((node.name, index))
         if binding is not None:
-            return self._scalar(binding, f"self.{binding}")
+            return self.scalar(binding, f"self.{binding}")
         if isinstance(arg, float):
             return Num(arg)
         return arg
@@ -443,9 +408,9 @@ class Lowerer:
         if not isinstance(base, Value) or base.kind != "load":
             raise CannotLower("batch_norm")
         dims = tuple(1 if i == 1 else None for i in range(self.rank))
-        return self._indexed_load(base, dims, ("i1",))
+        return self.indexed_load(base, dims, ("i1",))
 
-    def _indexed_load(
+    def indexed_load(
         self,
         base: Value,
         dims: tuple[int | None, ...],
@@ -456,7 +421,7 @@ class Lowerer:
         return Value(
             self.fresh(base.name),
             "load",
-            self._level(dims, []),
+            self.level(dims, []),
             dims,
             base.dtype,
             source=base.source,
@@ -465,7 +430,7 @@ class Lowerer:
         )
 
     # ---- loads -------------------------------------------------------------------------
-    def _align(self, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
+    def align(self, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
         """Dims of a shape right-aligned to F, or None when the sizes do not line up."""
         offset = self.rank - len(shape)
         if offset < 0:
@@ -495,26 +460,26 @@ class Lowerer:
             name += "_in"
         val = node.meta["val"]
         self.sources[name] = Source(name, host, val.dim(), val.dtype)
-        dims = self._align(shape_of(node))
+        dims = self.align(shape_of(node))
         if dims is None:
             dims = self._align_to_rows(shape_of(node))
         value = Value(name, "load", ROW, dims or (), val.dtype, source=name)
         if dims is None:
             value.pending = True
         else:
-            value.level = self._level(dims, [])
+            value.level = self.level(dims, [])
         return value
 
     def _resolve(self, x: Value, perm: list[int], shape: tuple[Any, ...]) -> bool:
         """Give a pending load the dims that make its permuted view align with F."""
-        dims = self._align(shape)
+        dims = self.align(shape)
         if dims is None or x.kind != "load":
             return False
         resolved: list[int | None] = [None] * len(perm)
         for i, p in enumerate(perm):
             resolved[p] = dims[i]
         x.dims, x.pending = tuple(resolved), False
-        x.level = self._level(x.dims, [])
+        x.level = self.level(x.dims, [])
         return True
 
     def _channel(self) -> str:
@@ -539,7 +504,7 @@ class Lowerer:
         else:
             dims = tuple(range(self.rank))
             index = ("i0", channel, *(f"i{d}" for d in range(3, self.rank)))
-        return self._indexed_load(base, dims, index, regrouped=True)
+        return self.indexed_load(base, dims, index, regrouped=True)
 
     # ---- the walk ----------------------------------------------------------------------
     def lower(self) -> Plan:
@@ -600,32 +565,32 @@ class Lowerer:
             piece = f"{node.args[0].name}#{node.args[1]}"
             if piece in self.index_views:  # a piece of a split input
                 self.index_views[node.name] = self.index_views[piece]
-                return self._view_load(node, "split")
+                return views.view_load(self, node, "split")
             return self.values[node.args[0].name][node.args[1]]
         if op == "sym_size":
-            return self._size_scalar(shape_of(node.args[0])[node.args[1]])
+            return self.size_scalar(shape_of(node.args[0])[node.args[1]])
         if op in LAZY or not isinstance(node.meta.get("val"), (torch.Tensor, tuple, list)):
             return NotLowered(op)
         if self.group_norm is not None and node is self.group_norm[0]:
             return self._lower_group_norm(node, op)
-        if op in SPLIT_VIEWS:
-            return self._split(node, op)
+        if op in views.SPLIT_VIEWS:
+            return views.split(self, node, op)
         if op in pw.IDENTITY and node.args[0].name in self.index_views:
             self.index_views[node.name] = self.index_views[node.args[0].name]  # a clone
             x = self.values[node.args[0].name]
             if not isinstance(x, Value) or x.pending:
-                return self._view_load(node, op)
+                return views.view_load(self, node, op)
         if op in VIEWS:
             return self._view(node, op)
-        if op in INDEX_VIEWS:
-            return self._index_view(node, op)
+        if op in views.INDEX_VIEWS:
+            return views.index_view(self, node, op)
         self.fused.append(op)
-        if op in TRIANGLES:
-            return self._triangle(node, op)
+        if op in views.TRIANGLES:
+            return views.triangle(self, node, op)
         if op == "diag_embed":
-            return self._diag_embed(node, op)
+            return views.diag_embed(self, node, op)
         if op == "cat":
-            return self._cat(node, op)
+            return views.cat(self, node, op)
         if op in MATMULS:
             return self._lower_matmul(node, op)
         if op in REDUCTIONS:
@@ -662,7 +627,7 @@ class Lowerer:
         }
         return self.make(node.name, shape_of(node), val.dtype, formula, operands, options)
 
-    def _size_scalar(self, size: Any) -> Any:
+    def size_scalar(self, size: Any) -> Any:
         if isinstance(size, int):
             return size
         for d, s in enumerate(self.f_shape):
@@ -677,20 +642,20 @@ class Lowerer:
         x = self.values[node.args[0].name]
         shape = shape_of(node)
         permutes = op in ("permute", "t", "transpose")
-        if permutes and self._permuted_view(node, op) and not isinstance(x, Value):
-            return self._view_load(node, op)  # a permute of an index view
+        if permutes and views.permuted_view(self, node, op) and not isinstance(x, Value):
+            return views.view_load(self, node, op)  # a permute of an index view
         if not isinstance(x, Value):
-            return self._index_view(node, op)  # a reshape of an index view, or NotLowered
+            return views.index_view(self, node, op)  # a reshape of an index view, or NotLowered
         if x.regrouped:  # the view back from instance norm's (1, N*C, ...) layout
             original = shape_of(self.group_norm[1]) if self.group_norm else ()
             return x if _same_shape(shape, original) else NotLowered(op)
         if op in ("permute", "t", "transpose"):
-            perm = _permutation(node, op, len(shape))
+            perm = permutation(node, op, len(shape))
             if x.pending and not self._resolve(x, perm, shape):
                 return Value(node.name, "pw", ROW, (), x.dtype, pending=True)
             dims = tuple(x.dims[p] for p in perm)
         elif x.pending:
-            return self._index_view(node, op)  # e.g. a flatten of an input
+            return views.index_view(self, node, op)  # e.g. a flatten of an input
         elif op == "expand":
             offset = len(shape) - len(x.dims)
             dims = tuple(
@@ -702,7 +667,7 @@ class Lowerer:
         else:
             before = [str(s) for s in shape_of(node.args[0]) if not is_one(s)]
             if [str(s) for s in shape if not is_one(s)] != before:
-                return self._index_view(node, op)  # a real reshape: a load's index arithmetic
+                return views.index_view(self, node, op)  # a real reshape: a load's index arithmetic
             kept = iter(d for d in x.dims if d is not None)
             dims = tuple(None if is_one(s) else next(kept) for s in shape)
         return Value(
@@ -716,180 +681,14 @@ class Lowerer:
             flipped=x.flipped,
         )
 
-    def _load_view(self, arg: FxNode) -> tuple[Value, list[str]] | None:
-        """(load, index expressions in the view's dims) of a graph input or a view of one."""
-        if arg.name in self.index_views:
-            return self.index_views[arg.name]
-        v = self.values.get(arg.name)
-        if not isinstance(v, Value) or v.kind != "load" or v.index is not None:
-            return None
-        if v.flipped or v.regrouped:
-            return None
-        return v, iv.whole(len(shape_of(arg)))
-
-    def _index_view(self, node: FxNode, op: str) -> Any:
-        """select/slice/narrow/reshape of an input: a load whose index does the view.
-
-        A view whose shape does not line up with F stays an index view that later views
-        compose with; it is only an error if a kernel value needs it.
-        """
-        viewed = self._load_view(node.args[0])
-        if viewed is None:
-            return NotLowered(op)
-        base, exprs = viewed
-        args, in_shape = node.args, shape_of(node.args[0])
-        rank = len(in_shape)
-        if op in ("diagonal", "diagonal_copy"):
-            given = list(args[1:])
-            offset, dim1, dim2 = given + [0, 0, 1][len(given) :]
-            old = iv.diagonal_dims(rank, offset, dim1, dim2)
-        elif op in INDEX_VIEWS:
-            dim = (args[1] if len(args) > 1 else 0) % rank
-            start = args[2] if len(args) > 2 and args[2] is not None else 0
-            at = self._position(start, in_shape[dim], clamp=op != "select")
-            step = args[4] if op == "slice" and len(args) > 4 else 1
-            if at is None or not isinstance(step, int):
-                return NotLowered(op)
-            old = (
-                iv.select_dims(rank, dim, at)
-                if op == "select"
-                else iv.slice_dims(rank, dim, at, step)
-            )
-        else:
-            old = iv.reshape_dims(in_shape, shape_of(node), self._size_text, _traced_size)
-            if old is None:
-                return NotLowered(op)
-        self.index_views[node.name] = (base, iv.compose(exprs, old))
-        return self._view_load(node, op)
-
-    def _view_load(self, node: FxNode, op: str) -> Any:
-        """The load of an index view, once its shape lines up with F."""
-        base, exprs = self.index_views[node.name]
-        dims = self._align(shape_of(node))
-        if dims is None:
-            return NotLowered(op)
-        return self._indexed_load(base, dims, iv.materialize(exprs, dims))
-
-    def _permuted_view(self, node: FxNode, op: str) -> bool:
-        """Record a permute of an input (or of an index view) as an index view, so a
-        reshape after it still reads the input; False when it permutes a computed value."""
-        viewed = self._load_view(node.args[0])
-        if viewed is None:
-            return False
-        perm = _permutation(node, op, len(shape_of(node)))
-        old = [""] * len(perm)
-        for k, p in enumerate(perm):
-            old[p] = f"{{{k}}}"
-        self.index_views[node.name] = (viewed[0], iv.compose(viewed[1], old))
-        return True
-
-    def _split(self, node: FxNode, op: str) -> list[Any]:
-        """split/chunk of an input: one slice view per piece, taken by getitem."""
-        viewed = self._load_view(node.args[0])
-        in_shape = shape_of(node.args[0])
-        dim = (node.args[2] if len(node.args) > 2 else 0) % len(in_shape)
-        sizes = [piece.shape[dim] for piece in node.meta["val"]]
-        start: int | str | None = 0
-        for i, size in enumerate(sizes):
-            if viewed is None or start is None:
-                break
-            old = iv.slice_dims(len(in_shape), dim, start, 1)
-            self.index_views[f"{node.name}#{i}"] = (viewed[0], iv.compose(viewed[1], old))
-            text = self._size_text(size)
-            start = None if text is None else text if start == 0 else f"{start} + {text}"
-        return [NotLowered(op)] * len(sizes)
-
-    def _size_text(self, size: Any) -> str | None:
+    def size_text(self, size: Any) -> str | None:
         """A size as kernel source: a literal or a kernel argument; None if neither."""
         if isinstance(size, int):
             return str(size)
-        name = self._size_scalar(size)
+        name = self.size_scalar(size)
         if isinstance(name, HostScalar):
-            return self._scalar(name.name, name.host)
+            return self.scalar(name.name, name.host)
         return name if isinstance(name, str) else None
-
-    def _position(self, at: Any, size: Any, clamp: bool) -> int | str | None:
-        """A static start or index, counted from the end when negative (as kernel source
-        for a symbolic size); None when the position itself is not static."""
-        if not isinstance(at, int):
-            return None
-        if isinstance(size, int):
-            at = at + size if at < 0 else at
-            return min(max(at, 0), size) if clamp else at
-        if at >= 0:
-            return at
-        text = self._size_text(size)
-        return None if text is None else f"({text} - {-at})"
-
-    def _diag_embed(self, node: FxNode, op: str) -> Value:
-        """diag_embed(x): x's last dim read along the new row, kept where row == column."""
-        viewed = self._load_view(node.args[0])
-        if viewed is None or tuple(node.args[1:]) not in ((), (0,), (0, -2, -1)):
-            raise CannotLower(op)
-        base, exprs = viewed
-        dims = self._align(shape_of(node))
-        if dims is None:
-            raise CannotLower(op)
-        rank = len(shape_of(node.args[0]))
-        load = self._indexed_load(base, (*dims[:rank], None), iv.materialize(exprs, dims[:rank]))
-        row, column = ("0" if d is None else f"i{d}" for d in dims[-2:])
-        self.uses_indices = True
-        val = node.meta["val"]
-        value = self.make(node.name, shape_of(node), val.dtype, iv.on_diagonal, [load, row, column])
-        value.dims = dims  # the mask walks the column too
-        value.level = self._level(dims, [load])
-        return value
-
-    def _cat(self, node: FxNode, op: str) -> Value:
-        """cat of inputs (or views of them) and constants: each piece read at the cat's
-        index shifted into it, the pieces chosen by where that index falls."""
-        shape = shape_of(node)
-        dim = (node.args[1] if len(node.args) > 1 else 0) % len(shape)
-        dims = self._align(shape)
-        if dims is None or dims[dim] is None:
-            raise CannotLower(op)
-        pieces: list[Any] = []
-        ends: list[str] = []
-        start = "0"
-        for piece in node.args[0]:
-            size = self._size_text(shape_of(piece)[dim])
-            if size is None:
-                raise CannotLower(op)
-            pieces.append(self._cat_piece(piece, dims, dim, start, size, op))
-            start = size if start == "0" else f"{start} + {size}"
-            ends.append(start)
-        self.uses_indices = True
-        formula = iv.pieces_formula(f"i{dims[dim]}", ends)
-        value = self.make(node.name, shape, node.meta["val"].dtype, formula, pieces)
-        value.dims, value.level = dims, self._level(dims, pieces)
-        return value
-
-    def _cat_piece(
-        self, piece: FxNode, dims: tuple[int | None, ...], dim: int, start: str, size: str, op: str
-    ) -> Value:
-        viewed = self._load_view(piece)
-        if viewed is not None:
-            base, exprs = viewed
-            old = iv.shifted_dims(len(dims), dim, start, size)
-            return self._indexed_load(base, dims, iv.materialize(iv.compose(exprs, old), dims))
-        value = self.values.get(piece.name)
-        if isinstance(value, Value) and value.kind == "const":
-            return value
-        raise CannotLower(op)
-
-    def _triangle(self, node: FxNode, op: str) -> Value:
-        """tril/triu: x where the column minus the row is on the kept side of the diagonal."""
-        x = self.operand(node, node.args[0], 0)
-        if not isinstance(x, Value) or x.flipped or x.regrouped or len(x.dims) < 2:
-            raise CannotLower(op)
-        diagonal = node.args[1] if len(node.args) > 1 else node.kwargs.get("diagonal", 0)
-        if not isinstance(diagonal, int):
-            raise CannotLower(op)
-        row, column = ("0" if d is None else f"i{d}" for d in x.dims[-2:])
-        self.uses_indices = True
-        formula = iv.triangle(TRIANGLES[op])
-        val = node.meta["val"]
-        return self.make(node.name, shape_of(node), val.dtype, formula, [x, row, column, diagonal])
 
     # ---- reductions, scans, group norm, matmul ---------------------------------------
     def _lower_reduction(self, node: FxNode, op: str) -> Any:
@@ -952,7 +751,7 @@ class Lowerer:
             op = packet(arg)
             inner = arg.args[0]
             if op in ("t", "transpose", "permute"):
-                perm = _permutation(arg, op, len(roles))
+                perm = permutation(arg, op, len(roles))
                 inverse = [""] * len(roles)
                 for i, p in enumerate(perm):
                     inverse[p] = roles[i]

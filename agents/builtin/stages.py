@@ -26,9 +26,7 @@ from agents.builtin.design import design_text
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.kernel_writer import KernelWriter
 from agents.builtin.lowering import (
-    INDEX_VIEWS,
     MATMULS,
-    SPLIT_VIEWS,
     VIEWS,
     Lowerer,
     group_norm_request,
@@ -51,6 +49,7 @@ from agents.builtin.render import (
 )
 from agents.builtin.search import configs_for, search_space
 from agents.builtin.values import Plan
+from agents.builtin.view_lowering import INDEX_VIEWS, SPLIT_VIEWS
 from agents.types import Unsupported
 
 aten = torch.ops.aten
