@@ -23,6 +23,7 @@ from aikg.commands import UsageError
 from machine.runner import uses_small_shapes
 from machine.task import Task
 from verifier.process import scrubbed_env
+from verifier.sandbox_worker import SANDBOX_ENV
 
 PROBE_TIMEOUT_S = 300.0
 
@@ -33,9 +34,11 @@ async def reference_problem(
     small: bool,
     secret_env_names: Iterable[str],
     timeout_s: float = PROBE_TIMEOUT_S,
+    sandbox: str = "auto",
 ) -> str | None:
     """What stops the reference from running on its own inputs; None when nothing does
-    (or when the probe could not tell)."""
+    (or when the probe could not tell). The probe confines itself as the verifier's worker
+    does (``sandbox``: the config's ``verifier.sandbox``)."""
     job = json.dumps({"source": source, "framework": framework, "small": small}).encode()
     with tempfile.TemporaryDirectory(prefix="aikg-reference-") as workdir:
         proc = await asyncio.create_subprocess_exec(
@@ -46,7 +49,11 @@ async def reference_problem(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
             cwd=workdir,
-            env=scrubbed_env("cpu", secret_env_names),
+            env={
+                **scrubbed_env("cpu", secret_env_names),
+                SANDBOX_ENV: sandbox,
+                "TMPDIR": workdir,
+            },
             start_new_session=True,
         )
         try:
@@ -71,7 +78,9 @@ async def check_reference(task: Task, where: str) -> None:
     asks for them (the CPU by default)."""
     small = uses_small_shapes(task.backend, task.config.verifier.shapes)
     secrets = task.config.agents.secret_env_names()
-    problem = await reference_problem(task.task_desc, task.framework, small, secrets)
+    problem = await reference_problem(
+        task.task_desc, task.framework, small, secrets, sandbox=task.config.verifier.sandbox
+    )
     if problem is not None:
         raise UsageError(
             f"{where}: the reference does not run: {problem}; fix the task file "

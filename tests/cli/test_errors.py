@@ -17,6 +17,7 @@ import torch
 
 from machine.spec import detect_framework
 from tests.cli.conftest import REPO
+from verifier.sandbox import plan
 
 SWISH = str(REPO / "examples" / "swish.py")
 
@@ -236,12 +237,12 @@ def test_framework_read_from_the_task_file(example: str, framework: str) -> None
 
 
 def test_ctrl_c_while_the_reference_is_checked(tmp_path: Path) -> None:
-    """Ctrl-C before the task starts: one line, exit 130, the probe's process gone."""
-    marker = tmp_path / "probe.pid"
+    """Ctrl-C before the task starts: one line, exit 130, the probe's process gone. (The
+    probe is sandboxed, so it cannot leave a marker file: it is found in /proc.)"""
     task = tmp_path / "slow.py"
     task.write_text(
-        TORCH_MODEL + "        return x\n\n\ndef get_inputs():\n    import os, time\n"
-        f"    open({str(marker)!r}, 'w').write(str(os.getpid()))\n    time.sleep(120)\n"
+        TORCH_MODEL + "        return x\n\n\ndef get_inputs():\n    import time\n"
+        "    time.sleep(120)\n"
         "    return [torch.randn(4)]\n\n\ndef get_init_inputs():\n    return []\n"
     )
     proc = subprocess.Popen(
@@ -251,14 +252,49 @@ def test_ctrl_c_while_the_reference_is_checked(tmp_path: Path) -> None:
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+    probe_pid = None
+    while probe_pid is None and time.monotonic() < deadline and proc.poll() is None:
+        probe_pid = _child_running(proc.pid, "aikg.reference_probe")
         time.sleep(0.05)
-    assert marker.exists(), "the reference probe never called get_inputs()"
+    assert probe_pid is not None, "the reference probe never started"
+    time.sleep(3)  # into get_inputs()'s sleep
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "aikg: interrupted", err
     assert not (tmp_path / "events.db").exists()
-    probe_pid = int(marker.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(probe_pid, 0)
+
+
+def _child_running(parent: int, module: str) -> int | None:
+    """The pid of a child of ``parent`` whose command line runs ``module``."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and module.encode() in cmdline:
+            return int(entry.name)
+    return None
+
+
+@pytest.mark.skipif(
+    plan().mechanism != "landlock",
+    reason="needs a Linux kernel with Landlock",
+)
+def test_reference_probe_runs_the_task_file_sandboxed(aikg, tmp_path: Path) -> None:
+    """The task file is user code: its check runs confined, so a write outside the probe's
+    folder is refused (and named), not done."""
+    escape = tmp_path / "escaped.txt"
+    task = tmp_path / "escaping.py"
+    task.write_text(
+        TORCH_MODEL + "        return x\n\n\ndef get_inputs():\n"
+        f"    open({str(escape)!r}, 'w').write('x')\n"
+        "    return [torch.randn(4)]\n\n\ndef get_init_inputs():\n    return []\n"
+    )
+    one_line_error(aikg("run", str(task)), "get_inputs() raised PermissionError")
+    assert not escape.exists()
