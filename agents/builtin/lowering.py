@@ -633,10 +633,10 @@ class Lowerer:
         for d, s in enumerate(self.f_shape):
             if str(s) == str(size):
                 return f"n{d}"
-        host = self.traced.symbols.get(str(size))
+        host = self.traced.symbols.get(str(size)) or self._size_expression(size)
         if host is None:
             return NotLowered("sym_size")
-        return HostScalar(f"size_{size}", host)
+        return HostScalar("size_" + re.sub(r"\W+", "_", str(size)).strip("_"), host)
 
     def _view(self, node: FxNode, op: str) -> Any:
         x = self.values[node.args[0].name]

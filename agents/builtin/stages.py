@@ -26,6 +26,7 @@ from agents.builtin.design import design_text
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.kernel_writer import KernelWriter
 from agents.builtin.lowering import (
+    CONSTANTS,
     MATMULS,
     VIEWS,
     Lowerer,
@@ -333,37 +334,45 @@ def _lower_stages(traced: Traced, graph: Graph, stage: dict[FxNode, int], count:
     return Lowered(traced, stages, [names[n] for n in results])
 
 
-def _copied_view(graph: Graph) -> FxNode | None:
-    """The first computed value that a view reads (`(x + 1).view(...)`): a kernel cannot
-    fold that view into a load, so a copy stage writes the value to a buffer first."""
+def _copied_values(graph: Graph) -> set[FxNode]:
+    """The computed values that views or a `cat` read (`(x + 1).view(...)`): a kernel
+    cannot fold such a view into a load, so a copy stage writes the value to a buffer."""
+    copied = set()
     for node in graph.nodes:
-        if node.op != "call_function" or packet(node) not in FOLDED_VIEWS:
+        if node.op != "call_function" or packet(node) not in FOLDED_VIEWS | {"cat"}:
             continue
-        x = node.args[0]
-        while isinstance(x, FxNode) and packet(x) in FOLDED_VIEWS | PASS_THROUGH:
-            x = x.args[0]
-        if isinstance(x, FxNode) and x.op == "call_function":
-            return x
-    return None
+        for x in node.args[0] if packet(node) == "cat" else [node.args[0]]:
+            while isinstance(x, FxNode) and packet(x) in FOLDED_VIEWS | PASS_THROUGH:
+                x = x.args[0]
+            if isinstance(x, FxNode) and x.op == "call_function" and packet(x) not in CONSTANTS:
+                copied.add(x)  # a constant is recomputed where it is read
+    return copied
 
 
-def _with_copy_stage(traced: Traced, error: Unsupported) -> Lowered:
-    """Two stages cut after the value a view reads: stage 1 computes it into a buffer,
-    stage 2 reads the buffer through the view's index arithmetic."""
+def _with_copy_stages(traced: Traced, error: Unsupported) -> Lowered:
+    """Stages cut after each value a view reads: a stage computes it into a buffer, the
+    next reads the buffer through the view's index arithmetic."""
     graph = traced.graph.graph
-    cut = _copied_view(graph)
-    if cut is None:
+    cuts = _copied_values(graph)
+    if not cuts:
         raise error
-    before: set[FxNode] = set()
-    todo = [cut]
+    feeds: set[FxNode] = set()  # the cut values and what they are computed from
+    todo = list(cuts)
     while todo:
         node = todo.pop()
-        if node.op == "call_function" and node not in before:
-            before.add(node)
+        if node.op == "call_function" and node not in feeds:
+            feeds.add(node)
             todo.extend(node.all_input_nodes)
-    stage = {n: 0 if n in before else 1 for n in graph.nodes if n.op == "call_function"}
+    # other work on the inputs alone, and sizes, are recomputed where they are needed
+    stage: dict[FxNode, int] = {}
+    for node in graph.nodes:
+        if node.op != "call_function" or not isinstance(node.meta.get("val"), torch.Tensor):
+            continue
+        after = [stage[a] + (a in cuts) for a in node.all_input_nodes if a in stage]
+        if after or node in feeds:
+            stage[node] = max(after, default=0)
     try:
-        return _lower_stages(traced, graph, stage, 2)
+        return _lower_stages(traced, graph, stage, max(stage.values()) + 1)
     except Unsupported:
         raise error from None
 
@@ -375,7 +384,7 @@ def lower_graph(traced: Traced) -> Lowered:
         try:
             plan = lower(traced)
         except Unsupported as error:
-            return _with_copy_stage(traced, error)
+            return _with_copy_stages(traced, error)
         return Lowered(traced, [Stage(plan, [], [])], [o.name for o in plan.outputs])
     graph = Graph()  # a copy to rewrite: the traced graph stays as traced
     graph.output(graph.graph_copy(traced.graph.graph, {}))
