@@ -9,6 +9,7 @@ protocol, and every answer carries the nonce.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -63,6 +64,14 @@ def _exit_with_parent(interval_s: float = 0.5) -> None:
     threading.Thread(target=watch, name="aikg-parent-watch", daemon=True).start()
 
 
+def _import_framework(framework: str) -> None:
+    """The reference's framework, imported before the sandbox watch starts: what it tries
+    on import (MindSpore runs ``lscpu``; the kernel refuses) is not the candidate's doing."""
+    if framework == "mindspore":
+        with contextlib.suppress(ImportError):
+            import mindspore  # noqa: F401
+
+
 def main() -> int:
     sandbox, watch = confine_worker(Path.cwd())  # before any thread, import or candidate
     _exit_with_parent()
@@ -84,6 +93,7 @@ def main() -> int:
             continue
         job = VerifyJob.from_dict(json.loads(line))
         jobdir = Path(tempfile.mkdtemp(prefix="job-", dir=workdir))
+        _import_framework(job.framework)
         watch.start()
         try:
             outcome = run_job(job, jobdir)
