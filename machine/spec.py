@@ -6,6 +6,8 @@ import ast
 import importlib.util
 from pathlib import Path
 
+from verifier.task_framework import imported_roots
+
 BACKENDS = ("cuda", "cpu", "ascend")
 IMPL_TYPES = ("triton", "swft")
 FRAMEWORKS = ("torch", "numpy", "mindspore")
@@ -158,16 +160,6 @@ def check_task_source(source: str, framework: str, where: str = "task file") -> 
     _check_framework_matches(tree, framework, where)
 
 
-def _imported_roots(tree: ast.Module) -> set[str]:
-    roots: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            roots |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            roots.add(node.module.split(".")[0])
-    return roots
-
-
 def _model_is_torch_module(tree: ast.Module) -> bool:
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "Model":
@@ -175,28 +167,9 @@ def _model_is_torch_module(tree: ast.Module) -> bool:
     return False
 
 
-def detect_framework(source: str) -> str:
-    """The framework a task file is written for, read from its code without running it:
-    `Model`'s base class (`nn.Cell`: mindspore, `nn.Module`: torch), else what it imports
-    (a plain class over NumPy arrays: numpy). `torch` when nothing tells."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return "torch"  # check_task_source names the syntax error
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "Model":
-            bases = [ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases]
-            if "Cell" in bases:
-                return "mindspore"
-            if "Module" in bases:
-                return "torch"
-    roots = _imported_roots(tree)
-    return next((name for name in ("mindspore", "torch", "numpy") if name in roots), "torch")
-
-
 def _check_framework_matches(tree: ast.Module, framework: str, where: str) -> None:
     """The task file is written for the framework asked for (clear-cut mismatches only)."""
-    roots = _imported_roots(tree)
+    roots = imported_roots(tree)
     if "mindspore" in roots and framework != "mindspore":
         raise TaskSpecError(
             f"{where} imports mindspore but framework is {framework!r}: pass --framework mindspore"

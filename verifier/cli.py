@@ -16,6 +16,7 @@ from verifier.op_module import embedded_candidate, is_op_module, other_reference
 from verifier.result import VerifyJob, VerifyResult
 from verifier.service import Verifier
 from verifier.static_check import task_source_problems
+from verifier.task_framework import detect_framework
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--backend", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--device", default=None, help="cpu or cuda:N (default: from --backend)")
-    parser.add_argument("--framework", choices=("torch", "numpy", "mindspore"), default="torch")
+    parser.add_argument(
+        "--framework",
+        choices=("torch", "numpy", "mindspore"),
+        default=None,
+        help="the reference's framework (default: read from the task file)",
+    )
     parser.add_argument(
         "--task-type", choices=("precision_only", "profile"), default="precision_only"
     )
@@ -90,7 +96,7 @@ def _job(args: argparse.Namespace) -> VerifyJob:
     return VerifyJob(
         reference_source=reference,
         candidate_source=candidate,
-        framework=args.framework,
+        framework=args.framework or detect_framework(reference),
         device=device,
         task_type=args.task_type,
         trials=args.trials,

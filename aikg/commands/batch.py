@@ -35,10 +35,11 @@ from devicepool import DevicePool
 from machine import events as ev
 from machine.occupancy import publishing_occupancy
 from machine.ray_verification import verification_session
-from machine.spec import TaskSpecError, detect_framework
+from machine.spec import TaskSpecError
 from machine.state import TaskState
 from machine.task import Interrupted, Task
 from store import EventStore, NewEvent, resolve_db_path
+from verifier.task_framework import detect_framework
 
 MODEL_CLASS = re.compile(r"^class Model\b", re.MULTILINE)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from machine.spec import detect_framework
 from tests.cli.conftest import REPO
 from verifier.sandbox import plan
+from verifier.task_framework import detect_framework
 
 SWISH = str(REPO / "examples" / "swish.py")
 

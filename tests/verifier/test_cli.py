@@ -36,3 +36,13 @@ def test_bad_input_exits_2_with_one_line() -> None:
     assert not_task.returncode == 2 and "no Model" in not_task.stderr
     usage = run_cli(str(HERE / "ref_swish.py"))
     assert usage.returncode == 2 and usage.stderr.strip().count("\n") == 0
+
+
+def test_framework_read_from_the_reference_when_not_given() -> None:
+    """A NumPy reference verifies with no --framework (read from its code, not run)."""
+    ok = run_cli(str(HERE / "ref_swish_numpy.py"), str(GOOD / "swish.py"), "--trials", "1")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    forced = run_cli(
+        str(HERE / "ref_swish_numpy.py"), str(GOOD / "swish.py"), "--framework", "torch"
+    )
+    assert forced.returncode != 0  # the flag still wins: a NumPy task is not a torch one
