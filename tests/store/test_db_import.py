@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from machine import events as ev
+from tests.store.scripts.task_starter import created as created_event
 
 
 def aikg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -18,20 +19,9 @@ def aikg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_import_runs_no_code_and_names_the_tasks_resuming_would_run(tmp_path: Path) -> None:
     marker = tmp_path / "the-imported-code-ran"
-    created = ev.TaskCreated(
-        task_id="imported-1",
-        op_name="swish",
+    created = replace(
+        created_event("imported-1"),
         task_desc=f"open({str(marker)!r}, 'w').close()\nclass Model: ...\n",
-        backend="cpu",
-        arch="cpu",
-        impl_type="triton",
-        framework="torch",
-        task_type="precision_only",
-        limit_steps=3,
-        config={},
-        config_digest="0" * 16,
-        graph="",
-        aikg_version="test",
     )
     record = {"stream": "imported-1", "seq": 1, "type": created.TYPE, "version": created.VERSION}
     log = tmp_path / "log.jsonl"
