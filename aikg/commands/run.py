@@ -29,8 +29,9 @@ from verifier.task_framework import detect_framework
 
 async def cmd_run(args: argparse.Namespace) -> int:
     source, described_in = task_text(args)
+    framework = args.framework or detect_framework(source)
     if described_in.endswith(".py"):
-        check_task_source(source, args.framework or detect_framework(source), "task file")
+        check_task_source(source, framework, "task file")
     config = config_for(args)
     overrides = prose_overrides(args)
     if overrides:
@@ -44,7 +45,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
         impl_type=args.impl_type,
         config=config,
         device_pool=pool_for(config, args.backend),
-        framework=args.framework or detect_framework(source),
+        framework=framework,
         task_type=args.task_type,
         limit_steps=args.limit_steps,
     )
