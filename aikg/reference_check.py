@@ -49,11 +49,7 @@ async def reference_problem(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
             cwd=workdir,
-            env={
-                **scrubbed_env("cpu", secret_env_names),
-                SANDBOX_ENV: sandbox,
-                "TMPDIR": workdir,
-            },
+            env={**scrubbed_env("cpu", secret_env_names), SANDBOX_ENV: sandbox},
             start_new_session=True,
         )
         try:

@@ -117,19 +117,11 @@ def probe(source: str, framework: str, small: bool, directory: Path) -> str | No
     return None
 
 
-def _confine() -> None:
-    """Before torch or the task file: the verifier worker's sandbox, for a CPU process whose
-    only writable folder is its working directory (docs/security.md)."""
-    from verifier.sandbox import confine
-    from verifier.sandbox_paths import worker_policy
-    from verifier.sandbox_worker import SANDBOX_ENV
-
-    confine(worker_policy(Path.cwd(), os.environ.get(SANDBOX_ENV, "auto"), gpu=False))
-
-
 def main() -> int:
     job = json.loads(sys.stdin.read())
-    _confine()
+    from verifier.sandbox_worker import confine_worker
+
+    confine_worker(Path.cwd())  # as the verifier's CPU worker, before torch or the task file
     result = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the task's prints go to stderr
     with tempfile.TemporaryDirectory(prefix="aikg-probe-") as directory:
