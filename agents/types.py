@@ -32,6 +32,28 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class Inspiration:
+    """Another search node shown to an agent: a good kernel of another branch or a failure."""
+
+    node_id: str
+    code: str
+    passed: bool
+    summary: str  # "1.42x vs torch.compile, 0.81 of speed-of-light" or "stage: message"
+    time_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class SpeedOfLight:
+    """The task's lower bound on time: bytes moved over copy bandwidth, FLOPs over peak."""
+
+    bytes_moved: int
+    flops: int
+    dtype: str
+    bound_ms: float | None  # None when the device's rates are unknown (CPU)
+    basis: str  # "memory" | "compute", the larger of the two bounds
+
+
+@dataclass(frozen=True)
 class AgentRequest:
     """Everything a Designer or Coder may use. The same type serves both roles."""
 
@@ -46,6 +68,11 @@ class AgentRequest:
     feedback: dict[str, Any] | None = None  # last verifier result, as a dict
     advice: str | None = None  # the Conductor's reason for this step
     history: tuple[Attempt, ...] = ()
+    node_id: str | None = None
+    parent_id: str | None = None
+    inspirations: tuple[Inspiration, ...] = ()
+    speed_of_light: SpeedOfLight | None = None
+    breakdown: dict[str, float] | None = None  # the parent's verifier time breakdown
 
 
 @dataclass(frozen=True)
