@@ -11,7 +11,9 @@ from agents.types import (
     Attempt,
     Candidate,
     Design,
+    Inspiration,
     NoCode,
+    SpeedOfLight,
     Target,
     Unsupported,
 )
@@ -25,6 +27,9 @@ def request_from_dict(data: dict[str, Any]) -> AgentRequest:
     fields = dict(data)
     fields["target"] = Target(**fields["target"])
     fields["history"] = tuple(Attempt(**a) for a in fields.get("history", ()))
+    fields["inspirations"] = tuple(Inspiration(**i) for i in fields.get("inspirations", ()))
+    if fields.get("speed_of_light") is not None:
+        fields["speed_of_light"] = SpeedOfLight(**fields["speed_of_light"])
     return AgentRequest(**fields)
 
 

@@ -73,6 +73,9 @@ class AgentRequest:
     inspirations: tuple[Inspiration, ...] = ()
     speed_of_light: SpeedOfLight | None = None
     breakdown: dict[str, float] | None = None  # the parent's verifier time breakdown
+    # the search's pick among the alternatives the agent listed in its parent's notes
+    # (the built-in agent: a launch configuration); None lets the agent choose
+    alternative: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
