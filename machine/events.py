@@ -190,6 +190,22 @@ class VerifyRepeated(Event):
 
 @register
 @dataclass(frozen=True)
+class NodeCreated(Event):
+    """A search made a new candidate node; the step of that number produces and verifies it
+    (docs/search.md). Logs without nodes read as a chain, one node per code step."""
+
+    TYPE: ClassVar[str] = "node.created"
+    step: int
+    node_id: str
+    parents: list[str]  # empty for a root
+    agent: str  # the provider asked for the node's code
+    idea: str  # what it tries: a launch configuration, a repair, "first candidate"
+    alternative: dict[str, Any] | None = None  # the agent's alternative the search picked
+    round: int = 1  # the search round that made it (nodes of a round run concurrently)
+
+
+@register
+@dataclass(frozen=True)
 class ConductorDecided(Event):
     TYPE: ClassVar[str] = "conductor.decided"
     step: int

@@ -47,6 +47,7 @@ class TaskState:
     design: str | None = None
     attempts: tuple[Attempt, ...] = ()
     decisions: tuple[ev.ConductorDecided, ...] = ()
+    nodes: tuple[ev.NodeCreated, ...] = ()  # a search's nodes (docs/search.md)
     pending_decision: ev.ConductorDecided | None = None  # decided, next step not yet begun
     held_device: str | None = None
     finished: ev.TaskFinished | None = None
@@ -144,6 +145,8 @@ def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
             state, event.step, result=earlier.result, repeat_of=event.repeat_of
         )
         return replace(state, attempts=attempts, status="deciding")
+    if isinstance(event, ev.NodeCreated):
+        return replace(state, nodes=(*state.nodes, event))
     if isinstance(event, ev.ConductorDecided):
         return replace(state, decisions=(*state.decisions, event), pending_decision=event)
     if isinstance(event, ev.TaskFinished):

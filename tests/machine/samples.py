@@ -60,6 +60,15 @@ SAMPLES: dict[str, ev.Event] = {
         ),
     ),
     "verify.repeated": ev.VerifyRepeated(step=3, repeat_of=1),
+    "node.created": ev.NodeCreated(
+        step=4,
+        node_id="n4",
+        parents=["n2"],
+        agent="builtin",
+        idea="BLOCK_SIZE=2048, num_warps=8",
+        alternative={"BLOCK_SIZE": 2048, "num_warps": 8},
+        round=2,
+    ),
     "conductor.decided": ev.ConductorDecided(step=1, action="finish", reason="verified"),
     "task.finished": ev.TaskFinished(
         success=True, reason="verified", message="step 1 verified", steps=1, best_step=1
