@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from machine import events as ev
 from machine.formula import parse_formula
 from machine.reference_writer import write_reference
 from machine.spec import TaskSpecError, check_task_source
+
+if TYPE_CHECKING:
+    from machine.config import Config
 
 _PYTHON_LINE = re.compile(r"^(import |from \S+ import |class |def |@)", re.MULTILINE)
 
@@ -31,11 +34,11 @@ def is_prose(text: str) -> bool:
     return not any(isinstance(node, statements) for node in tree.body)
 
 
-def written_by_llm(config: Any) -> bool:
+def written_by_llm(config: Config) -> bool:
     return config.agents.designer.provider == "openai"
 
 
-def formula_reference(prose: str, config: Any) -> ev.ReferenceProposed:
+def formula_reference(prose: str, config: Config) -> ev.ReferenceProposed:
     """The reference the formula form writes from `prose` with the config's values."""
     formula = parse_formula(
         prose, params=frozenset(config.params), inputs=frozenset(config.shapes) | set(config.dtypes)
@@ -52,7 +55,7 @@ def formula_reference(prose: str, config: Any) -> ev.ReferenceProposed:
 
 
 async def llm_reference(
-    prose: str, op_name: str, backend: str, framework: str, config: Any
+    prose: str, op_name: str, backend: str, framework: str, config: Config
 ) -> ev.ReferenceProposed:
     """The reference the Designer's model writes from `prose` (one call, not retried)."""
     from agents.llm.client import LLMCallFailed, LLMUnavailable, OpenAIChat

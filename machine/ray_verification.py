@@ -17,12 +17,15 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devicepool import DevicePoolError, device_kind
 from machine.builtin_isolation import builtin_agent_session
 from machine.verification import shared_service, verifier_session
 from verifier.result import VerifyJob, VerifyResult
+
+if TYPE_CHECKING:
+    from machine.config import Config
 
 INSTALL_HINT = "pip install 'aikg[ray]'"
 
@@ -184,7 +187,7 @@ def _first_line(exc: BaseException) -> str:
 
 @asynccontextmanager
 async def verification_session(
-    config: Any, secret_env_names: Iterable[str] = ()
+    config: Config, secret_env_names: Iterable[str] = ()
 ) -> AsyncIterator[Any]:
     """The verifier `config` asks for; while it is held, the built-in agent's helper process
     also stays warm for every task run under it (`aikg bench` runs them one by one)."""
@@ -197,7 +200,9 @@ async def verification_session(
 
 
 @asynccontextmanager
-async def _configured_verifier(config: Any, secret_env_names: Iterable[str]) -> AsyncIterator[Any]:
+async def _configured_verifier(
+    config: Config, secret_env_names: Iterable[str]
+) -> AsyncIterator[Any]:
     """The verifier `config` asks for: the process's local one, or a Ray one."""
     pool = config.devicepool
     if pool.kind != "ray":

@@ -37,6 +37,7 @@ from store import DatabaseLocked, EventStore, resolve_db_path
 from verifier.result import VerifyJob
 
 if TYPE_CHECKING:
+    from machine.config import Config
     from machine.task import RunSpec, Task
     from verifier import Verifier
 
@@ -287,7 +288,7 @@ def _without_noise(result: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in result.items() if k != "duration_s"}
 
 
-def check_api_keys(config: Any) -> None:
+def check_api_keys(config: Config) -> None:
     """Every key variable an LLM role names is set: fail before anything is spent."""
     for role in ("designer", "coder", "conductor"):
         settings = config.agents.role(role)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devicepool import DevicePool
 from machine import events as ev
@@ -21,6 +21,9 @@ from machine.spec import (
     check_task_source,
 )
 from machine.state import TaskState
+
+if TYPE_CHECKING:
+    from machine.config import Config
 
 # The parameters a Task, its RunSpec and its task.created event share.
 SPEC_FIELDS = (
@@ -49,15 +52,18 @@ class RunSpec:
     framework: str
     task_type: str
     limit_steps: int
-    config: Any
+    config: Config
     device_pool: DevicePool
 
     @classmethod
     def from_created(
-        cls, spec: ev.TaskCreated, config: Any = None, device_pool: DevicePool | None = None
+        cls,
+        spec: ev.TaskCreated,
+        config: Config | None = None,
+        device_pool: DevicePool | None = None,
     ) -> RunSpec:
         """Rebuilt from a stream, without checking this machine (replay needs no device)."""
-        from aikg.config import Config
+        from machine.config import Config
 
         return cls(
             **{name: getattr(spec, name) for name in SPEC_FIELDS},
@@ -98,13 +104,13 @@ class Task:
         backend: str = "cpu",
         arch: str | None = None,
         impl_type: str = "triton",
-        config: Any = None,
+        config: Config | None = None,
         device_pool: DevicePool | None = None,
         framework: str = "torch",
         task_type: str = "precision_only",
         limit_steps: int = 10,
     ) -> None:
-        from aikg.config import Config, load_config
+        from machine.config import Config, load_config
 
         if not op_name or not op_name.replace("_", "").replace("-", "").isalnum():
             raise TaskSpecError(f"op_name {op_name!r}: use letters, digits, '_' or '-'")
@@ -211,10 +217,13 @@ class Task:
 
     @classmethod
     def from_created(
-        cls, spec: ev.TaskCreated, config: Any = None, device_pool: DevicePool | None = None
+        cls,
+        spec: ev.TaskCreated,
+        config: Config | None = None,
+        device_pool: DevicePool | None = None,
     ) -> Task:
         """The Task a stream's `task.created` describes (for resume and fork)."""
-        from aikg.config import Config
+        from machine.config import Config
 
         task = cls(
             op_name=spec.op_name,

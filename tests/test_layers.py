@@ -38,9 +38,7 @@ KNOWN_CYCLES: dict[tuple[str, ...], str] = {
     ("tui.app", "tui.list_screen", "tui.task_screen"): "issue 20",
     ("aikg.bench.report", "aikg.bench.targets"): "issue 20",
 }
-KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    ("machine.task", "aikg.config"): "issue 20",
-}
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 
 def layer_of(package: str) -> int:
