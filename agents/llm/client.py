@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import openai
 
+from agents.llm.request import refusal_advice
 from agents.llm.settings import NO_KEY_PLACEHOLDER, RoleSettings
 from agents.llm.sink import LLMSink
 from agents.types import AgentError
@@ -231,7 +232,7 @@ class OpenAIChat:
         activity: _Activity,
     ) -> tuple[str, dict[str, Any]]:
         try:
-            if self.settings.stream:
+            if self.settings.request.stream:
                 return await self._streamed(client, call_id, messages, activity)
             return await self._whole(client, messages)
         except openai.APITimeoutError:
@@ -262,10 +263,8 @@ class OpenAIChat:
         stream = await client.chat.completions.create(
             model=str(settings.model),
             messages=messages,  # type: ignore[arg-type]
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
             stream=True,
-            stream_options={"include_usage": True},
+            extra_body=settings.request.body(),
         )
         parts: list[str] = []
         finished = False
@@ -305,8 +304,7 @@ class OpenAIChat:
         response = await client.chat.completions.create(
             model=str(settings.model),
             messages=messages,  # type: ignore[arg-type]
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
+            extra_body=settings.request.body(),
         )
         text = (response.choices[0].message.content or "") if response.choices else ""
         return text, _usage(response.usage, messages, text)
@@ -323,7 +321,9 @@ class OpenAIChat:
                 f"{where} answered HTTP 404 for model {self.settings.model!r}; "
                 "check --llm-base-url and --llm-model"
             )
-        return f"{where} answered HTTP {status}: {' '.join(str(err.message).split())[:300]}"
+        message = f"{where} answered HTTP {status}: {' '.join(str(err.message).split())[:300]}"
+        advice = refusal_advice(str(err.message), self.settings.request)
+        return f"{message}; {advice}" if status == 400 and advice else message
 
 
 def _usage(usage: Any, messages: list[Message], text: str) -> dict[str, Any]:

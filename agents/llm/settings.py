@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agents.llm.request import RequestParams, preset_and_rest
 from agents.types import AgentError
 
 ROLES = ("designer", "coder", "conductor")
@@ -44,8 +45,7 @@ class RoleSettings(BaseModel):
     model: str | None = None
     base_url: str | None = None
     api_key_env: str | None = None  # the NAME of the variable, e.g. OPENAI_API_KEY
-    temperature: float = Field(0.2, ge=0.0, le=2.0)
-    max_tokens: int = Field(8192, gt=0)
+    request: RequestParams = RequestParams()  # what each call sends (agents/llm/request.py)
     connect_timeout_s: float = Field(10.0, gt=0.0)  # longest wait to open a connection
     timeout_s: float = Field(120.0, gt=0.0)  # longest wait for the first or the next byte
     total_timeout_s: float = Field(900.0, gt=0.0)  # longest one attempt may take in all
@@ -53,7 +53,6 @@ class RoleSettings(BaseModel):
     max_retries: int = Field(4, ge=0)
     backoff_base_s: float = Field(1.0, ge=0.0)
     backoff_max_s: float = Field(60.0, ge=0.0)
-    stream: bool = True
     price_input_per_mtok: float = Field(0.0, ge=0.0)  # USD per 1M prompt tokens
     price_output_per_mtok: float = Field(0.0, ge=0.0)  # USD per 1M completion tokens
 
@@ -61,15 +60,11 @@ class RoleSettings(BaseModel):
     @classmethod
     def _expand_preset(cls, data: Any) -> Any:
         """`{"preset": "deepseek", "temperature": 0}` = the preset with those fields replaced."""
-        if isinstance(data, str):
-            data = {"preset": data}
-        if isinstance(data, Mapping) and "preset" in data:
-            rest = {k: v for k, v in data.items() if k != "preset"}
-            if data["preset"] is None:
-                return rest
-            given = {k: v for k, v in rest.items() if v is not None}
-            return {**preset_fields(str(data["preset"])), **given}
-        return data
+        named = preset_and_rest(data)
+        if named is None or named[0] is None:
+            return _request_fields_inside(data if named is None else named[1])
+        given = {k: v for k, v in named[1].items() if v is not None}
+        return _request_fields_inside({**preset_fields(str(named[0])), **given})
 
     @model_validator(mode="after")
     def _openai_needs_model(self) -> RoleSettings:
@@ -91,6 +86,24 @@ class RoleSettings(BaseModel):
             prompt_tokens * self.price_input_per_mtok
             + completion_tokens * self.price_output_per_mtok
         ) / 1_000_000
+
+
+def _request_fields_inside(data: Any) -> Any:
+    """Configs and logs older than `request:` set temperature, max_tokens and stream on the
+    role itself: they move into its `request` (a preset name there stays the base)."""
+    if not isinstance(data, Mapping) or not _REQUEST_SHORTHANDS.intersection(data):
+        return data
+    moved = {k: data[k] for k in _REQUEST_SHORTHANDS if k in data}
+    request = data.get("request") or {}
+    if isinstance(request, str):
+        request = {"preset": request}
+    if not isinstance(request, Mapping):
+        return data  # the request field's own validation names the problem
+    rest = {k: v for k, v in data.items() if k not in _REQUEST_SHORTHANDS}
+    return {**rest, "request": {**request, **moved}}
+
+
+_REQUEST_SHORTHANDS = frozenset({"temperature", "max_tokens", "stream"})
 
 
 class LLMSettings(BaseModel):
@@ -193,12 +206,15 @@ def apply_cli_overrides(
     base_url: str | None = None,
     model: str | None = None,
     api_key_env: str | None = None,
+    request: str | None = None,
 ) -> LLMSettings:
-    """Apply `--llm NAME --llm-base-url URL --llm-model NAME --llm-api-key-env VAR` to all roles.
+    """Apply `--llm NAME --llm-base-url URL --llm-model NAME --llm-api-key-env VAR
+    --llm-request PRESET` to all roles.
 
     `--llm` replaces each role's connection (provider, model, URL, key variable, prices) and
     keeps its temperature and limits; the other flags then replace one field each. A URL or
-    a model alone switches a builtin role to the `openai` provider.
+    a model alone switches a builtin role to the `openai` provider. `--llm-request` replaces
+    each role's `request` with that request preset.
     """
     roles: dict[str, RoleSettings] = {}
     for role in ROLES:
@@ -211,6 +227,8 @@ def apply_cli_overrides(
         for key, value in (("base_url", base_url), ("model", model), ("api_key_env", api_key_env)):
             if value is not None:
                 fields[key] = value
+        if request is not None:
+            fields["request"] = {"preset": request}
         if (base_url or model) and fields["provider"] == "builtin":
             fields["provider"] = "openai"
         roles[role] = RoleSettings.model_validate(fields)

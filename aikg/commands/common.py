@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agents.llm.request import REQUEST_PRESETS
 from agents.llm.settings import PRESETS, apply_cli_overrides
 from aikg.commands import UsageError
 from aikg.commands.sandbox_notice import sandbox_for
@@ -36,17 +37,23 @@ def config_for(args: argparse.Namespace, base: Config | None = None) -> Config:
 
 
 def with_llm_flags(config: Config, args: argparse.Namespace) -> Config:
-    """`--llm NAME --llm-base-url URL --llm-model NAME --llm-api-key-env VAR` for every role."""
+    """`--llm NAME --llm-base-url URL --llm-model NAME --llm-api-key-env VAR --llm-request
+    PRESET` for every role."""
     flags = {
         "llm": getattr(args, "llm", None),
         "base_url": getattr(args, "llm_base_url", None),
         "model": getattr(args, "llm_model", None),
         "api_key_env": getattr(args, "llm_api_key_env", None),
+        "request": getattr(args, "llm_request", None),
     }
     if not any(flags.values()):
         return config
     if flags["llm"] is not None and flags["llm"] not in PRESETS:
         raise UsageError(f"--llm {flags['llm']}: choose one of {', '.join(PRESETS)}")
+    if flags["request"] is not None and flags["request"] not in REQUEST_PRESETS:
+        raise UsageError(
+            f"--llm-request {flags['request']}: choose one of {', '.join(REQUEST_PRESETS)}"
+        )
     try:
         agents = apply_cli_overrides(config.agents, **flags)
     except ValidationError as exc:

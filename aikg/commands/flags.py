@@ -20,6 +20,12 @@ def add_llm_flags(parser: argparse.ArgumentParser) -> None:
         "--llm-api-key-env", metavar="VAR", help="environment variable holding the API key"
     )
     llm.add_argument(
+        "--llm-request",
+        metavar="PRESET",
+        help="which fields every call sends: openai (default), openai-reasoning, vllm, sglang, "
+        "deepseek, deepseek-reasoner, ollama, minimal (docs/llm.md)",
+    )
+    llm.add_argument(
         "--from", dest="replay_from", metavar="TASK_ID", help="with --llm replay: serve its replies"
     )
 

@@ -45,7 +45,7 @@ conductor: ollama
 """
     settings = LLMSettings.model_validate(yaml.safe_load(text))
     assert settings.designer.model == "deepseek-chat"
-    assert (settings.coder.model, settings.coder.temperature) == ("deepseek-chat", 0.0)
+    assert (settings.coder.model, settings.coder.request.temperature) == ("deepseek-chat", 0.0)
     assert settings.conductor.base_url == "http://127.0.0.1:11434/v1"
 
 
@@ -71,7 +71,7 @@ def test_cli_overrides_all_roles_and_keep_limits() -> None:
             "qwen",
             "VLLM_KEY",
         )
-    assert (out.coder.temperature, out.coder.max_tokens) == (0.7, 100)
+    assert (out.coder.request.temperature, out.coder.request.max_tokens) == (0.7, 100)
 
 
 def test_cli_base_url_alone_switches_builtin_to_openai() -> None:
@@ -101,7 +101,7 @@ def test_cost_from_prices() -> None:
 
 def test_config_dump_with_preset_and_nulls() -> None:
     role = RoleSettings.model_validate({"preset": "deepseek", "model": None, "temperature": 0.0})
-    assert (role.model, role.temperature) == ("deepseek-chat", 0.0)
+    assert (role.model, role.request.temperature) == ("deepseek-chat", 0.0)
     assert RoleSettings.model_validate({"preset": None, "provider": "builtin"}).provider == (
         "builtin"
     )
