@@ -21,6 +21,7 @@ from agents.builtin.composites import COMPOSITES, batch_norm, lower_composite, n
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.fx_nodes import is_one, packet, permutation, shape_of
 from agents.builtin.gather import lower_gather
+from agents.builtin.pooling import POOLS, lower_pool
 from agents.builtin.reference import Traced
 from agents.builtin.values import (
     FULL,
@@ -593,6 +594,8 @@ class Lowerer:
             return views.cat(self, node, op)
         if op in MATMULS:
             return self._lower_matmul(node, op)
+        if op in POOLS:
+            return lower_pool(self, node, op)
         if op in REDUCTIONS:
             return self._lower_reduction(node, op)
         if op in SCANS:
@@ -784,6 +787,9 @@ class Lowerer:
         return re.sub(r"[A-Za-z_]\w*", lambda m: words[m.group(0)], str(size))
 
     def _output(self, node: Any, name: str) -> Output:
+        if isinstance(node, FxNode) and isinstance(self.values[node.name], NotLowered):
+            op = f"aten.{self.values[node.name].op}"  # e.g. a pooling's indices
+            raise Unsupported([op], f"the builtin agent cannot lower {op}; " + LLM_HINT)
         if not isinstance(node, FxNode) or not isinstance(self.values[node.name], Value):
             raise Unsupported(["<output>"], "forward returns a non-tensor; " + LLM_HINT)
         value = self.values[node.name]

@@ -1,0 +1,123 @@
+"""Max and average pooling (1-D, 2-D, 3-D) as pointwise work over the pooled output.
+
+Each output point reads its window straight from the input: one load per window position
+(unrolled: kernel sizes are the op's constants), at the output index times the stride,
+minus the padding, plus the position times the dilation. Positions that may fall in the
+padding are clamped into the input and replaced by -inf (max) or 0 (average) where
+outside, so padding is never read; max propagates NaN as torch does, and the average
+divides by the window's count as torch counts it (`count_include_pad`, `ceil_mode`,
+`divisor_override`). Memory-bound: each input element is read once per window covering
+it, from cache after the first. The pointwise epilogue that follows fuses as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from torch.fx import Node as FxNode
+
+from agents.builtin import index_views as iv
+from agents.builtin import pool_windows as pw
+from agents.builtin.fx_nodes import is_one, shape_of
+from agents.builtin.kernel_writer import NEG_INF
+from agents.builtin.values import CannotLower, NotLowered, Value
+from agents.builtin.view_lowering import load_view
+
+if TYPE_CHECKING:
+    from agents.builtin.lowering import Lowerer
+
+POOLS = pw.POOLS
+
+
+def _output_dims(lw: Lowerer, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
+    """The F dims the pooled output walks: aligned, or (a 1-D pool, traced as a 2-D one
+    on an unsqueezed input) the same sizes once the size-1 dims are dropped."""
+    dims = lw.align(shape)
+    if dims is not None:
+        return dims
+    kept = [s for s in shape if not is_one(s)]
+    f_dims = [d for d, s in enumerate(lw.f_shape) if not is_one(s)]
+    if [str(s) for s in kept] != [str(lw.f_shape[d]) for d in f_dims]:
+        return None
+    walk = iter(f_dims)
+    return tuple(None if is_one(s) else next(walk) for s in shape)
+
+
+def _window_formula(kind: str, inside: str) -> Any:
+    """Fold one window position into the running result (a[0]; a[1] is the new load)."""
+    if kind == "max":
+        value = f"tl.where({inside}, {{1}}, {NEG_INF})" if inside else "{1}"
+        step = f"tl.maximum({{0}}, {value}, propagate_nan=tl.PropagateNan.ALL)"
+    else:
+        value = f"tl.where({inside}, {{1}}, 0.0)" if inside else "{1}"
+        step = f"{{0}} + {value}"
+
+    def formula(a: Sequence[Any], k: dict[str, Any]) -> str:
+        return step.format(*a)
+
+    return formula
+
+
+def _first_formula(kind: str, inside: str) -> Any:
+    """The window's first position: the result so far is that value alone."""
+    fill = NEG_INF if kind == "max" else "0.0"
+
+    def formula(a: Sequence[Any], k: dict[str, Any]) -> str:
+        return f"tl.where({inside}, {a[0]}, {fill})" if inside else str(a[0])
+
+    return formula
+
+
+def _divide(by: str) -> Any:
+    def formula(a: Sequence[Any], k: dict[str, Any]) -> str:
+        return f"{a[0]} / ({by})"
+
+    return formula
+
+
+def lower_pool(lw: Lowerer, node: FxNode, op: str) -> Any:
+    """The pooled value (with a NotLowered indices output for the *_with_indices ops)."""
+    try:
+        spec = pw.pool_spec(node, op)
+    except pw.BadPool as exc:
+        raise CannotLower(f"{op} ({exc})") from exc
+    x_node = node.args[0]
+    val = node.meta["val"]
+    values = val[0] if isinstance(val, (tuple, list)) else val
+    if not values.dtype.is_floating_point:
+        raise CannotLower(f"{op} (only floating-point inputs are pooled)")
+    viewed = load_view(lw, x_node) if isinstance(x_node, FxNode) else None
+    shape = tuple(values.shape)
+    dims = _output_dims(lw, shape)
+    if viewed is None or dims is None:
+        raise CannotLower(f"{op} (the pooled tensor must be an input or a view of one)")
+    base, exprs = viewed
+    nd = len(spec.kernel)
+    lead = len(shape) - nd
+    outs = ["0" if d is None else f"i{d}" for d in dims]
+    sizes = [lw.size_text(s) for s in shape_of(x_node)[lead:]]
+    if any(s is None for s in sizes):
+        raise CannotLower(f"{op} (an input size with no kernel expression)")
+    lw.uses_indices = True
+    result: Value | None = None
+    for offsets in spec.offsets:
+        places = [pw.position(spec, j, k, outs[lead + j], sizes[j]) for j, k in enumerate(offsets)]
+        tokens = outs[:lead] + [p.index for p in places]
+        load = lw.indexed_load(base, dims, tuple(iv.compose(exprs, tokens)))
+        inside = " & ".join(c for p in places for c in p.inside)
+        if result is None:
+            formula, operands = _first_formula(spec.kind, inside), [load]
+        else:
+            formula, operands = _window_formula(spec.kind, inside), [result, load]
+        result = lw.make(lw.fresh(node.name), shape, values.dtype, formula, operands)
+        result.dims = dims
+    assert result is not None
+    if spec.kind == "avg":
+        by = pw.divisor(spec, outs[lead:], [str(s) for s in sizes])
+        result = lw.make(lw.fresh(node.name), shape, values.dtype, _divide(by), [result])
+        result.dims = dims
+    result.name = node.name
+    if op.endswith("_with_indices"):
+        return (result, NotLowered(f"{op} (return_indices=True: the indices are not computed)"))
+    return result

@@ -1,0 +1,56 @@
+"""Max and average pooling, 1-D to 3-D, with stride, padding, dilation and ceil mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.types import Unsupported
+from tests.agents.builtin.builtin_harness import check, generate, task
+
+NCL = "torch.randn(2, 3, 20)"
+NCHW = "torch.randn(2, 3, 9, 10)"
+NCDHW = "torch.randn(1, 2, 7, 8, 9)"
+NAN_NCHW = "torch.randn(2, 3, 8, 8).masked_fill(torch.rand(2, 3, 8, 8) < 0.05, float('nan'))"
+
+POOLS = {
+    "max1d_padded_dilated": dict(
+        expr="F.max_pool1d(x, 4, stride=1, padding=2, dilation=3)", inputs=NCL
+    ),
+    "max2d_ceil_mode": dict(
+        expr="F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True)", inputs=NCHW
+    ),
+    "max2d_nan_propagates": dict(expr="F.max_pool2d(x, 2)", inputs=NAN_NCHW),
+    "max2d_unbatched_relu": dict(
+        expr="torch.relu(F.max_pool2d(x, (2, 3), stride=(1, 2)))", inputs="torch.randn(3, 7, 9)"
+    ),
+    "max3d_dilated": dict(expr="F.max_pool3d(x, 3, stride=2, padding=1, dilation=2)", inputs=NCDHW),
+    "avg1d_padded": dict(expr="F.avg_pool1d(x, 4, stride=1, padding=2)", inputs=NCL),
+    "avg2d_ceil_excluding_pad": dict(
+        expr="F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)",
+        inputs=NCHW,
+    ),
+    "avg2d_ceil_including_pad": dict(
+        expr="F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True)", inputs=NCHW
+    ),
+    "avg2d_nonoverlapping_scaled": dict(expr="F.avg_pool2d(x, 3) * 2 + 1", inputs=NCHW),
+    "avg3d_padded": dict(expr="F.avg_pool3d(x, 3, stride=2, padding=1)", inputs=NCDHW),
+    "avg3d_divisor_override": dict(expr="F.avg_pool3d(x, 2, divisor_override=3)", inputs=NCDHW),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLS))
+def test_pooling_matches_reference(name: str, tmp_path: Path) -> None:
+    check(task(**POOLS[name]), tmp_path, name)
+
+
+def test_windows_without_padding_read_with_plain_loads(tmp_path: Path) -> None:
+    code = check(task("F.max_pool2d(x, 2)", inputs=NCHW), tmp_path)
+    assert "tl.where" not in code and code.count("tl.load(") == 4
+
+
+def test_pooling_indices_are_refused_by_name() -> None:
+    source = task("F.max_pool2d(x, 2, return_indices=True)[1]", inputs=NCHW)
+    with pytest.raises(Unsupported, match=r"aten\.max_pool2d_with_indices \(return_indices"):
+        generate(source)
