@@ -53,7 +53,7 @@ def write_code(request: AgentRequest) -> Candidate:
     lowered = _lower(request)
     plan = lowered.plan
     space = search_space(plan)
-    config = choose_config(space, request.task_type, request.history)
+    config = request.alternative or choose_config(space, request.task_type, request.history)
     interpreter = request.target.backend == "cpu"
     code = lowered.render(request.op_name, config, interpreter)
     return Candidate(
@@ -62,6 +62,8 @@ def write_code(request: AgentRequest) -> Candidate:
             "launch_config": config,
             "family": plan.family,
             "configs_total": len(configs_for(space)),
+            # what a search may assign this node's children (docs/search.md)
+            "alternatives": configs_for(space),
         },
     )
 
