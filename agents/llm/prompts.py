@@ -27,6 +27,14 @@ class PromptError(AgentError):
     reason = "prompt_error"
 
 
+def candidate_time_ms(feedback: dict[str, Any] | None) -> float | None:
+    """The median time the verifier measured for the candidate the feedback is about."""
+    timings = (feedback or {}).get("timings") or {}
+    candidate = timings.get("candidate") if isinstance(timings, dict) else None
+    median = candidate.get("median_ms") if isinstance(candidate, dict) else None
+    return float(median) if isinstance(median, int | float) and median > 0 else None
+
+
 class PromptLibrary:
     """Renders `[system, user]` messages for the designer, coder and conductor."""
 
@@ -74,6 +82,9 @@ class PromptLibrary:
     def context(self, request: AgentRequest) -> dict[str, Any]:
         data = asdict(request)
         data["hardware_template"] = self.hardware_template(request.target.arch)
+        data["speed_of_light"] = request.speed_of_light  # attributes, as the template reads them
+        data["inspirations"] = request.inspirations
+        data["parent_time_ms"] = candidate_time_ms(request.feedback)
         return data
 
     def messages(self, role: str, request: AgentRequest) -> list[Message]:
