@@ -56,6 +56,14 @@ class DevicePoolConfig(_Strict):
     resources: dict[str, float] = Field(default_factory=dict)  # ray: custom resources per job
 
 
+class SearchConfig(_Strict):
+    """How a task walks its candidates (docs/search.md)."""
+
+    strategy: Literal["linear", "beam", "evolve"] = "linear"
+    width: int = Field(3, ge=1, le=64)  # beam: nodes kept and refined; evolve: parents a round
+    target_sol: float | None = Field(None, gt=0, le=1)  # stop at this share of speed-of-light
+
+
 class StoreConfig(_Strict):
     busy_timeout_s: float = Field(30.0, gt=0)  # a write lock held longer stops the task
 
@@ -70,6 +78,7 @@ class Config(_Strict):
     verifier: VerifierConfig = VerifierConfig()
     agents: LLMSettings = LLMSettings()
     conductor: ConductorConfig = ConductorConfig()
+    search: SearchConfig = SearchConfig()
     devicepool: DevicePoolConfig = DevicePoolConfig()
     # prose task descriptions (docs/prose-tasks.md): values the reference is written with
     params: dict[str, float] = Field(default_factory=dict)
