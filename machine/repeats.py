@@ -32,14 +32,17 @@ def normalised(source: str) -> str:
     )
 
 
-def repeated_step(state: TaskState) -> int | None:
-    """The earlier step whose verified candidate is the same as the last attempt's, if any."""
-    last = state.last_attempt
-    if last is None or last.code is None:
+def repeated_step(state: TaskState, step: int | None = None) -> int | None:
+    """The other step whose verified candidate is the same as step `step`'s (default: the
+    last attempt's), if any."""
+    mine_attempt = state.last_attempt
+    if step is not None:
+        mine_attempt = next((a for a in state.attempts if a.step == step), None)
+    if mine_attempt is None or mine_attempt.code is None:
         return None
-    mine = normalised(last.code)
-    for attempt in state.attempts[:-1]:
+    mine = normalised(mine_attempt.code)
+    for attempt in state.attempts:
         known = attempt.code is not None and attempt.result is not None
-        if known and normalised(attempt.code or "") == mine:
+        if attempt is not mine_attempt and known and normalised(attempt.code or "") == mine:
             return attempt.repeat_of or attempt.step
     return None

@@ -1,0 +1,296 @@
+"""Drives a task as a search (`search.strategy` beam or evolve, docs/search.md).
+
+Rounds: the strategy plans up to `width` children from the tree of finished nodes; each
+child is recorded (`node.created`, `step.started`), then all of them are generated at once,
+then verified at once on the device pool (the verifier keeps timing exclusive per device).
+Results are recorded in node order, so the log of a round is the same however the calls
+interleave, and a replay re-drives the identical tree. Resume finishes the open nodes of
+the last round (no node made twice, completed LLM calls served from the log) and goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from agents.llm.client import LLMUnavailable
+from agents.types import (
+    AgentError,
+    AgentRequest,
+    Candidate,
+    Inspiration,
+    Target,
+)
+from agents.types import (
+    Attempt as AttemptSummary,
+)
+from machine import events as ev
+from machine.conductor import FATAL_AGENT_ERRORS
+from machine.repeats import repeated_step
+from machine.search.strategies import Plan, plan_round
+from machine.search.tree import Node, lineage, node_id_of, search_tree
+from machine.speed_of_light import speed_of_light
+from machine.state import Attempt, TaskState
+from machine.verify_step import verify_on_device
+
+if TYPE_CHECKING:
+    from machine.runner import TaskRun
+
+
+class SearchDriver:
+    def __init__(self, run: TaskRun) -> None:
+        self.run = run
+        self.settings = run.config.search
+
+    @property
+    def state(self) -> TaskState:
+        return self.run.recorder.state
+
+    async def drive(self) -> None:
+        if not await self._designed():
+            return
+        while True:
+            nodes = search_tree(self.state)
+            open_nodes = [n for n in nodes if not n.done]
+            if open_nodes:
+                if not await self._complete(open_nodes):
+                    return  # the LLM endpoint is out: the open nodes are redone on resume
+                continue
+            stop = self._stop(nodes)
+            if stop is None:
+                steps_left = self.run.spec.limit_steps - _steps_used(nodes)
+                plans = plan_round(self.settings.strategy, nodes, self.settings.width, steps_left)
+                if plans:
+                    await self._create(plans, nodes)
+                    continue
+                stop = ("verified", "every alternative tried") if self.state.best else None
+                stop = stop or ("limit_reached", "no node left to refine")
+            await self._finish(*stop)
+            return
+
+    # --- the design, once --------------------------------------------------------------------
+
+    async def _designed(self) -> bool:
+        if self.state.design is not None:
+            return True
+        if self.state.step == 0:
+            await self.run.recorder.append(ev.StepStarted(1, "design", "first step"))
+        designer = self.run.designer
+        try:
+            design = await designer.design(self._request(None, Plan(None, "design")))
+        except LLMUnavailable as exc:
+            self.run.outage = exc
+            return False
+        except AgentError as exc:
+            await self._missing(1, "designer", designer.name, exc)
+            kind = exc.reason if exc.reason in FATAL_AGENT_ERRORS else "agent_error"
+            await self._finish(FATAL_AGENT_ERRORS.get(kind, "agent_error"), str(exc))
+            return False
+        await self.run.recorder.append(
+            ev.DesignProduced(1, design.text, designer.name, dict(design.notes))
+        )
+        return True
+
+    # --- a round -----------------------------------------------------------------------------
+
+    async def _create(self, plans: list[Plan], nodes: list[Node]) -> None:
+        round_ = max((n.round for n in nodes), default=0) + 1
+        step = _steps_used(nodes)
+        for plan in plans:
+            step += 1
+            parents = [plan.parent.node_id] if plan.parent else []
+            parents += [n.node_id for n in plan.inspirations]
+            events: list[ev.Event] = [
+                ev.NodeCreated(
+                    step,
+                    node_id_of(step),
+                    parents,
+                    self.run.coder.name,
+                    plan.idea,
+                    plan.alternative,
+                    round_,
+                )
+            ]
+            if step != self.state.step:  # step 1 was started by the design
+                events.append(ev.StepStarted(step, "code", plan.idea))
+            await self.run.recorder.append(*events)
+
+    async def _complete(self, open_nodes: list[Node]) -> bool:
+        coding = [n for n in open_nodes if n.status == "coding"]
+        replies = await asyncio.gather(*(self._generate(n) for n in coding))
+        outage = None
+        for node, reply in zip(coding, replies, strict=True):
+            if isinstance(reply, LLMUnavailable):
+                outage = outage or reply
+            elif isinstance(reply, AgentError):
+                await self._missing(node.step, "coder", self.run.coder.name, reply)
+            else:
+                await self.run.recorder.append(
+                    ev.CodeProduced(node.step, reply.code, self.run.coder.name, dict(reply.notes))
+                )
+        if outage is not None:
+            self.run.outage = outage
+            return False
+        fresh = []
+        for node in search_tree(self.state):
+            if node.status != "verifying":
+                continue
+            earlier = repeated_step(self.state, node.step)
+            if earlier is not None:  # the same code is never verified twice
+                await self.run.recorder.append(ev.VerifyRepeated(node.step, earlier))
+            else:
+                fresh.append(node)
+        await self._verify_in_order(fresh)
+        return True
+
+    async def _generate(self, node: Node) -> Candidate | AgentError:
+        nodes = search_tree(self.state)
+        by_id = {n.node_id: n for n in nodes}
+        created = next(n for n in self.state.nodes if n.step == node.step)
+        plan = Plan(
+            by_id.get(node.parent) if node.parent else None,
+            node.idea,
+            node.alternative,
+            tuple(by_id[i] for i in created.parents[1:] if i in by_id),
+        )
+        try:
+            return await self.run.coder.code(self._request(node, plan))
+        except (AgentError, LLMUnavailable) as exc:
+            return exc
+
+    async def _verify_in_order(self, nodes: list[Node]) -> None:
+        """Verify `nodes` at once; record their results in node order."""
+        recorded = [asyncio.Event() for _ in nodes]
+
+        async def verify(index: int, node: Node) -> None:
+            async def record(event: ev.VerifyFinished) -> None:
+                if index:
+                    await recorded[index - 1].wait()
+                await self.run.recorder.append(event)
+
+            try:
+                assert node.attempt.code is not None
+                await verify_on_device(self.run, node.step, node.attempt.code, record)
+            finally:
+                recorded[index].set()
+
+        await asyncio.gather(*(verify(i, n) for i, n in enumerate(nodes)))
+
+    # --- when to stop --------------------------------------------------------------------------
+
+    def _stop(self, nodes: list[Node]) -> tuple[str, str] | None:
+        for node in nodes:
+            if node.status == "no_code" and node.stage in FATAL_AGENT_ERRORS:
+                return FATAL_AGENT_ERRORS[node.stage], node.attempt.missing or node.stage
+            if (node.attempt.result or {}).get("reference_error"):
+                message = (node.attempt.result or {}).get("message", "")
+                return "reference_error", f"the task file fails on its own: {message}"
+        best = self.state.best
+        if best is not None and self.run.spec.task_type != "profile":
+            return "verified", f"{node_id_of(best.step)} verified"
+        target = self.settings.target_sol
+        reached = [n for n in nodes if target and n.sol is not None and n.sol >= target]
+        if reached:
+            node = reached[0]
+            return "verified", f"{node.node_id} reached {node.sol:.2f} of speed-of-light"
+        if _steps_used(nodes) >= self.run.spec.limit_steps:
+            if best is not None:
+                return "verified", f"step budget spent; keeping {node_id_of(best.step)}"
+            return "limit_reached", f"no kernel verified in {self.run.spec.limit_steps} steps"
+        return None
+
+    async def _finish(self, reason: str, message: str) -> None:
+        best = self.state.best
+        await self.run.recorder.append(
+            ev.TaskFinished(
+                success=best is not None and reason == "verified",
+                reason=reason,
+                message=message,
+                steps=self.state.step,
+                best_step=best.step if best else None,
+            )
+        )
+
+    async def _missing(self, step: int, role: str, agent: str, exc: AgentError) -> None:
+        await self.run.recorder.append(
+            ev.CodeMissing(step, agent, exc.reason, str(exc), role, list(getattr(exc, "ops", [])))
+        )
+
+    # --- what an agent is shown ------------------------------------------------------------------
+
+    def _request(self, node: Node | None, plan: Plan) -> AgentRequest:
+        spec, state = self.run.spec, self.state
+        parent = plan.parent
+        path = lineage(search_tree(state), parent)
+        return AgentRequest(
+            op_name=spec.op_name,
+            reference_source=spec.task_desc,
+            framework=spec.framework,
+            target=Target(spec.backend, spec.arch, spec.impl_type),
+            task_type=spec.task_type,
+            step=node.step if node else 1,
+            design=state.design,
+            previous_code=parent.attempt.code if parent else None,
+            feedback=feedback_of(parent.attempt) if parent else None,
+            advice=plan.idea if node else None,
+            history=tuple(attempt_summary(n.attempt) for n in path),
+            node_id=node.node_id if node else None,
+            parent_id=parent.node_id if parent else None,
+            inspirations=tuple(_inspiration(n) for n in plan.inspirations),
+            speed_of_light=speed_of_light(parent.attempt.timings) if parent else None,
+            breakdown=_breakdown(parent.attempt) if parent else None,
+            alternative=plan.alternative,
+        )
+
+
+def _steps_used(nodes: list[Node]) -> int:
+    return max((n.step for n in nodes), default=0)
+
+
+def feedback_of(attempt: Attempt) -> dict[str, Any] | None:
+    """The verifier's word on `attempt` as an agent sees it (run-to-run noise left out)."""
+    if attempt.missing:
+        stage, _, message = attempt.missing.partition(": ")
+        return {"passed": False, "stage": stage, "message": message}
+    if attempt.result is None:
+        return None
+    return {k: v for k, v in attempt.result.items() if k != "duration_s"}
+
+
+def attempt_summary(attempt: Attempt) -> AttemptSummary:
+    result = attempt.result or {}
+    return AttemptSummary(
+        step=attempt.step,
+        passed=attempt.passed,
+        stage=result.get("stage") if attempt.result else "no_code",
+        message=attempt.missing or str(result.get("message", "")),
+        candidate_time_ms=attempt.time_ms,
+        launch_config=attempt.notes.get("launch_config"),
+    )
+
+
+def _inspiration(node: Node) -> Inspiration:
+    if node.status == "verified":
+        parts = (
+            [f"{node.speedup('compile'):.2f}x vs torch.compile"] if node.speedup("compile") else []
+        )
+        parts += [f"{node.sol:.2f} of speed-of-light"] if node.sol else []
+        summary = ", ".join(parts) or "verified"
+    else:
+        message = node.attempt.missing or (node.attempt.result or {}).get("message", "")
+        summary = f"{node.stage}: {message}"
+    return Inspiration(
+        node.node_id, node.attempt.code or "", node.status == "verified", summary, node.time_ms
+    )
+
+
+def _breakdown(attempt: Attempt) -> dict[str, float] | None:
+    if attempt.breakdown is None:
+        return None
+    fields = dataclasses.asdict(attempt.breakdown)
+    return {k: float(v) for k, v in fields.items() if isinstance(v, int | float)}
+
+
+async def drive_search(run: TaskRun) -> None:
+    await SearchDriver(run).drive()

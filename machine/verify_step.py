@@ -1,0 +1,67 @@
+"""One candidate verified on a leased device, its lease and result recorded: the work a
+linear run's `verifying` state and each search node share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from machine import events as ev
+from machine.verification import job_device
+from verifier.result import VerifyJob
+
+if TYPE_CHECKING:
+    from machine.config import Config
+    from machine.runner import TaskRun
+    from machine.spec import TaskSpec
+
+RecordResult = Callable[[ev.VerifyFinished], Awaitable[Any]]
+
+
+def uses_small_shapes(backend: str, shapes: str) -> bool:
+    """`shapes: auto` runs small shapes where Triton is interpreted (the cpu backend)."""
+    return shapes == "small" or (shapes == "auto" and backend == "cpu")
+
+
+def verify_job(spec: TaskSpec, config: Config, code: str) -> VerifyJob:
+    return VerifyJob(
+        reference_source=spec.task_desc,
+        candidate_source=code,
+        framework=spec.framework,
+        task_type=spec.task_type,
+        trials=config.verifier.trials,
+        timeout_s=config.verifier.timeout_s,
+        # one seed for every step: each candidate meets the same inputs, so the warm
+        # worker computes the reference's outputs once per task (docs/verifier.md)
+        seed=0,
+        small_shapes=uses_small_shapes(spec.backend, config.verifier.shapes),
+        tolerances=dict(config.verifier.tolerances),
+    )
+
+
+async def verify_on_device(
+    run: TaskRun, step: int, code: str, record: RecordResult | None = None
+) -> None:
+    """Lease a device, verify `code` there, record `verify.finished` (through `record`, which
+    a search uses to keep its nodes' results in order), release the device."""
+    spec, pool, recorder = run.spec, run.device_pool, run.recorder
+    job = verify_job(spec, run.config, code)
+    async with pool.lease(spec.task_id, spec.backend) as device:
+        since = time.monotonic()
+        try:
+            await recorder.append(ev.DeviceLeased(step, device))
+            slot = pool.slot_of(device, spec.task_id)
+            worker = f"{device}#{slot}" if slot else None
+            result = await run.verifier.verify(
+                replace(job, device=job_device(device), worker=worker)
+            )
+            pool.report_result(device, result.stage, result.message)
+            fields = result.to_dict()
+            fields.pop("breakdown", None)  # a typed field of its own
+            finished = ev.VerifyFinished(step, device, fields, result.breakdown)
+            await (record or recorder.append)(finished)
+        finally:
+            held = round(time.monotonic() - since, 3)
+            await recorder.append(ev.DeviceReleased(step, device, held))
