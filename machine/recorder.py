@@ -29,6 +29,7 @@ class Recorder:
         self.stream = stream
         self.state = state
         self._observers: list[Observer] = []
+        self._appending = asyncio.Lock()  # a search's nodes append side by side
 
     def subscribe(self, observer: Observer) -> None:
         self._observers.append(observer)
@@ -42,9 +43,10 @@ class Recorder:
 
     async def _append(self, events: tuple[ev.Event, ...]) -> TaskState:
         batch = [NewEvent(e.TYPE, e.to_payload(), e.VERSION) for e in events]
-        stored = await self.store.append(self.stream, batch, expected_seq=self.state.last_seq)
-        for record, event in zip(stored, events, strict=True):
-            self.state = apply(self.state, event, record.seq)
-            for observer in self._observers:
-                observer(event, self.state)
-        return self.state
+        async with self._appending:
+            stored = await self.store.append(self.stream, batch, expected_seq=self.state.last_seq)
+            for record, event in zip(stored, events, strict=True):
+                self.state = apply(self.state, event, record.seq)
+                for observer in self._observers:
+                    observer(event, self.state)
+            return self.state
