@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents.builtin.conv_writer import conv_design
 from agents.builtin.paired_statistics import statistics
 from agents.builtin.reduction_schedule import reduction_passes, splittable, tiled
 from agents.builtin.render import describe, kernel_name
@@ -20,6 +21,8 @@ def design_text(op_name: str, plan: Plan) -> str:
         )
         if not plan.flat:
             lines.append("Broadcast inputs are read through their strides (0 where broadcast).")
+    elif plan.family == "conv":
+        lines.append(conv_design(plan, sizes))
     elif plan.family == "matmul":
         batch = " per batch entry" if plan.rank == 3 else ""
         lines.append(

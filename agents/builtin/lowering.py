@@ -18,6 +18,12 @@ from torch.fx import Node as FxNode
 from agents.builtin import pointwise_ops as pw
 from agents.builtin import view_lowering as views
 from agents.builtin.composites import COMPOSITES, batch_norm, lower_composite, normalize
+from agents.builtin.conv_lowering import (
+    CONV_LOCALS,
+    CONVS,
+    lower_convolution,
+    padding_for_convolution,
+)
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.fx_nodes import is_one, packet, permutation, shape_of
 from agents.builtin.gather import lower_gather
@@ -27,6 +33,7 @@ from agents.builtin.values import (
     FULL,
     ROW,
     CannotLower,
+    Conv,
     DerivedSize,
     Dot,
     DotOperand,
@@ -61,6 +68,7 @@ RESERVED |= {"BLOCK_SIZE", "BLOCK_R", "BLOCK_M", "BLOCK_N", "BLOCK_K", "BLOCK_S"
 # reductions: the kernels' row and split variables, the host's launch variables
 RESERVED |= {"rows", "row_mask", "s", "smask", "split", "chunk"}
 RESERVED |= {"programs", "block_r", "block_m", "warps"}
+RESERVED |= CONV_LOCALS
 
 
 def _same_shape(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
@@ -146,6 +154,7 @@ class Lowerer:
         computed = {n.name for n in self.gm.graph.nodes if n.op != "placeholder"}
         self.taken = computed | RESERVED
         self.dot: Dot | None = None
+        self.conv: Conv | None = None
         self.has_cumprod = False
         self.group_norm: tuple[FxNode, FxNode, Any] | None = None  # (op node, input, groups)
         # node -> (load, index expressions) of a view read through index arithmetic
@@ -162,7 +171,7 @@ class Lowerer:
 
     def _iteration_space(self) -> tuple[int, tuple[Any, ...], tuple[int, ...]]:
         calls = [n for n in self.gm.graph.nodes if n.op == "call_function"]
-        matmuls = [n for n in calls if packet(n) in MATMULS]
+        matmuls = [n for n in calls if packet(n) in MATMULS | CONVS]
         groups = [(n, *g) for n in calls if (g := group_norm_request(n)) is not None]
         requests = [
             (n, *r)
@@ -570,6 +579,8 @@ class Lowerer:
             return self.values[node.args[0].name][node.args[1]]
         if op == "sym_size":
             return self.size_scalar(shape_of(node.args[0])[node.args[1]])
+        if padding_for_convolution(node):
+            return NotLowered(op)  # the convolution reads it as padding
         if op in LAZY or not isinstance(node.meta.get("val"), (torch.Tensor, tuple, list)):
             return NotLowered(op)
         if self.group_norm is not None and node is self.group_norm[0]:
@@ -594,6 +605,8 @@ class Lowerer:
             return views.cat(self, node, op)
         if op in MATMULS:
             return self._lower_matmul(node, op)
+        if op in CONVS:
+            return lower_convolution(self, node)
         if op in POOLS:
             return lower_pool(self, node, op)
         if op in REDUCTIONS:
@@ -838,12 +851,14 @@ class Lowerer:
             not self.reduced
             and not self.uses_indices
             and self.dot is None
+            and self.conv is None
             and all(self._walks_f(v) for v in reachable_loads([o.value for o in outputs]))
             and all(o.value.dims == tuple(range(self.rank)) and o.index is None for o in outputs)
         )
         if self.dot is not None:
             self.scalars["K"] = self.dot.k_size
         family = "matmul" if self.dot else "reduction" if self.reduced else "pointwise"
+        family = "conv" if self.conv else family
         return Plan(
             family=family,
             rank=self.rank,
@@ -856,6 +871,7 @@ class Lowerer:
             reductions=self.reductions,
             flat=flat,
             dot=self.dot,
+            conv=self.conv,
             has_cumprod=self.has_cumprod,
         )
 

@@ -10,6 +10,22 @@ from agents.builtin.kernel_writer import INDENT, KernelWriter
 from agents.builtin.values import Dot
 
 
+def grouped_tiles(rows: str, cols: str) -> list[str]:
+    """This program's BLOCK_M x BLOCK_N tile (offs_m, offs_n) of a rows x cols output, tiles
+    taken in groups of GROUP_M rows so that neighbouring programs share operands in L2."""
+    return [
+        f"num_pid_m = tl.cdiv({rows}, BLOCK_M)",
+        f"num_pid_n = tl.cdiv({cols}, BLOCK_N)",
+        "num_pid_in_group = GROUP_M * num_pid_n",
+        "first_pid_m = (pid // num_pid_in_group) * GROUP_M",
+        "group_size_m = tl.minimum(num_pid_m - first_pid_m, GROUP_M)",
+        "pid_m = first_pid_m + (pid % num_pid_in_group) % group_size_m",
+        "pid_n = (pid % num_pid_in_group) // group_size_m",
+        "offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)",
+        "offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)",
+    ]
+
+
 class MatmulWriter(KernelWriter):
     def _write_body(self) -> None:
         dot = self.plan.dot
@@ -20,15 +36,7 @@ class MatmulWriter(KernelWriter):
             "# tiles in groups of GROUP_M rows, so neighbouring programs share operands in L2",
             "pid = tl.program_id(axis=0)",
             *(["pid_b = tl.program_id(axis=1)"] if rank == 3 else []),
-            f"num_pid_m = tl.cdiv(n{m}, BLOCK_M)",
-            f"num_pid_n = tl.cdiv(n{n}, BLOCK_N)",
-            "num_pid_in_group = GROUP_M * num_pid_n",
-            "first_pid_m = (pid // num_pid_in_group) * GROUP_M",
-            "group_size_m = tl.minimum(num_pid_m - first_pid_m, GROUP_M)",
-            "pid_m = first_pid_m + (pid % num_pid_in_group) % group_size_m",
-            "pid_n = (pid % num_pid_in_group) // group_size_m",
-            "offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)",
-            "offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)",
+            *grouped_tiles(f"n{m}", f"n{n}"),
             "offs_k = tl.arange(0, BLOCK_K)",
         ]
         self._k_loop(dot, m, n)

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from agents.builtin.conv_writer import conv_launch_lines, conv_writers
 from agents.builtin.kernel_writer import INDENT, KernelWriter
 from agents.builtin.matmul_writer import MatmulWriter
 from agents.builtin.pointwise_writer import PointwiseWriter
@@ -32,6 +33,7 @@ STRATEGY = {
     "pointwise": "one program per BLOCK_SIZE elements, one pass over memory",
     "reduction": "BLOCK_M rows per program, held in registers or walked in steps",
     "matmul": "one program per BLOCK_M x BLOCK_N output tile, fp32 accumulator",
+    "conv": "an implicit GEMM per group over BLOCK_M pixels x BLOCK_N channels, or direct",
 }
 
 
@@ -227,6 +229,8 @@ def launch_lines(
         lines.append(f"n_elements = {plan.outputs[0].name}.numel()")
         lines.append("grid = (triton.cdiv(n_elements, BLOCK_SIZE),)")
         lines.append(_launch(writers[0], blocks, options))
+    elif plan.family == "conv":
+        lines += conv_launch_lines(plan, config, writers)
     elif plan.family == "matmul":
         sizes = plan.f_sizes
         tiles = f"triton.cdiv({sizes[-2]}, BLOCK_M) * triton.cdiv({sizes[-1]}, BLOCK_N)"
@@ -247,6 +251,8 @@ def kernel_writers(
     plan: Plan, name: str, config: dict[str, Any], interpreter: bool
 ) -> list[KernelWriter]:
     """The kernels a plan launches: one, or a reduction's persistent/looped/split variants."""
+    if plan.family == "conv":
+        return conv_writers(plan, name, config, interpreter)
     if plan.family != "reduction":
         writer = MatmulWriter if plan.family == "matmul" else PointwiseWriter
         return [writer(plan, name, _constexprs(config), interpreter)]

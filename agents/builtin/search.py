@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from agents.builtin.conv_configs import CONV_CONFIGS, CONV_FP32_CONFIGS
 from agents.builtin.values import Plan
 from agents.types import Attempt
 
@@ -138,11 +139,16 @@ CONFIGS = {
     "reduction": REDUCTION_CONFIGS,
     "matmul": MATMUL_CONFIGS,
     "matmul_fp32": MATMUL_FP32_CONFIGS,
+    "conv": CONV_CONFIGS,
+    "conv_fp32": CONV_FP32_CONFIGS,
 }
 
 
 def search_space(plan: Plan) -> str:
     """Which configuration list serves this plan: its family, fp32 matmuls apart."""
+    if plan.conv is not None:
+        x_dtype = next(s.dtype for s in plan.sources if s.name == plan.conv.x)
+        return "conv_fp32" if x_dtype == torch.float32 else plan.family
     dot = plan.dot
     if dot is None:
         return plan.family

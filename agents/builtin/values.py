@@ -103,6 +103,20 @@ class Dot:
     k_size: str  # host expression of the contraction size
 
 
+@dataclass
+class Conv:
+    """A convolution read as an implicit GEMM: (output pixels) x (C_in/groups * taps) times
+    (C_in/groups * taps) x (C_out/groups), one GEMM per group, addressed by index arithmetic."""
+
+    x: str  # the input's source name
+    w: str  # the weight's source name
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    transposed: bool
+    groups: int
+
+
 @dataclass(frozen=True)
 class HostScalar:
     """A size known on the host (sym_size); becomes a kernel argument when used."""
@@ -132,7 +146,7 @@ class DerivedSize:
 class Plan:
     """What the kernel writer and renderer need."""
 
-    family: str  # pointwise | reduction | matmul
+    family: str  # pointwise | reduction | matmul | conv
     rank: int
     f_sizes: list[str]  # host expression of each F dimension
     reduced: tuple[int, ...]
@@ -143,4 +157,5 @@ class Plan:
     reductions: list[Value]
     flat: bool  # every tensor walks F contiguously: plain 1-D offsets
     dot: Dot | None = None
+    conv: Conv | None = None
     has_cumprod: bool = False

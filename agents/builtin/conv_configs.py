@@ -1,0 +1,44 @@
+"""Launch configurations of the convolution kernels (conv_writer.py), walked by search.py.
+
+Implicit GEMM keys: BLOCK_M (output pixels per tile), BLOCK_N (output channels of the group
+per tile), BLOCK_K (C_in/groups * taps per step), GROUP_M (tile order), num_warps,
+num_stages. Direct kernel keys (depthwise and other convolutions with few channels per
+group): DIRECT_BLOCK_M pixels x DIRECT_BLOCK_N channels per program, DIRECT_WARPS. fp32
+operands: `fp32_dot` is tl.dot's input_precision, "tf32x3" (three TF32 tensor-core products,
+fp32-level accuracy) or "ieee" (CUDA-core FMAs); the interpreter always computes in ieee.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_DIRECT = {"DIRECT_BLOCK_M": 128, "DIRECT_BLOCK_N": 16, "DIRECT_WARPS": 4}
+
+
+def _gemm(m: int, n: int, k: int, warps: int, stages: int, **extra: Any) -> dict[str, Any]:
+    tiles = {"BLOCK_M": m, "BLOCK_N": n, "BLOCK_K": k, "GROUP_M": 8}
+    return {**tiles, "num_warps": warps, "num_stages": stages, **_DIRECT, **extra}
+
+
+# fp16/bf16: tensor-core tiles as for the matmul; convolutions have fewer output channels
+# than a matmul has columns, so 128x128 first
+CONV_CONFIGS: list[dict[str, Any]] = [
+    _gemm(128, 128, 64, 8, 3),
+    _gemm(128, 64, 64, 4, 4),
+    _gemm(256, 128, 64, 8, 3),
+    _gemm(64, 128, 64, 4, 4),
+    _gemm(128, 256, 64, 8, 3),
+    _gemm(128, 128, 32, 4, 4, DIRECT_BLOCK_M=256, DIRECT_BLOCK_N=8),
+    _gemm(64, 64, 32, 4, 5, DIRECT_BLOCK_M=64, DIRECT_BLOCK_N=32, DIRECT_WARPS=2),
+]
+
+# fp32 (KernelBench's dtype, TF32 off): 4-byte tiles take smaller K steps
+CONV_FP32_CONFIGS: list[dict[str, Any]] = [
+    _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3"),
+    _gemm(128, 64, 32, 4, 4, fp32_dot="tf32x3"),
+    _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3"),
+    _gemm(128, 128, 16, 4, 4, fp32_dot="tf32x3", DIRECT_BLOCK_M=256, DIRECT_BLOCK_N=8),
+    _gemm(256, 64, 32, 8, 3, fp32_dot="tf32x3"),
+    _gemm(64, 64, 32, 4, 5, fp32_dot="tf32x3", DIRECT_BLOCK_M=64, DIRECT_BLOCK_N=32),
+    _gemm(128, 64, 16, 4, 3, fp32_dot="ieee"),
+]

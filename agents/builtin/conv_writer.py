@@ -1,0 +1,280 @@
+"""The convolution kernels and their launch.
+
+`gemm`: an implicit GEMM per group, (output pixels) x (C_in/groups * taps) times
+(C_in/groups * taps) x (C_out/groups), with tl.dot into an fp32 accumulator. No im2col
+buffer: each A tile is gathered from the input by index arithmetic (pixel -> batch and
+output position, k -> input channel and tap, position = out * stride - pad + tap *
+dilation; a transposed convolution reads the gather form, position = (out + pad - tap *
+dilation) / stride where it divides). `direct`: for few channels per group (depthwise),
+each program takes BLOCK_M pixels x BLOCK_N output channels and accumulates one
+multiply-add per (input channel, tap): no tensor-core tile is wasted on a 1-wide GEMM.
+The plan's pointwise epilogue (bias, activation, ...) runs on the accumulator before the
+one store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from agents.builtin.kernel_writer import INDENT, KernelWriter
+from agents.builtin.matmul_writer import grouped_tiles
+from agents.builtin.values import Conv, Plan
+
+# fewer output channels per group, or a shorter GEMM K, than this: the direct kernel
+DIRECT_BELOW = 16
+GEMM_BLOCKS = ["BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M"]
+DIRECT_BLOCKS = ["BLOCK_M", "BLOCK_N"]
+
+
+def _times(index: str, factor: int) -> str:
+    return index if factor == 1 else f"{index} * {factor}"
+
+
+def _conv(plan: Plan) -> Conv:
+    assert plan.conv is not None
+    return plan.conv
+
+
+class ConvWriter(KernelWriter):
+    def __init__(
+        self, plan: Plan, kernel_name: str, mode: str, fp32_dot: str, interpreter: bool = False
+    ) -> None:
+        blocks = GEMM_BLOCKS if mode == "gemm" else DIRECT_BLOCKS
+        super().__init__(plan, kernel_name, blocks, interpreter)
+        self.mode = mode
+        self.fp32_dot = "ieee" if interpreter else fp32_dot
+        self.conv = _conv(plan)
+        self.spatial = plan.rank - 2
+
+    # ---- sizes -----------------------------------------------------------------------
+    def _extent_params(self) -> list[tuple[str, str]]:
+        c = self.conv
+        if c.transposed:  # weight (C_in, C_out/groups, *taps)
+            cin_g, cout_g = f"{c.x}.shape[1] // {c.groups}", f"{c.w}.shape[1]"
+        else:  # weight (C_out, C_in/groups, *taps)
+            cin_g, cout_g = f"{c.w}.shape[1]", f"{c.w}.shape[0] // {c.groups}"
+        sizes = [("CIN_G", cin_g), ("COUT_G", cout_g)]
+        sizes += [(f"KS{d}", f"{c.w}.shape[{2 + d}]") for d in range(self.spatial)]
+        sizes += [(f"XS{d}", f"{c.x}.shape[{2 + d}]") for d in range(self.spatial)]
+        return sizes
+
+    def _constant_sizes(self) -> set[str]:
+        """Sizes that indices are divided by: shifts and multiplies once compiled."""
+        taps = {f"KS{d}" for d in range(self.spatial)}
+        return {"CIN_G", "COUT_G", *taps, *(f"n{d}" for d in range(2, self.plan.rank))}
+
+    # ---- the body --------------------------------------------------------------------
+    def _write_body(self) -> None:
+        rank = self.plan.rank
+        pixels = " * ".join(["n0", *(f"n{d}" for d in range(2, rank))])
+        taps = " * ".join(f"KS{d}" for d in range(self.spatial))
+        if self.mode == "gemm":
+            self._gemm_tile()
+        else:
+            self.body += [
+                "pid_m = tl.program_id(axis=0)",
+                "pid_n = tl.program_id(axis=1)",
+                "offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)",
+                "offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)",
+            ]
+        self.body += [f"m_mask = offs_m < {pixels}", "# output pixel -> batch, position"]
+        rem = "offs_m"
+        for d in reversed(range(2, rank)):
+            self.body.append(f"o{d} = {rem} % n{d}")
+            self.body.append(f"rem_m = {rem} // n{d}")
+            rem = "rem_m"
+        self.body.append(f"batch = {rem}")
+        if self.mode == "gemm":
+            self.body += [
+                "n_mask = offs_n < COUT_G",
+                "channel = group * COUT_G + offs_n",
+                f"x_base = batch * {self.conv.x}_s0 + group * CIN_G * {self.conv.x}_s1",
+            ]
+            self._gemm_loop(taps)
+        else:
+            self.body += [
+                "n_mask = offs_n < n1",
+                "channel = offs_n",
+                "group = channel // COUT_G",
+            ]
+            self._direct_loop(taps)
+        self._epilogue()
+
+    def _gemm_tile(self) -> None:
+        """Tiles of one group's GEMM in groups of GROUP_M rows, as in the matmul kernel."""
+        pixels = " * ".join(["n0", *(f"n{d}" for d in range(2, self.plan.rank))])
+        self.body += [
+            "pid = tl.program_id(axis=0)",
+            "group = tl.program_id(axis=1)",
+            *grouped_tiles(pixels, "COUT_G"),
+        ]
+
+    def _taps(self, k: str, indent: str) -> list[str]:
+        """k -> (input channel in the group, tap per spatial dim), the weight's own order."""
+        lines = []
+        rem = k
+        for d in reversed(range(self.spatial)):
+            lines.append(f"t{d} = {rem} % KS{d}")
+            lines.append(f"rem_k = {rem} // KS{d}")
+            rem = "rem_k"
+        lines.append(f"ci = {rem}")
+        return [indent + line for line in lines]
+
+    def _positions(self, out: str, tap: str) -> tuple[list[str], list[str]]:
+        """Input positions p<d> read for output position `out` and tap `tap` (templates
+        with {d}), and the conditions that they exist."""
+        c = self.conv
+        lines, valid = [], []
+        for d in range(self.spatial):
+            o, t = out.format(d=d + 2), tap.format(d=d)
+            s, p, dil = c.stride[d], c.padding[d], c.dilation[d]
+            t = _times(t, dil)
+            if not c.transposed:
+                lines.append(f"p{d} = {_times(o, s)}" + (f" - {p}" if p else "") + f" + {t}")
+                valid += [f"(p{d} >= 0)"] if p else []  # unpadded: never below 0
+                valid += [f"(p{d} < XS{d})"]
+                continue
+            # gather form: out = p * stride - pad + tap * dilation, solved for p
+            lines.append(f"q{d} = {o}" + (f" + {p}" if p else "") + f" - {t}")
+            if s == 1:
+                lines.append(f"p{d} = q{d}")
+                valid += [f"(p{d} >= 0)", f"(p{d} < XS{d})"]
+            else:
+                lines.append(f"p{d} = q{d} // {s}")
+                valid += [f"(q{d} >= 0)", f"(q{d} % {s} == 0)", f"(p{d} < XS{d})"]
+        return lines, valid
+
+    def _weight_offset(self, ci: str, t: str, channel: str, local: str) -> str:
+        c, w = self.conv, self.conv.w
+        taps = " + ".join(f"{t.format(d=d)} * {w}_s{2 + d}" for d in range(self.spatial))
+        if c.transposed:  # weight (C_in, C_out/groups, *taps)
+            return f"({ci}) * {w}_s0 + ({local}) * {w}_s1 + {taps}"
+        return f"{channel} * {w}_s0 + {ci} * {w}_s1 + {taps}"
+
+    def _gemm_loop(self, taps: str) -> None:
+        c, x, i = self.conv, self.conv.x, INDENT
+        positions, valid = self._positions("o{d}[:, None]", "t{d}[None, :]")
+        spatial = " + ".join(f"p{d} * {x}_s{2 + d}" for d in range(self.spatial))
+        w_offset = self._weight_offset(
+            "group * CIN_G + ci[:, None]" if c.transposed else "ci[:, None]",
+            "t{d}[:, None]",
+            "channel[None, :]",
+            "offs_n[None, :]",
+        )
+        self.body += [
+            "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
+            f"for k0 in range(0, CIN_G * {taps}, BLOCK_K):",
+            f"{i}k = k0 + tl.arange(0, BLOCK_K)",
+            f"{i}k_mask = k < CIN_G * {taps}",
+            *self._taps("k", i),
+            *(i + line for line in positions),
+            f"{i}a_mask = m_mask[:, None] & k_mask[None, :] & " + " & ".join(valid),
+            f"{i}a = tl.load({x}_ptr + x_base[:, None] + ci[None, :] * {x}_s1 + {spatial}, "
+            "mask=a_mask, other=0.0)",
+            f"{i}b = tl.load({c.w}_ptr + {w_offset}, "
+            "mask=k_mask[:, None] & n_mask[None, :], other=0.0)",
+        ]
+        dtype = next(s.dtype for s in self.plan.sources if s.name == x)
+        precision = ""
+        if dtype == torch.float32:
+            self.body.append(f"{i}# fp32 operands: input_precision={self.fp32_dot!r}")
+            precision = f", input_precision={self.fp32_dot!r}"
+        if self.interpreter and dtype == torch.bfloat16:
+            self.body.append(f"{i}# the Triton interpreter has no bf16 tl.dot: widen first")
+            self.body += [f"{i}a = a.to(tl.float32)", f"{i}b = b.to(tl.float32)"]
+        self.body.append(f"{i}acc = tl.dot(a, b, acc{precision})")
+
+    def _direct_loop(self, taps: str) -> None:
+        c, x, i = self.conv, self.conv.x, INDENT
+        positions, valid = self._positions("o{d}", "t{d}")
+        spatial = " + ".join(f"p{d} * {x}_s{2 + d}" for d in range(self.spatial))
+        w_offset = self._weight_offset(
+            "group * CIN_G + ci" if c.transposed else "ci", "t{d}", "channel", "offs_n % COUT_G"
+        )
+        self.body += [
+            f"x_base = batch[:, None] * {x}_s0 + (group * CIN_G)[None, :] * {x}_s1",
+            "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
+            "# one multiply-add per (input channel of the group, tap)",
+            f"for k in range(0, CIN_G * {taps}):",
+            *self._taps("k", i),
+            *(i + line for line in positions),
+            f"{i}a_mask = m_mask & " + " & ".join(valid),
+            f"{i}a = tl.load({x}_ptr + x_base + ci * {x}_s1 + ({spatial})[:, None], "
+            "mask=a_mask[:, None] & n_mask[None, :], other=0.0)",
+            f"{i}b = tl.load({c.w}_ptr + {w_offset}, mask=n_mask, other=0.0)",
+            f"{i}acc += a.to(tl.float32) * b.to(tl.float32)[None, :]",
+        ]
+
+    def _epilogue(self) -> None:
+        """The plan's pointwise work on the fp32 accumulator, then the stores."""
+        self.body += [
+            "# epilogue on the fp32 accumulator",
+            "i0 = batch[:, None]",
+            "i1 = channel[None, :]",
+            *(f"i{d} = o{d}[:, None]" for d in range(2, self.plan.rank)),
+            "mask = m_mask[:, None] & n_mask[None, :]",
+        ]
+        for out in self.plan.outputs:
+            value = self.emit(out.value, self.row)
+            self.body.append(self._store(out, value, "mask"))
+
+
+def conv_writers(
+    plan: Plan, name: str, config: dict[str, Any], interpreter: bool
+) -> list[KernelWriter]:
+    """The implicit-GEMM kernel and the direct one; the host picks per launch."""
+    fp32_dot = str(config.get("fp32_dot", "tf32x3"))
+    direct = name.replace("_kernel", "_direct_kernel")
+    return [
+        ConvWriter(plan, name, "gemm", fp32_dot, interpreter),
+        ConvWriter(plan, direct, "direct", fp32_dot, interpreter),
+    ]
+
+
+def _launch(writer: KernelWriter, blocks: dict[str, str], options: dict[str, str]) -> str:
+    args = [host for _, host in writer.params()]
+    args += [f"{k}={v}" for k, v in {**blocks, **options}.items()]
+    return f"{writer.name}[grid]({', '.join(args)})"
+
+
+def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWriter]) -> list[str]:
+    """Few channels per group or a short K: the direct kernel; else the implicit GEMM."""
+    gemm, direct = writers
+    sizes = dict(gemm.params())
+    taps = " * ".join(sizes[f"KS{d}"] for d in range(plan.rank - 2))
+    pixels = " * ".join(f"({size})" for size in [plan.f_sizes[0], *plan.f_sizes[2:]])
+    options = {k: str(config[k]) for k in ("num_warps", "num_stages") if k in config}
+    gemm_blocks = {k: k for k in GEMM_BLOCKS}
+    direct_blocks = {"BLOCK_M": "DIRECT_BLOCK_M", "BLOCK_N": "DIRECT_BLOCK_N"}
+    direct_options = {"num_warps": "DIRECT_WARPS"}
+    return [
+        f"cin_g, cout_g = {sizes['CIN_G']}, {sizes['COUT_G']}",
+        f"pixels = {pixels}",
+        f"if cout_g < {DIRECT_BELOW} or cin_g * {taps} < {DIRECT_BELOW}:",
+        f"{INDENT}# few channels per group (depthwise) or a short K: a multiply-add per tap",
+        f"{INDENT}grid = (triton.cdiv(pixels, DIRECT_BLOCK_M), "
+        f"triton.cdiv({plan.f_sizes[1]}, DIRECT_BLOCK_N))",
+        INDENT + _launch(direct, direct_blocks, direct_options),
+        "else:",
+        f"{INDENT}# one implicit GEMM per group (grid axis 1)",
+        f"{INDENT}grid = (triton.cdiv(pixels, BLOCK_M) * triton.cdiv(cout_g, BLOCK_N), "
+        f"{_conv(plan).groups})",
+        INDENT + _launch(gemm, gemm_blocks, options),
+    ]
+
+
+def conv_design(plan: Plan, sizes: str) -> str:
+    c = _conv(plan)
+    kind = "Transposed convolution (gather form)" if c.transposed else "Convolution"
+    return (
+        f"{kind} over the output ({sizes}), stride {list(c.stride)}, padding "
+        f"{list(c.padding)}, dilation {list(c.dilation)}, groups {c.groups}, as an implicit "
+        "GEMM per group: (output pixels) x (C_in/groups * taps) by (C_in/groups * taps) x "
+        "(C_out/groups), A gathered from the input by index arithmetic (no im2col buffer), "
+        "tl.dot into an fp32 accumulator; with fewer than "
+        f"{DIRECT_BELOW} output channels per group or a K that short (depthwise), a direct "
+        "kernel with a multiply-add per tap. The bias and any pointwise epilogue run on the "
+        "accumulator before the only store."
+    )

@@ -1,0 +1,82 @@
+"""Convolutions through the implicit-GEMM and direct kernels, in the Triton interpreter:
+1-D/2-D/3-D, stride, padding (asymmetric through F.pad), dilation, groups, depthwise,
+pointwise 1x1, bias and epilogues, fp16/bf16, and transposed convolutions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.agents.builtin.builtin_harness import check, task
+
+CONVS = {
+    # implicit GEMM (16+ output channels per group and K >= 16)
+    "conv2d_strided_padded_bias": dict(
+        body="self.c = nn.Conv2d(4, 16, 3, stride=2, padding=1)", inputs="torch.randn(2, 4, 9, 8)"
+    ),
+    "conv1d_dilated_strided": dict(
+        body="self.c = nn.Conv1d(6, 20, 3, stride=2, dilation=2, bias=False)",
+        inputs="torch.randn(2, 6, 17)",
+    ),
+    "conv3d_asymmetric_kernel": dict(
+        body="self.c = nn.Conv3d(3, 16, (3, 2, 3), stride=(1, 2, 1), padding=(1, 0, 2))",
+        inputs="torch.randn(1, 3, 5, 6, 4)",
+    ),
+    "conv2d_grouped_relu": dict(
+        body="self.c = nn.Conv2d(8, 32, (2, 3), groups=2, dilation=(2, 1))",
+        inputs="torch.randn(2, 8, 7, 6)",
+        expr="torch.relu(self.c(x)) * 2",
+    ),
+    "conv2d_pointwise_1x1": dict(
+        body="self.c = nn.Conv2d(16, 24, 1, bias=False)", inputs="torch.randn(2, 16, 5, 3)"
+    ),
+    "conv2d_asymmetric_pad": dict(
+        body="self.c = nn.Conv2d(4, 16, 3)",
+        inputs="torch.randn(2, 4, 6, 5)",
+        expr="self.c(F.pad(x, (2, 0, 1, 3)))",
+    ),
+    "conv2d_fp16": dict(
+        body="self.c = nn.Conv2d(4, 16, 3, padding=1).half()",
+        inputs="torch.randn(2, 4, 6, 5, dtype=torch.float16)",
+    ),
+    "conv2d_bf16": dict(
+        body="self.c = nn.Conv2d(4, 16, 3).to(torch.bfloat16)",
+        inputs="torch.randn(1, 4, 6, 5, dtype=torch.bfloat16)",
+    ),
+    # direct kernel (few output channels per group)
+    "conv2d_depthwise": dict(
+        body="self.c = nn.Conv2d(6, 6, 3, stride=2, padding=1, groups=6)",
+        inputs="torch.randn(2, 6, 7, 9)",
+    ),
+    "conv1d_depthwise_multiplier": dict(
+        body="self.c = nn.Conv1d(4, 8, 5, padding=2, groups=4, bias=False)",
+        inputs="torch.randn(2, 4, 11)",
+    ),
+    "conv2d_few_out_channels": dict(
+        body="self.c = nn.Conv2d(5, 3, 3)", inputs="torch.randn(1, 5, 6, 6)"
+    ),
+    # transposed: the gather form
+    "conv_transpose2d_strided_padded": dict(
+        body="self.c = nn.ConvTranspose2d(4, 16, 3, stride=2, padding=1, output_padding=1)",
+        inputs="torch.randn(2, 4, 5, 4)",
+    ),
+    "conv_transpose1d_dilated": dict(
+        body="self.c = nn.ConvTranspose1d(8, 16, 3, stride=3, padding=2, dilation=2)",
+        inputs="torch.randn(2, 8, 6)",
+    ),
+    "conv_transpose3d_grouped": dict(
+        body="self.c = nn.ConvTranspose3d(8, 32, (2, 3, 2), stride=(2, 1, 2), groups=2)",
+        inputs="torch.randn(1, 8, 3, 4, 3)",
+    ),
+    "conv_transpose2d_depthwise": dict(
+        body="self.c = nn.ConvTranspose2d(4, 4, 3, stride=2, groups=4, bias=False)",
+        inputs="torch.randn(2, 4, 4, 3)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVS))
+def test_convolution_matches_reference(name: str, tmp_path: Path) -> None:
+    case = {"expr": "self.c(x)", **CONVS[name]}
+    check(task(**case), tmp_path, name)
