@@ -12,6 +12,7 @@ from aikg.commands import EXIT_BAD_INPUT
 from aikg.commands.flags import add_llm_flags, add_sandbox_flags, add_store_flags
 from aikg.commands.op_flags import add_export_op_flags, add_pack_parser
 from aikg.commands.prose_flags import add_prose_flags
+from aikg.commands.search_flags import add_search_flags
 
 EPILOG = """examples:
   aikg run examples/swish.py                    verify a Triton kernel for swish on the CPU
@@ -97,6 +98,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "--limit-steps", type=int, default=10, metavar="N", help="most steps (default: 10)"
     )
     run.add_argument("-o", "--output", metavar="FILE", help="where to export the best kernel")
+    add_search_flags(run)
     run.add_argument("--resume", action="store_true", help="continue --task-id if it is unfinished")
     add_prose_flags(run)
     _add_run_output(run)
@@ -137,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--limit-steps", type=int, default=6, metavar="N", help="steps per task (default: 6)"
     )
+    add_search_flags(bench)
     _add_run_output(bench)
     _add_fresh(bench)
 
@@ -196,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--reference", action="store_true", help="write the task's reference, not its kernel"
     )
+    export.add_argument(
+        "--node", metavar="N", help="write node N's kernel (n3 or 3; see aikg show) instead"
+    )
     _add_db(export)
     _add_db(add_pack_parser(sub))
 
@@ -239,6 +245,7 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--limit-steps", type=int, default=10, metavar="N", help="default: 10")
     batch.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
     batch.add_argument("--task-type", default="precision_only", help="precision_only | profile")
+    add_search_flags(batch)
     add_llm_flags(batch)
     add_store_flags(batch)
     add_sandbox_flags(batch)

@@ -11,6 +11,7 @@ from agents.llm.request import REQUEST_PRESETS
 from agents.llm.settings import PRESETS, apply_cli_overrides
 from aikg.commands import UsageError
 from aikg.commands.sandbox_notice import sandbox_for
+from aikg.commands.search_flags import search_overrides
 from aikg.config import Config, load_config
 from devicepool import DevicePool, detect_devices
 
@@ -26,6 +27,8 @@ def config_for(args: argparse.Namespace, base: Config | None = None) -> Config:
         overrides["replay_from"] = args.replay_from
     if getattr(args, "busy_timeout", None):
         overrides["store"] = {"busy_timeout_s": args.busy_timeout}
+    if search_overrides(args):
+        overrides["search"] = search_overrides(args)
     if base is not None and not getattr(args, "config", None):
         config = base.updated(overrides) if overrides else base
     else:

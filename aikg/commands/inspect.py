@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from aikg.breakdown import step_breakdown_dicts, step_breakdown_lines
-from aikg.commands import EXIT_FAILED, EXIT_OK
+from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.reading import load_task_state, task_states
 from aikg.readable import dollars, readable, speedup
+from aikg.search_view import tree_lines
 from aikg.summary import step_lines, summarize
 from aikg.writable import check_writable_file
+from machine.search.tree import candidate_rows, find_node, search_tree
+from machine.state import TaskState
 
 # What `aikg show` prints, in order, and how each value reads.
 PLAIN_KEYS = (
@@ -65,13 +68,20 @@ async def cmd_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     summary = summarize(state, with_code=args.json or args.code)
     if args.json:
-        print(json.dumps({**summary, "verify_time": step_breakdown_dicts(state)}, indent=2))
+        candidates = candidate_rows(search_tree(state))
+        shown = {**summary, "verify_time": step_breakdown_dicts(state), "candidates": candidates}
+        print(json.dumps(shown, indent=2))
         return EXIT_OK
     for key, shown in SHOW_FIELDS:
         print(f"{key:18} {shown(summary[key])}")
     print()
     for line in step_lines(state):
         print(line)
+    if state.nodes:
+        print()
+        print("search tree (* the best node's path):")
+        for line in tree_lines(search_tree(state), summary["best_step"]):
+            print(f"  {line}")
     times = step_breakdown_lines(state)
     if times:
         print()
@@ -93,6 +103,8 @@ async def cmd_export(args: argparse.Namespace) -> int:
     if args.reference:
         assert state.spec is not None
         return _write(args.output, state.spec.task_desc)
+    if args.node:
+        return _export_node(args, state)
     best = state.best
     if best is None or best.code is None:
         print(
@@ -100,6 +112,24 @@ async def cmd_export(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     return _write(args.output, best.code)
+
+
+def _export_node(args: argparse.Namespace, state: TaskState) -> int:
+    """`--node N`: that node's kernel, verified or not (a failed one is said so)."""
+    nodes = search_tree(state)
+    node = find_node(nodes, args.node)
+    if node is None:
+        known = ", ".join(n.node_id for n in nodes) or "none"
+        raise UsageError(
+            f"--node {args.node}: task {args.task_id!r} has no such node (its nodes: {known}); "
+            "see `aikg show TASK_ID`"
+        )
+    if node.attempt.code is None:
+        print(f"aikg: error: node {node.node_id} has no code ({node.status})", file=sys.stderr)
+        return EXIT_FAILED
+    if node.status != "verified":
+        print(f"aikg: note: node {node.node_id} is {node.status}, not verified", file=sys.stderr)
+    return _write(args.output, node.attempt.code)
 
 
 def _write(output: str | None, text: str) -> int:
