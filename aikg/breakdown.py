@@ -17,6 +17,7 @@ PARTS = (
     ("compile_s", "compile"),
     ("trials_s", "trials"),
     ("timing_s", "timing"),
+    ("wait_s", "device wait"),
     ("other_s", "other"),
 )
 
@@ -34,9 +35,15 @@ def breakdown_text(b: TimeBreakdown) -> str:
     return " · ".join(parts)
 
 
+def _covered_s(b: TimeBreakdown) -> float:
+    """The time a busy fraction is over: the wall time less timing and device waits."""
+    return b.wall_s - b.timing_s - b.wait_s
+
+
 def total_breakdown(breakdowns: Iterable[TimeBreakdown]) -> TimeBreakdown | None:
     """The sum over several verifications; the GPU busy fraction weighted by the time it
-    covers (wall time outside timing). None when there is nothing to add up."""
+    covers (wall time outside timing and waits for the device). None when there is nothing
+    to add up."""
     items = list(breakdowns)
     if not items:
         return None
@@ -46,9 +53,9 @@ def total_breakdown(breakdowns: Iterable[TimeBreakdown]) -> TimeBreakdown | None
         if f.name != "gpu_busy_fraction"
     }
     measured = [b for b in items if b.gpu_busy_fraction is not None]
-    covered = sum(b.wall_s - b.timing_s for b in measured)
+    covered = sum(_covered_s(b) for b in measured)
     busy = (
-        sum(b.gpu_busy_fraction * (b.wall_s - b.timing_s) for b in measured) / covered  # type: ignore[operator]
+        sum(b.gpu_busy_fraction * _covered_s(b) for b in measured) / covered  # type: ignore[operator]
         if measured and covered > 0
         else None
     )

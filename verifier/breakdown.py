@@ -5,8 +5,9 @@ runs the block). Phases nest: an inner phase's time is taken out of the outer on
 phases never count a second twice and always add up to at most the wall time.
 
 The GPU busy fraction is the time the device ran kernels or copies (merged intervals from
-torch's profiler) over the wall time of the job outside the timing phase: timing keeps the
-GPU busy by construction and is not profiled, so the profiler cannot perturb the timings.
+torch's profiler) over the wall time of the job outside the timing phase and outside its
+waits for the device gate: timing keeps the GPU busy by construction and is not profiled,
+so the profiler cannot perturb the timings, and while a job waits another one uses the GPU.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from verifier.result import TimeBreakdown
 
-PHASES = ("inputs", "reference", "compile", "trials", "timing")
+PHASES = ("inputs", "reference", "compile", "trials", "timing", "wait")
 
 _active: contextvars.ContextVar[PhaseClock | None] = contextvars.ContextVar(
     "aikg_breakdown", default=None
@@ -96,6 +97,11 @@ class GpuBusy:
         except Exception:
             self.available = False
 
+    def exclude(self, seconds: float) -> None:
+        """Takes ``seconds`` the job spent waiting out of the recorded time."""
+        if self._profiler is not None:
+            self.recorded_s -= seconds
+
     @property
     def fraction(self) -> float | None:
         if not self.available or self.recorded_s <= 0:
@@ -123,7 +129,7 @@ def _merged_device_seconds(events: Any) -> float:
 
 
 class JobClock:
-    """The breakdown of one job: phases, the GPU outside timing, and the wall time."""
+    """The breakdown of one job: phases, the GPU outside timing and waits, the wall time."""
 
     def __init__(self, device: str) -> None:
         self.phases = PhaseClock()
@@ -151,6 +157,16 @@ class JobClock:
         finally:
             self.gpu.start()
 
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Waiting for the device gate: its own phase, left out of the GPU busy fraction."""
+        started = time.perf_counter()
+        try:
+            with self.phases.measure("wait"):
+                yield
+        finally:
+            self.gpu.exclude(time.perf_counter() - started)
+
     def result(self) -> TimeBreakdown:
         wall = time.perf_counter() - self._started
         s = self.phases.seconds
@@ -161,6 +177,7 @@ class JobClock:
             compile_s=s["compile"],
             trials_s=s["trials"],
             timing_s=s["timing"],
+            wait_s=s["wait"],
             other_s=max(0.0, wall - counted),
             wall_s=wall,
             gpu_busy_fraction=self.gpu.fraction,

@@ -18,6 +18,7 @@ import torch
 
 from verifier.breakdown import JobClock, phase
 from verifier.compile_ahead import compile_kernels
+from verifier.gate_client import GateClient
 from verifier.loading import build_model, load_module, model_call, share_parameters, unload
 from verifier.reference_cache import ReferenceKey, reference_scope, worker_cache
 from verifier.reference_memory import reference_out_of_memory
@@ -67,22 +68,42 @@ def _is_fatal(exc: BaseException) -> bool:
     )
 
 
-def run_job(job: VerifyJob, workdir: Path) -> Outcome:
-    """Runs ``job``; the result carries its duration and where the time went."""
+@dataclass
+class DeviceModes:
+    """Moves the job between the device gate's modes, the waits timed as their own phase."""
+
+    gate: GateClient
+    clock: JobClock
+
+    def enter(self, mode: str) -> None:
+        with self.clock.waiting():
+            self.gate.switch(mode)
+
+
+def run_job(job: VerifyJob, workdir: Path, gate: GateClient | None = None) -> Outcome:
+    """Runs ``job``; the result carries its duration, where the time went and when it held
+    the device in which mode (``gate`` asks the parent; None: nobody else to wait for)."""
     started = time.monotonic()
+    gate = gate or GateClient()
+    gate.begin()
     cache = worker_cache()
     hits_before = cache.hits
     key = ReferenceKey.of(
         job.reference_source, job.framework, job.device, job.small_shapes, job.seed
     )
     with JobClock(job.device) as clock, reference_scope(cache, key):
-        outcome = _run(job, workdir, clock)
+        outcome = _run(job, workdir, clock, DeviceModes(gate, clock))
     breakdown = replace(clock.result(), reference_cache_hits=cache.hits - hits_before)
-    result = replace(outcome.result, duration_s=time.monotonic() - started, breakdown=breakdown)
+    result = replace(
+        outcome.result,
+        duration_s=time.monotonic() - started,
+        breakdown=breakdown,
+        device_spans=gate.finish(),
+    )
     return Outcome(result, outcome.recycle)
 
 
-def _run(job: VerifyJob, workdir: Path, clock: JobClock) -> Outcome:
+def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> Outcome:
     findings = check_source(job.candidate_source)
     if findings:
         text = "; ".join(str(f) for f in findings[:8])
@@ -96,6 +117,7 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock) -> Outcome:
     device = job.device
     try:
         task = load_module(job.reference_source, "reference", workdir)
+        modes.enter("shared")
         ref_device = device if job.framework == "torch" else "cpu"
         reference_model = build_model(task.Model, task, job.seed, ref_device, job.small_shapes)
         reference = model_call(reference_model)
@@ -125,8 +147,10 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock) -> Outcome:
     try:
         candidate = make_candidate()
         stage = "runtime"
+        modes.enter("free")  # compiling launches nothing: another job may time meanwhile
         with phase("compile"):
             compile_kernels(make_candidate, task, job.seed, device, job.small_shapes)
+        modes.enter("shared")
         with phase("trials"):
             trials_run = run_trials(
                 job.seed,
@@ -145,11 +169,13 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock) -> Outcome:
             roofline = job.roofline
             if roofline == "auto":
                 roofline = "matmul" if looks_like_matmul(job.reference_source) else "bandwidth"
+            timed = make_candidate()  # a fresh instance: no state carried from the trials
+            modes.enter("exclusive")
             with clock.timing():
                 timings = profile(
                     task,
                     reference,
-                    make_candidate(),  # a fresh instance: no state carried from the trials
+                    timed,
                     device,
                     job.seed + 7,
                     job.small_shapes,

@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from verifier.device_gate import MODES, DeviceGate, GateHold
 from verifier.result import VerifyJob, VerifyResult
 
 SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
@@ -160,13 +161,18 @@ class WorkerProcess:
             return None
         return await self._read(timeout_s)
 
-    async def run(self, job: VerifyJob) -> tuple[VerifyResult, bool]:
-        """(result, worker must be replaced)."""
+    async def run(
+        self, job: VerifyJob, gate: DeviceGate | None = None
+    ) -> tuple[VerifyResult, bool]:
+        """(result, worker must be replaced). The job's requests for ``gate`` (a private one
+        when None) are granted here, and its hold is released however the job ends; time
+        spent waiting for the gate does not count against ``job.timeout_s``."""
         started = time.monotonic()
         self.jobs_run += 1
+        hold = GateHold(gate or DeviceGate())
         try:
             await self._write(json.dumps(job.to_dict()))
-            reply = await self._read(job.timeout_s)
+            reply = await self._serve_gate(hold, job.timeout_s)
         except asyncio.TimeoutError:
             await self.kill()
             message = (
@@ -178,6 +184,8 @@ class WorkerProcess:
             ), True
         except (ConnectionError, BrokenPipeError):
             reply = None
+        finally:
+            hold.release()
         if reply is None or "result" not in reply:
             return await self._crashed(started), True
         result = VerifyResult.from_dict(reply["result"])
@@ -185,6 +193,20 @@ class WorkerProcess:
             breakdown = replace(result.breakdown, worker_start_s=self.start_s)
             result = replace(result, breakdown=breakdown)
         return result, bool(reply.get("recycle"))
+
+    async def _serve_gate(self, hold: GateHold, timeout_s: float) -> dict[str, Any] | None:
+        """Grants the job's gate requests until its final reply (None: the worker ended or
+        asked for a mode that does not exist)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            reply = await self._read(deadline - time.monotonic())
+            if reply is None or "gate" not in reply:
+                return reply
+            mode = reply["gate"]
+            if mode not in MODES:
+                return None
+            deadline += await hold.switch(mode)
+            await self._write(json.dumps({"gate": mode}))
 
     async def _crashed(self, started: float) -> VerifyResult:
         try:

@@ -56,11 +56,13 @@ class TimeBreakdown:
     """Where one verification's seconds went (docs/verifier.md, "Speed").
 
     Phases: building inputs, running the reference, compiling the candidate's kernels ahead
-    of its first call, the correctness trials (candidate runs and checks), and profile-mode
-    timing; ``other_s`` is the rest of ``wall_s`` (loading, static checks, clean-up), and
-    ``worker_start_s`` the start of the warm worker when this job had to wait for one.
-    ``gpu_busy_fraction`` is kernel and copy time over wall time outside the timing phase
-    (None on CPU or where the profiler is unavailable).
+    of its first call, the correctness trials (candidate runs and checks), profile-mode
+    timing, and waiting for the device while other jobs used it (``wait_s``, the device
+    gate: verifier/device_gate.py); ``other_s`` is the rest of ``wall_s`` (loading, static
+    checks, clean-up), and ``worker_start_s`` the start of the warm worker when this job
+    had to wait for one. ``gpu_busy_fraction`` is kernel and copy time over wall time
+    outside the timing phase and the waits (None on CPU or where the profiler is
+    unavailable).
     """
 
     inputs_s: float = 0.0
@@ -68,6 +70,7 @@ class TimeBreakdown:
     compile_s: float = 0.0
     trials_s: float = 0.0
     timing_s: float = 0.0
+    wait_s: float = 0.0
     other_s: float = 0.0
     wall_s: float = 0.0
     worker_start_s: float = 0.0
@@ -98,6 +101,9 @@ class VerifyResult:
     suspicious_speedup: bool = False
     reverified: bool = False
     breakdown: TimeBreakdown | None = None  # where the time went
+    # (mode, start, end) in time.monotonic() seconds: when the job held the device gate in
+    # which mode, and waited for it ("wait"); verifier/gate_client.py
+    device_spans: tuple[tuple[str, float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +114,8 @@ class VerifyResult:
         clean = {k: v for k, v in data.items() if k in known}
         if isinstance(clean.get("breakdown"), dict):
             clean["breakdown"] = TimeBreakdown.from_dict(clean["breakdown"])
+        spans = clean.get("device_spans") or ()
+        clean["device_spans"] = tuple((str(m), float(a), float(b)) for m, a, b in spans)
         return cls(**clean)
 
     @classmethod

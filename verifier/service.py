@@ -1,24 +1,28 @@
-"""``Verifier``: the async front door. Warm mode keeps one worker per device and replaces it
-after a crash, a timeout, a device error or a memory blow-up; one-shot mode spawns a fresh
-worker per job.
+"""``Verifier``: the async front door. Warm mode keeps up to ``workers_per_device`` workers
+per device (jobs beyond them wait) and replaces one after a crash, a timeout, a device error
+or a memory blow-up; one-shot mode spawns a fresh worker per job, as many at once. Jobs of
+one device share its ``DeviceGate``: they load and compile side by side, never run beside a
+timing (verifier/device_gate.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable
 
+from verifier.device_gate import DeviceGate
 from verifier.process import WorkerProcess, WorkerStartError, scrubbed_env
 from verifier.result import VerifyJob, VerifyResult
 from verifier.reverify import after_reverification, needs_reverification
 from verifier.sandbox import SandboxReport, plan
 from verifier.sandbox_worker import SANDBOX_ENV
 from verifier.static_check import check_source
+from verifier.worker_pool import WorkerPool
 
 MODES = ("warm", "oneshot")
 DEFAULT_CPU_HEADROOM = 4 << 30
 DEFAULT_RSS_LIMIT = 16 << 30
+DEFAULT_WORKERS_PER_DEVICE = 2
 
 
 def verify_in_process(job: VerifyJob) -> VerifyResult:
@@ -37,9 +41,12 @@ class Verifier:
         cpu_memory_headroom_bytes: int = DEFAULT_CPU_HEADROOM,
         rss_limit_bytes: int = DEFAULT_RSS_LIMIT,
         sandbox: str = "auto",
+        workers_per_device: int = DEFAULT_WORKERS_PER_DEVICE,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown verifier mode {mode!r}; use one of {', '.join(MODES)}")
+        if workers_per_device < 1:
+            raise ValueError(f"workers_per_device must be at least 1, got {workers_per_device}")
         self.mode = mode
         self.secret_env_names = tuple(secret_env_names)
         self.startup_timeout_s = startup_timeout_s
@@ -48,8 +55,9 @@ class Verifier:
         plan(sandbox)  # SandboxError now (an unknown mode, landlock missing), not at a job
         self.sandbox = sandbox
         self.sandbox_report: SandboxReport | None = None  # from the latest worker to start
-        self._workers: dict[str, WorkerProcess] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.workers_per_device = workers_per_device
+        self._pools: dict[str, WorkerPool] = {}  # by job.worker or device
+        self._gates: dict[str, DeviceGate] = {}  # by device
         self.workers_started = 0
 
     def _env(self, device: str) -> dict[str, str]:
@@ -67,10 +75,19 @@ class Verifier:
         self.sandbox_report = SandboxReport.from_dict(worker.sandbox)
         return worker
 
+    def worker_pids(self, device: str) -> list[int]:
+        """The idle warm workers' pids for ``device`` (or a ``job.worker`` name)."""
+        pool = self._pools.get(device)
+        return pool.idle_pids() if pool is not None else []
+
     def worker_pid(self, device: str) -> int | None:
-        """The warm worker's pid for ``device`` (None when none is running)."""
-        worker = self._workers.get(device)
-        return worker.proc.pid if worker is not None and worker.alive else None
+        """An idle warm worker's pid for ``device`` (None when none is running)."""
+        return next(iter(self.worker_pids(device)), None)
+
+    def _pool(self, key: str, device: str) -> WorkerPool:
+        if key not in self._pools:
+            self._pools[key] = WorkerPool(self.workers_per_device, lambda: self._start(device))
+        return self._pools[key]
 
     async def verify(self, job: VerifyJob) -> VerifyResult:
         started = time.monotonic()
@@ -80,11 +97,14 @@ class Verifier:
             return VerifyResult.failure(
                 "static", f"static check failed: {text}", duration_s=time.monotonic() - started
             )
-        lock = self._locks.setdefault(job.worker or job.device, asyncio.Lock())
-        async with lock:
+        # several pools share a device when the DevicePool's capacity is above 1
+        pool = self._pool(job.worker or job.device, job.device)
+        async with pool.turn():
             try:
-                run = self._oneshot if self.mode == "oneshot" else self._warm
-                result = await run(job)
+                if self.mode == "oneshot":
+                    result = await self._oneshot(job)
+                else:
+                    result = await self._warm(job, pool)
                 if needs_reverification(result):
                     result = after_reverification(result, await self._oneshot(job))
                 return result
@@ -93,38 +113,34 @@ class Verifier:
                     "crash", str(exc), duration_s=time.monotonic() - started
                 )
 
+    def _gate(self, device: str) -> DeviceGate:
+        return self._gates.setdefault(device, DeviceGate())
+
     async def _oneshot(self, job: VerifyJob) -> VerifyResult:
         worker = await self._start(job.device)
         try:
-            result, _ = await worker.run(job)
+            result, _ = await worker.run(job, self._gate(job.device))
         finally:
             await worker.close()
         return result
 
-    async def _warm(self, job: VerifyJob) -> VerifyResult:
-        key = job.worker or job.device  # several workers share a device with capacity > 1
-        worker = self._workers.get(key)
-        if worker is None or not worker.alive:
-            worker = await self._start(job.device)
-            self._workers[key] = worker
+    async def _warm(self, job: VerifyJob, pool: WorkerPool) -> VerifyResult:
+        worker = await pool.take()
         try:
-            result, recycle = await worker.run(job)
+            result, recycle = await worker.run(job, self._gate(job.device))
         except BaseException:
-            await self._retire(key)
+            await pool.retire(worker)
             raise
         if recycle or not worker.alive:
-            await self._retire(key)
+            await pool.retire(worker)
+        else:
+            pool.give_back(worker)
         return result
 
-    async def _retire(self, device: str) -> None:
-        worker = self._workers.pop(device, None)
-        if worker is not None:
-            await worker.kill()
-
     async def close(self) -> None:
-        workers, self._workers = list(self._workers.values()), {}
-        for worker in workers:
-            await worker.close()
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.close()
 
     async def __aenter__(self) -> Verifier:
         return self

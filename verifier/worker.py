@@ -2,7 +2,9 @@
 
 Protocol (JSON lines): the parent writes a nonce line, then one job per line on stdin; the
 worker answers ``{"ready": ...}`` once torch and Triton are imported, then one
-``{"result": ..., "recycle": ...}`` per job. Answers go to a private duplicate of the
+``{"result": ..., "recycle": ...}`` per job. While a job runs, the worker may ask for the
+device gate (``verifier/device_gate.py``): ``{"gate": MODE}``, answered on stdin by the
+same ``{"gate": MODE}`` once the parent grants it. Answers go to a private duplicate of the
 original stdout; fd 1 is pointed at stderr so the candidate's prints cannot corrupt the
 protocol, and every answer carries the nonce.
 """
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -45,6 +48,20 @@ def _limit_memory() -> None:
 def _send(stream: TextIO, nonce: str, message: dict[str, Any]) -> None:
     stream.write(json.dumps({"nonce": nonce, **message}) + "\n")
     stream.flush()
+
+
+def _gate_asker(protocol: TextIO, nonce: str) -> Callable[[str], None]:
+    """Asks the parent for the device gate in a mode and blocks until it is granted."""
+
+    def ask(mode: str) -> None:
+        _send(protocol, nonce, {"gate": mode})
+        line = sys.stdin.readline()
+        if not line:
+            raise ConnectionError("the verifier closed the worker's input mid-job")
+        if json.loads(line).get("gate") != mode:
+            raise ConnectionError(f"the verifier did not grant the device gate ({mode})")
+
+    return ask
 
 
 def _peak_rss_bytes() -> int:
@@ -82,13 +99,15 @@ def main() -> int:
     import triton  # noqa: F401
 
     from verifier.child import run_job
+    from verifier.gate_client import GateClient
     from verifier.result import VerifyJob
 
     _limit_memory()
     rss_limit = int(os.environ.get(RSS_LIMIT_ENV, "0"))
     _send(protocol, nonce, {"ready": True, "pid": os.getpid(), "sandbox": sandbox.to_dict()})
     workdir = Path.cwd()
-    for line in sys.stdin:
+    gate = GateClient(_gate_asker(protocol, nonce))
+    for line in iter(sys.stdin.readline, ""):
         if not line.strip():
             continue
         job = VerifyJob.from_dict(json.loads(line))
@@ -96,7 +115,7 @@ def main() -> int:
         _import_framework(job.framework)
         watch.start()
         try:
-            outcome = run_job(job, jobdir)
+            outcome = run_job(job, jobdir, gate)
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
         result = watch.verdict(outcome.result)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aikg.bench.report import BenchRow, RunMeta, write_report
-from aikg.breakdown import total_breakdown
+from aikg.breakdown import breakdown_text, total_breakdown
 from verifier.result import TimeBreakdown
 
 SECTION = "## Where the verification time went"
@@ -31,6 +31,15 @@ def test_total_adds_phases_and_weights_the_busy_fraction_by_time_covered() -> No
     assert total_breakdown([]) is None
 
 
+def test_waits_for_the_device_are_shown_and_left_out_of_the_busy_fraction() -> None:
+    waited = _times(trials_s=1.0, wait_s=3.0, wall_s=4.0, gpu_busy_fraction=1.0)
+    alone = _times(trials_s=1.0, wall_s=1.0, gpu_busy_fraction=0.0)
+    total = total_breakdown([waited, alone])
+    assert total is not None and total.wait_s == 3.0
+    assert total.gpu_busy_fraction == pytest.approx(0.5)  # 1 s busy of 2 s not waiting
+    assert "device wait 3.00 s" in breakdown_text(waited)
+
+
 def test_report_has_a_time_section_and_reads_it_back(tmp_path: Path) -> None:
     meta = RunMeta(backend="cuda", gpu_name="H200")
     timed = _times(
@@ -43,7 +52,7 @@ def test_report_has_a_time_section_and_reads_it_back(tmp_path: Path) -> None:
     files = write_report(rows, meta, tmp_path)
     markdown = files.markdown.read_text()
     section = markdown[markdown.index(SECTION) :]
-    assert "| relu | 3.0 | 0.1 | 0.0 | 0.0 | 0.0 | 2.5 | 0.0 | 7.0 | 60% |" in section
+    assert "| relu | 3.0 | 0.1 | 0.0 | 0.0 | 0.0 | 2.5 | 0.0 | 0.0 | 7.0 | 60% |" in section
     assert "**all tasks**" in section and "conv" not in section
     back = [BenchRow(**row) for row in json.loads(files.json.read_text())["rows"]]
     assert back[0].verify_time == timed and back[1].verify_time is None

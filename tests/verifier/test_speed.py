@@ -19,7 +19,15 @@ from verifier.trials import _on_device
 
 from .conftest import source
 
-PHASE_FIELDS = ("inputs_s", "reference_s", "compile_s", "trials_s", "timing_s", "other_s")
+PHASE_FIELDS = (
+    "inputs_s",
+    "reference_s",
+    "compile_s",
+    "trials_s",
+    "timing_s",
+    "wait_s",
+    "other_s",
+)
 
 
 def _task(get_inputs: object) -> ModuleType:

@@ -1,0 +1,121 @@
+"""Jobs of one device run side by side in their own workers: they load and compile beside
+each other, time alone, and a worker that hangs or dies gives the device back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from verifier import Verifier, VerifyJob, VerifyResult
+from verifier.device_gate import DeviceGate, GateHold
+
+from .conftest import ADVERSARIAL, source
+
+REFERENCE = source("ref_swish.py")
+# the same task, 2 s slower to import: a job that loads it holds the device gate free
+SLOW_IMPORT = "import time\n\ntime.sleep(2.0)\n" + REFERENCE
+SWISH = source("good/swish.py")
+
+Span = tuple[float, float]
+
+
+def spans(result: VerifyResult, *modes: str) -> list[Span]:
+    return [(start, end) for mode, start, end in result.device_spans if mode in modes]
+
+
+def overlap(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def profile_job(reference: str, candidate: str = SWISH, timeout_s: float = 60) -> VerifyJob:
+    return VerifyJob(reference, candidate, task_type="profile", trials=1, timeout_s=timeout_s)
+
+
+async def two_warm_workers(verifier: Verifier) -> None:
+    quick = VerifyJob(REFERENCE, SWISH, trials=1)
+    await asyncio.gather(verifier.verify(quick), verifier.verify(quick))
+    assert verifier.workers_started == 2
+
+
+async def test_gate_lets_shared_holders_in_together_and_timing_alone() -> None:
+    gate = DeviceGate()
+    first, second, timer, late = (GateHold(gate) for _ in range(4))
+    await first.switch("shared")
+    await second.switch("shared")
+    timing = asyncio.create_task(timer.switch("exclusive"))
+    late_shared = asyncio.create_task(late.switch("shared"))
+    await asyncio.sleep(0.01)
+    assert not timing.done() and not late_shared.done()  # FIFO: behind the waiting timer
+    first.release()
+    second.release()
+    assert await timing >= 0.0 and gate.exclusive
+    await asyncio.sleep(0.01)
+    assert not late_shared.done()
+    await timer.switch("free")
+    await late_shared
+    assert gate.shared == 1 and not gate.exclusive
+    with pytest.raises(ValueError, match="unknown device gate mode"):
+        await late.switch("everything")
+
+
+async def test_a_cancelled_waiter_leaves_the_queue() -> None:
+    gate = DeviceGate()
+    holder, waiter, after = GateHold(gate), GateHold(gate), GateHold(gate)
+    await holder.switch("exclusive")
+    waiting = asyncio.create_task(waiter.switch("exclusive"))
+    queued = asyncio.create_task(after.switch("shared"))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    holder.release()
+    await asyncio.wait_for(queued, 1)
+    assert gate.shared == 1 and not gate.exclusive
+
+
+async def test_jobs_on_one_device_load_side_by_side_and_time_alone() -> None:
+    async with Verifier(workers_per_device=2, cpu_memory_headroom_bytes=1 << 30) as verifier:
+        await two_warm_workers(verifier)
+        fast, slow = await asyncio.gather(
+            verifier.verify(profile_job(REFERENCE)), verifier.verify(profile_job(SLOW_IMPORT))
+        )
+    assert fast.passed, fast.message
+    assert slow.passed, slow.message
+    for job, other in ((fast, slow), (slow, fast)):
+        assert job.breakdown is not None
+        assert job.breakdown.timing_s <= sum(end - start for start, end in spans(job, "exclusive"))
+        for timed in spans(job, "exclusive"):
+            assert not any(overlap(timed, used) for used in spans(other, "shared", "exclusive"))
+    # the slow job loaded its task (gate free) while the fast one used the device and timed
+    assert any(
+        overlap(loading, timed)
+        for loading in spans(slow, "free")
+        for timed in spans(fast, "exclusive")
+    )
+
+
+async def test_a_hung_or_dead_worker_gives_the_device_back() -> None:
+    hang = (ADVERSARIAL / "hang.py").read_text()
+    dies = (ADVERSARIAL / "os_exit.py").read_text()
+    async with Verifier(workers_per_device=2, cpu_memory_headroom_bytes=1 << 30) as verifier:
+        await two_warm_workers(verifier)
+        started = time.monotonic()
+        hung, waited = await asyncio.gather(
+            verifier.verify(profile_job(REFERENCE, hang, timeout_s=4)),
+            verifier.verify(profile_job(SLOW_IMPORT)),
+        )
+        assert hung.stage == "timeout"
+        assert waited.passed, waited.message
+        assert waited.breakdown is not None and waited.breakdown.wait_s > 0.5
+        # it timed only once the hung worker, which held the device, had been killed
+        assert min(start for start, _ in spans(waited, "exclusive")) >= started + 4
+        assert sum(end - start for start, end in spans(waited, "wait")) == pytest.approx(
+            waited.breakdown.wait_s, abs=0.05
+        )
+
+        crashed = await verifier.verify(profile_job(REFERENCE, dies))
+        assert crashed.stage == "crash"
+        after = await asyncio.wait_for(verifier.verify(profile_job(REFERENCE)), 60)
+        assert after.passed, after.message
