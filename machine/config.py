@@ -34,6 +34,7 @@ class VerifierConfig(_Strict):
     tolerances: dict[str, tuple[float, float]] = Field(default_factory=dict)
     sandbox: Literal["auto", "landlock", "off"] = "auto"  # docs/verifier.md, "Sandbox"
     memory_headroom_gib: float = Field(4.0, gt=0)  # cpu workers: address space beyond torch
+    workers_per_device: int = Field(2, ge=1)  # jobs of one device at once; timing runs alone
 
     @field_validator("sandbox", mode="before")
     @classmethod

@@ -208,7 +208,11 @@ async def _configured_verifier(
     if pool.kind != "ray":
         settings = config.verifier
         async with verifier_session(
-            settings.mode, secret_env_names, settings.memory_headroom_gib, settings.sandbox
+            settings.mode,
+            secret_env_names,
+            settings.memory_headroom_gib,
+            settings.sandbox,
+            settings.workers_per_device,
         ) as verifier:
             yield verifier
         return

@@ -38,18 +38,21 @@ def verifier_session(
     secret_env_names: Iterable[str] = (),
     memory_headroom_gib: float = 4.0,
     sandbox: str = "auto",
+    workers_per_device: int = 2,
 ) -> AbstractAsyncContextManager[Verifier]:
     """Borrow the process's local verifier for `mode` (warm or oneshot) whose CPU workers
-    may map `memory_headroom_gib` beyond torch and Triton."""
+    may map `memory_headroom_gib` beyond torch and Triton, running up to
+    `workers_per_device` jobs of one device at once (timing alone: docs/verifier.md)."""
     names = tuple(secret_env_names)
     headroom = int(memory_headroom_gib * 2**30)
     return shared_service(
-        f"local:{mode}:{headroom}:{sandbox}",
+        f"local:{mode}:{headroom}:{sandbox}:{workers_per_device}",
         lambda: Verifier(
             mode=mode,
             secret_env_names=names,
             cpu_memory_headroom_bytes=headroom,
             sandbox=sandbox,
+            workers_per_device=workers_per_device,
         ),
     )
 
