@@ -103,9 +103,12 @@ def evolve_parents(nodes: list[Node], width: int) -> list[Node]:
 
 
 def inspirations(nodes: list[Node], parent: Node) -> tuple[Node, ...]:
-    """From branches other than `parent`'s: their best kernel and their latest failure."""
-    family = {n.node_id for n in lineage(nodes, parent)}
-    others = [n for n in nodes if not family.intersection(_ancestry(nodes, n))]
+    """From branches other than `parent`'s (neither its ancestors nor below it): their best
+    kernel and their latest failure."""
+    ancestors = _ancestry(nodes, parent)
+    others = [
+        n for n in nodes if n.node_id not in ancestors and parent.node_id not in _ancestry(nodes, n)
+    ]
     verified = [n for n in others if n.status == "verified"]
     failed = [n for n in others if n.status == "failed"]
     shown: list[Node] = []
