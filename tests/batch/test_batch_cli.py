@@ -112,6 +112,43 @@ async def test_ctrl_c_interrupts_every_task_and_resume_all_finishes(tmp_path: Pa
     assert out.count("verified: relu_") == 2
 
 
+async def test_tasks_sharing_one_device_verify_side_by_side_and_time_alone(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    (folder / "relu3.py").write_text(RELU)
+    (folder / "relu2.py").write_text(RELU.replace("* 3.0", "* 2.0"))
+    proc = aikg(
+        tmp_path, "batch", "shared", "--devices", "cpu", "--capacity", "2",
+        "--task-type", "profile", "--limit-steps", "1", "-q",
+    )  # fmt: skip
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err
+    async with await EventStore.open(tmp_path / "events.db", readonly=True) as store:
+        finished = [
+            e.payload["result"]
+            for s in await store.streams()
+            for e in await store.read_stream(s.stream)
+            if e.type == "verify.finished"
+        ]
+    assert len(finished) == 2 and all(result["passed"] for result in finished)
+    first, second = ([tuple(span) for span in r["device_spans"]] for r in finished)
+    assert _overlap(_extent(first), _extent(second))  # both jobs were on the device at once
+    for job, other in ((first, second), (second, first)):
+        timed = [(a, b) for mode, a, b in job if mode == "exclusive"]
+        used = [(a, b) for mode, a, b in other if mode in ("shared", "exclusive")]
+        assert timed and not any(_overlap(t, u) for t in timed for u in used)
+
+
+def _extent(spans: list[tuple[str, float, float]]) -> tuple[float, float]:
+    return spans[0][1], spans[-1][2]
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
 async def _any_started(db: Path) -> bool:
     if not db.exists():
         return False
