@@ -9,7 +9,12 @@ import argparse
 from typing import NoReturn
 
 from aikg.commands import EXIT_BAD_INPUT
-from aikg.commands.flags import add_llm_flags, add_sandbox_flags, add_store_flags
+from aikg.commands.flags import (
+    add_budget_flag,
+    add_llm_flags,
+    add_sandbox_flags,
+    add_store_flags,
+)
 from aikg.commands.op_flags import add_export_op_flags, add_pack_parser
 from aikg.commands.prose_flags import add_prose_flags
 from aikg.commands.search_flags import add_search_flags
@@ -99,6 +104,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("-o", "--output", metavar="FILE", help="where to export the best kernel")
     add_search_flags(run)
+    add_budget_flag(run)
     run.add_argument("--resume", action="store_true", help="continue --task-id if it is unfinished")
     add_prose_flags(run)
     _add_run_output(run)
@@ -140,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit-steps", type=int, default=6, metavar="N", help="steps per task (default: 6)"
     )
     add_search_flags(bench)
+    add_budget_flag(bench)
     _add_run_output(bench)
     _add_fresh(bench)
 
@@ -160,9 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="start a new task from another's history up to an event, with new settings",
     )
     fork.add_argument("task_id", metavar="TASK_ID")
-    fork.add_argument("--at", type=int, required=True, metavar="SEQ", help="last event to keep")
+    fork.add_argument("--at", type=int, metavar="SEQ", help="last event to keep")
+    fork.add_argument(
+        "--node",
+        metavar="N",
+        help="start a new search from search node N (n3 or 3): its lineage is kept",
+    )
     fork.add_argument("--limit-steps", type=int, metavar="N", help="a new step limit")
     fork.add_argument("--task-id", dest="task_id_new", metavar="NEW_ID", help="the fork's id")
+    add_search_flags(fork)
     _add_run_output(fork)
 
     db = sub.add_parser("db", help="check, export or import the event log")
@@ -246,6 +259,7 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--backend", default="cpu", help="cpu | cuda | ascend (default: cpu)")
     batch.add_argument("--task-type", default="precision_only", help="precision_only | profile")
     add_search_flags(batch)
+    add_budget_flag(batch)
     add_llm_flags(batch)
     add_store_flags(batch)
     add_sandbox_flags(batch)

@@ -16,7 +16,7 @@ def tree_lines(nodes: list[Node], best_step: int | None) -> list[str]:
     def walk(node: Node, lead: str, branch: str) -> None:
         lines.append(f"{lead}{branch}{node_line(node, node.node_id in starred)}")
         below = children.get(node.node_id, [])
-        inner = lead + ("   " if branch in ("└─ ", "") else "│  ")
+        inner = "" if not branch else lead + ("   " if branch == "└─ " else "│  ")
         for i, child in enumerate(below):
             walk(child, inner, "└─ " if i == len(below) - 1 else "├─ ")
 

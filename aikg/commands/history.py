@@ -6,6 +6,7 @@ import argparse
 import secrets
 import sys
 from dataclasses import replace
+from typing import Any
 
 from aikg.commands import EXIT_FAILED, EXIT_OK, UsageError
 from aikg.commands.common import config_for, pool_for
@@ -15,6 +16,7 @@ from aikg.config import Config
 from machine import events as ev
 from machine.recorder import decode_stored
 from machine.replay import Recorded, replay_task
+from machine.search.fork import ForkError, lineage_events
 from machine.task import Task
 from store import EventStore, NewEvent
 
@@ -65,24 +67,32 @@ async def cmd_replay(args: argparse.Namespace) -> int:
 
 
 async def cmd_fork(args: argparse.Namespace) -> int:
+    if (args.at is None) == (args.node is None):
+        raise UsageError("give either --at SEQ (an event) or --node N (a search node)")
     recorded = await read_recorded(args, args.task_id)
     last = recorded.events[-1][0]
-    if not 1 <= args.at <= last:
+    if args.at is not None and not 1 <= args.at <= last:
         raise UsageError(f"--at {args.at}: {args.task_id} has events 1..{last}")
     original = recorded.created
     base = Config.from_recorded(original.config)
     config = config_for(args, base).updated({"db": str(db_path(args))})
-    new_id = args.task_id_new or f"{original.task_id}-fork{args.at}-{secrets.token_hex(2)}"
+    point = f"node{args.node}" if args.node else str(args.at)
+    new_id = args.task_id_new or f"{original.task_id}-fork{point}-{secrets.token_hex(2)}"
+    if args.node is None:
+        copied = [e for seq, _, e in recorded.events[1:] if seq <= args.at]
+        where: dict[str, Any] = {"seq": args.at}
+    else:  # a replay takes the copied lineage as given (machine/replay.py)
+        copied = _search_from_node(recorded, args.node, config)
+        where = {"node": args.node, "copied": len(copied)}
     created = replace(
         original,
         task_id=new_id,
         limit_steps=args.limit_steps or original.limit_steps,
         config=config.model_dump(mode="json"),
         config_digest=config.digest(),
-        forked_from={"task_id": original.task_id, "seq": args.at},
+        forked_from={"task_id": original.task_id, **where},
     )
     check_outputs(config, None)
-    copied = [e for seq, _, e in recorded.events[1:] if seq <= args.at]
     batch = [created, *(e for e in copied if not isinstance(e, NOT_FORKED))]
     async with await EventStore.open(db_path(args)) as store:
         if await store.last_seq(new_id):
@@ -90,6 +100,19 @@ async def cmd_fork(args: argparse.Namespace) -> int:
         await store.append(
             new_id, [NewEvent(e.TYPE, e.to_payload(), e.VERSION) for e in batch], expected_seq=0
         )
-    print(f"aikg: forked {original.task_id} at seq {args.at} as {new_id}", file=sys.stderr)
+    print(f"aikg: forked {original.task_id} at {point} as {new_id}", file=sys.stderr)
     task = Task.from_created(created, config, pool_for(config, created.backend))
     return await run_tasks_and_report(args, task, config)
+
+
+def _search_from_node(recorded: Recorded, node: str, config: Config) -> list[ev.Event]:
+    """`--node N`: N's lineage as the first nodes of a new search."""
+    if config.search.strategy == "linear":
+        raise UsageError(
+            "--node starts a new search from that node: pass --search beam or --search evolve "
+            "(or fork a linear run at an event with --at SEQ)"
+        )
+    try:
+        return lineage_events([e for _, _, e in recorded.events], node)
+    except ForkError as exc:
+        raise UsageError(f"{exc}; see `aikg show {recorded.created.task_id}`") from None
