@@ -11,6 +11,7 @@ import difflib
 from typing import Any
 
 from agents.llm.client import Message, Reply
+from agents.llm.knowledge import Knowledge
 from agents.llm.prompts import PromptLibrary
 from agents.llm.provider import LLMProvider
 from agents.llm.sink import LLMSink, NullSink
@@ -111,5 +112,7 @@ class ReplayProvider(LLMProvider):
         recorded: list[dict[str, Any]],
         prompts: PromptLibrary | None = None,
         sink: LLMSink | None = None,
+        knowledge: Knowledge | None = None,  # what the recorded run's prompts drew on
     ) -> None:
-        super().__init__(ReplayBackend(recorded, sink), prompts or PromptLibrary(), name="replay")
+        backend = ReplayBackend(recorded, sink)
+        super().__init__(backend, prompts or PromptLibrary(), "replay", knowledge)

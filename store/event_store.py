@@ -308,6 +308,18 @@ class EventStore:
         )
         return [_decode(row) for row in rows]
 
+    async def read_types(
+        self, types: Sequence[str], before_position: int | None = None
+    ) -> list[StoredEvent]:
+        """Events of the given types in every stream, below `before_position`, in order."""
+        marks = ", ".join("?" for _ in types)
+        sql = f"SELECT {_COLUMNS} FROM events WHERE type IN ({marks})"
+        params: tuple[Any, ...] = tuple(types)
+        if before_position is not None:
+            sql += " AND position < ?"
+            params += (before_position,)
+        return [_decode(row) for row in await self._query(sql + " ORDER BY position", params)]
+
     async def tail(
         self, after_position: int = 0, poll_s: float = 0.2
     ) -> AsyncIterator[StoredEvent]:

@@ -7,6 +7,7 @@ is the one over an OpenAI-compatible endpoint.
 from __future__ import annotations
 
 from agents.llm.client import ChatBackend, OpenAIChat
+from agents.llm.knowledge import Knowledge
 from agents.llm.parsing import extract_code, extract_design
 from agents.llm.prompts import PromptLibrary
 from agents.llm.settings import RoleSettings
@@ -25,13 +26,21 @@ class ReplyWithoutCode(NoCode):
 class LLMProvider:
     """A `Provider` that asks a chat backend for designs and code."""
 
-    def __init__(self, backend: ChatBackend, prompts: PromptLibrary, name: str) -> None:
+    def __init__(
+        self,
+        backend: ChatBackend,
+        prompts: PromptLibrary,
+        name: str,
+        knowledge: Knowledge | None = None,
+    ) -> None:
         self.backend = backend
         self.prompts = prompts
         self.name = name
+        self.knowledge = knowledge  # skills and similar verified kernels for the prompts
 
     async def design(self, request: AgentRequest) -> Design:
-        reply = await self.backend.complete("designer", self.prompts.designer(request))
+        messages = self.prompts.designer(request, self.knowledge)
+        reply = await self.backend.complete("designer", messages)
         try:
             text = extract_design(reply.text)
         except NoCode as err:
@@ -41,7 +50,7 @@ class LLMProvider:
         )
 
     async def code(self, request: AgentRequest) -> Candidate:
-        reply = await self.backend.complete("coder", self.prompts.coder(request))
+        reply = await self.backend.complete("coder", self.prompts.coder(request, self.knowledge))
         try:
             code = extract_code(reply.text)
         except NoCode as err:

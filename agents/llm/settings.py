@@ -106,14 +106,40 @@ def _request_fields_inside(data: Any) -> Any:
 _REQUEST_SHORTHANDS = frozenset({"temperature", "max_tokens", "stream"})
 
 
+class BudgetSettings(BaseModel):
+    """`agents.budget`: LLM spending limits per task and per batch; null = no limit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_tokens: int | None = Field(None, gt=0)  # prompt + completion tokens, per task
+    max_usd: float | None = Field(None, gt=0.0)  # from the roles' prices, per task
+    batch_max_tokens: int | None = Field(None, gt=0)  # every task of one batch/bench together
+    batch_max_usd: float | None = Field(None, gt=0.0)
+
+
+class KnowledgeSettings(BaseModel):
+    """`agents.knowledge`: what the designer's and coder's prompts draw on (docs/llm.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    skills: bool = True  # Triton idioms from configs/skills/ whose tags meet the reference
+    from_log: bool = True  # verified kernels of similar operators from earlier tasks
+    top_skills: int = Field(2, ge=0)
+    top_kernels: int = Field(2, ge=0)
+    min_similarity: float = Field(0.3, ge=0.0, le=1.0)  # multiset Jaccard of operations
+
+
 class LLMSettings(BaseModel):
-    """The three roles' settings. `{"preset": NAME}` at the top applies to every role."""
+    """The three roles' settings, the budget and the knowledge. `{"preset": NAME}` at the top
+    applies to every role."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     designer: RoleSettings = RoleSettings()
     coder: RoleSettings = RoleSettings()
     conductor: RoleSettings = RoleSettings()
+    budget: BudgetSettings = BudgetSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -232,4 +258,4 @@ def apply_cli_overrides(
         if (base_url or model) and fields["provider"] == "builtin":
             fields["provider"] = "openai"
         roles[role] = RoleSettings.model_validate(fields)
-    return LLMSettings(**roles)
+    return LLMSettings(**roles, budget=settings.budget, knowledge=settings.knowledge)
