@@ -27,6 +27,12 @@ from agents.builtin.conv_lowering import (
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.fx_nodes import is_one, packet, permutation, shape_of
 from agents.builtin.gather import lower_gather
+from agents.builtin.matmul_views import (
+    diagonal_product,
+    feeds_matmul_only,
+    operand_source,
+    returned_view,
+)
 from agents.builtin.pooling import POOLS, lower_pool
 from agents.builtin.reference import Traced
 from agents.builtin.values import (
@@ -154,6 +160,7 @@ class Lowerer:
         computed = {n.name for n in self.gm.graph.nodes if n.op != "placeholder"}
         self.taken = computed | RESERVED
         self.dot: Dot | None = None
+        self.returned_views: dict[str, str] = {}  # a view of the product -> its host calls
         self.conv: Conv | None = None
         self.has_cumprod = False
         self.group_norm: tuple[FxNode, FxNode, Any] | None = None  # (op node, input, groups)
@@ -579,6 +586,8 @@ class Lowerer:
             return self.values[node.args[0].name][node.args[1]]
         if op == "sym_size":
             return self.size_scalar(shape_of(node.args[0])[node.args[1]])
+        if feeds_matmul_only(node):
+            return NotLowered(op)  # the matmul reads its operand as a host view
         if padding_for_convolution(node):
             return NotLowered(op)  # the convolution reads it as padding
         if op in LAZY or not isinstance(node.meta.get("val"), (torch.Tensor, tuple, list)):
@@ -655,6 +664,8 @@ class Lowerer:
         return HostScalar("size_" + re.sub(r"\W+", "_", str(size)).strip("_"), host)
 
     def _view(self, node: FxNode, op: str) -> Any:
+        if (returned := returned_view(self, node, op)) is not None:
+            return returned
         x = self.values[node.args[0].name]
         shape = shape_of(node)
         permutes = op in ("permute", "t", "transpose")
@@ -745,6 +756,8 @@ class Lowerer:
         return (normalize(self, x, w, b, eps, node.name), None, None)
 
     def _lower_matmul(self, node: FxNode, op: str) -> Value:
+        if (scaled := diagonal_product(self, node, op)) is not None:
+            return scaled
         args = node.args[1:] if op == "addmm" else node.args
         batched = op == "bmm"
         a = self._dot_operand(args[0], ("b", "m", "k") if batched else ("m", "k"))
@@ -762,7 +775,9 @@ class Lowerer:
         return self.make(node.name, shape_of(node), val.dtype, pw.POINTWISE["add"], [bias, dot])
 
     def _dot_operand(self, arg: FxNode, roles: tuple[str, ...]) -> DotOperand:
-        """Follow transposes and no-op views from a matmul operand back to a source."""
+        """Follow transposes and no-op views from a matmul operand back to a source; other
+        views of an input (a reshape folding leading dims into M) are made on the host."""
+        operand, given = arg, roles
         while arg.op == "call_function":
             op = packet(arg)
             inner = arg.args[0]
@@ -773,7 +788,7 @@ class Lowerer:
                     inverse[p] = roles[i]
                 roles = tuple(inverse)
             elif not (_same_shape(shape_of(arg), shape_of(inner)) and op in VIEWS | pw.IDENTITY):
-                raise CannotLower(op)
+                return DotOperand(operand_source(self, operand), given)
             arg = inner
         return DotOperand(self.values[arg.name].source, roles)
 
@@ -818,6 +833,10 @@ class Lowerer:
                 flipped=value.flipped,
             )
         val = node.meta["val"]
+        if node.name in self.returned_views:  # written in the product's shape, then viewed
+            shape = [self.host_size(s) for s in self.f_shape]
+            returned = name + self.returned_views[node.name]
+            return Output(value, name, shape, val.dtype, returned=returned)
         if value.regrouped and self.group_norm is not None:
             shape = [self.host_size(s) for s in shape_of(self.group_norm[1])]
             index = ("i0", self._channel(), *(f"i{d}" for d in range(3, self.rank)))

@@ -325,6 +325,6 @@ def render_module(
     name = kernel_name(op_name)
     writers = kernel_writers(plan, name, config, interpreter)
     forward = launch_lines(plan, traced, config, writers)
-    forward.append(return_line(traced, [o.name for o in plan.outputs]))
+    forward.append(return_line(traced, [o.returned or o.name for o in plan.outputs]))
     title = f"Triton kernel for `{op_name}`"
     return module_source(title, traced, config, plan_summary(plan, name), writers, forward)

@@ -86,6 +86,7 @@ class Output:
     shape: list[str]  # host expressions
     dtype: torch.dtype
     index: tuple[str, ...] | None = None  # index expression per output dim, if not i<d>
+    returned: str = ""  # host expression returned for it (a view of it), if not itself
 
 
 @dataclass
