@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agents.llm.budget import BudgetedChat, Ledger
 from agents.llm.client import ChatBackend, OpenAIChat
+from agents.llm.knowledge import Knowledge
 from agents.llm.prompts import PromptLibrary
 from agents.llm.provider import LLMProvider
 from agents.llm.settings import RoleSettings
@@ -30,6 +32,8 @@ class AgentContext:
     secret_env_names: tuple[str, ...] = ()  # kept out of the built-in agent's process
     sandbox: str = "auto"  # how the built-in agent's process confines itself (verifier.sandbox)
     builtins: list[IsolatedBuiltinProvider] = field(default_factory=list)  # made for this run
+    ledgers: tuple[Ledger, ...] = ()  # LLM budgets a call must fit (the task's, the batch's)
+    knowledge: Knowledge | None = None  # skills and verified kernels the prompts draw on
 
     async def close(self) -> None:
         """Give back the built-in agent's process the run's providers borrowed."""
@@ -46,11 +50,15 @@ def make_provider(role: str, settings: RoleSettings, context: AgentContext) -> P
         if context.replay is None:
             raise AgentConfigError(f"{role}: --llm replay needs --from TASK_ID (a recorded task)")
         return context.replay
-    return LLMProvider(chat_backend(settings, context), context.prompts, f"openai:{settings.model}")
+    name = f"openai:{settings.model}"
+    return LLMProvider(chat_backend(settings, context), context.prompts, name, context.knowledge)
 
 
 def chat_backend(settings: RoleSettings, context: AgentContext) -> ChatBackend:
     """The role's chat backend, answering calls completed before a resume from the log."""
     if settings.provider == "replay" and context.replay is not None:
         return context.replay.backend
-    return ResumeCache(OpenAIChat(settings, context.sink), context.pending)
+    chat: ChatBackend = OpenAIChat(settings, context.sink)
+    if context.ledgers:  # calls served from the log below cost nothing: they are not checked
+        chat = BudgetedChat(chat, settings, context.ledgers)
+    return ResumeCache(chat, context.pending)

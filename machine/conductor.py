@@ -54,6 +54,8 @@ FATAL_AGENT_ERRORS = {
     "llm_failed": "agent_error",
     "prompt_error": "agent_error",
     "builtin_failed": "agent_error",
+    # an LLM budget spent ends the task as the step limit does (a verified kernel is kept)
+    "budget_exhausted": "limit_reached",
 }
 
 
@@ -93,6 +95,8 @@ def decide(state: TaskState, rules: Rules) -> Decision:
 
     if last is not None and last.missing:
         kind, _, message = last.missing.partition(": ")
+        if kind == "budget_exhausted" and best is not None:
+            return Decision("finish", f"{message}; keeping step {best.step}", "verified")
         if kind in FATAL_AGENT_ERRORS:
             return Decision("stop", message or kind, FATAL_AGENT_ERRORS[kind])
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from agents.llm.request import REQUEST_PRESETS
 from agents.llm.settings import PRESETS, apply_cli_overrides
 from aikg.commands import UsageError
+from aikg.commands.flags import budget_overrides
 from aikg.commands.sandbox_notice import sandbox_for
 from aikg.commands.search_flags import search_overrides
 from aikg.config import Config, load_config
@@ -29,6 +30,8 @@ def config_for(args: argparse.Namespace, base: Config | None = None) -> Config:
         overrides["store"] = {"busy_timeout_s": args.busy_timeout}
     if search_overrides(args):
         overrides["search"] = search_overrides(args)
+    if budget_overrides(args):
+        overrides["agents"] = {"budget": budget_overrides(args)}
     if base is not None and not getattr(args, "config", None):
         config = base.updated(overrides) if overrides else base
     else:

@@ -30,6 +30,31 @@ def add_llm_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_budget_flag(parser: argparse.ArgumentParser) -> None:
+    """`--budget-usd X`: the LLM cost budget of a task (run) or of a whole batch (batch, bench)."""
+    whole = "the whole batch" if parser.prog.split()[-1] in ("batch", "bench") else "the task"
+    parser.add_argument(
+        "--budget-usd",
+        type=positive_usd,
+        metavar="X",
+        help=f"most US dollars the LLM calls of {whole} may cost, from the roles' prices; a "
+        "call that would go past it is not started and the task ends (docs/llm.md)",
+    )
+
+
+def positive_usd(text: str) -> float:
+    return _positive(text, "amount of US dollars", "2.5")
+
+
+def budget_overrides(args: argparse.Namespace) -> dict[str, float]:
+    """The `agents.budget` key `--budget-usd` sets: per task on run, per batch on batch/bench."""
+    usd = getattr(args, "budget_usd", None)
+    if usd is None:
+        return {}
+    whole_batch = getattr(args, "command", None) in ("batch", "bench")
+    return {"batch_max_usd" if whole_batch else "max_usd": usd}
+
+
 def add_sandbox_flags(parser: argparse.ArgumentParser) -> None:
     """`--require-sandbox`: refuse to run candidates without the kernel sandbox."""
     parser.add_argument(
@@ -41,13 +66,17 @@ def add_sandbox_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def positive_seconds(text: str) -> float:
+    return _positive(text, "number of seconds", "60")
+
+
+def _positive(text: str, what: str, example: str) -> float:
     try:
-        seconds = float(text)
+        value = float(text)
     except ValueError:
-        seconds = 0.0
-    if not seconds > 0 or seconds == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds, e.g. 60")
-    return seconds
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive {what}, e.g. {example}")
+    return value
 
 
 def add_store_flags(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,90 @@
+"""Token and cost budgets: a call that would start past a budget is not started.
+
+A `Ledger` is one scope's limit and what it has spent (a task's, or a batch's shared by its
+tasks); the machine starts each ledger from the usage already in the event log, so a
+budget survives a resume. `BudgetedChat` checks every ledger before a call and charges the
+reply's usage after. A call starts only if its most it can take — the prompt (estimated at
+four characters a token) plus the longest reply its request allows (`max_tokens` or
+`max_completion_tokens`) — fits in what is left, so a budget is never passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agents.llm.client import ChatBackend, Message, Reply, estimate_tokens
+from agents.llm.settings import RoleSettings
+from agents.types import AgentError
+
+
+class BudgetExhausted(AgentError):
+    """A call was not started: it would take a scope past its token or cost budget."""
+
+    reason = "budget_exhausted"
+
+
+class Ledger:
+    """One scope's limits and spending; shared by every call in that scope."""
+
+    def __init__(
+        self,
+        scope: str,
+        max_tokens: int | None,
+        max_usd: float | None,
+        spent_tokens: int = 0,
+        spent_usd: float = 0.0,
+    ) -> None:
+        self.scope = scope  # "task" or "batch": named in the refusal
+        self.max_tokens = max_tokens
+        self.max_usd = max_usd
+        self.spent_tokens = spent_tokens
+        self.spent_usd = spent_usd
+
+    @property
+    def limited(self) -> bool:
+        return self.max_tokens is not None or self.max_usd is not None
+
+    def refuse_past_budget(self, role: str, most_tokens: int, most_usd: float) -> None:
+        """Raise `BudgetExhausted` if a call taking up to this much could pass a limit."""
+        if self.max_tokens is not None and self.spent_tokens + most_tokens > self.max_tokens:
+            raise BudgetExhausted(
+                f"the {role} call was not started: the {self.scope}'s LLM token budget is "
+                f"spent ({self.spent_tokens:,} of {self.max_tokens:,} tokens used, the call may "
+                f"take up to {most_tokens:,}); raise {self._key('max_tokens')}"
+            )
+        if self.max_usd is not None and self.spent_usd + most_usd > self.max_usd:
+            raise BudgetExhausted(
+                f"the {role} call was not started: the {self.scope}'s LLM cost budget is spent "
+                f"(${self.spent_usd:.4f} of ${self.max_usd:.4f} used, the call may cost up to "
+                f"${most_usd:.4f}); raise {self._key('max_usd')}"
+            )
+
+    def charge(self, tokens: int, usd: float) -> None:
+        self.spent_tokens += tokens
+        self.spent_usd += usd
+
+    def _key(self, name: str) -> str:
+        prefix = "batch_" if self.scope == "batch" else ""
+        flag = " or --budget-usd" if name == "max_usd" else ""
+        return f"agents.budget.{prefix}{name}{flag}"
+
+
+class BudgetedChat:
+    """A `ChatBackend` that starts a call only within every ledger's budget."""
+
+    def __init__(self, inner: ChatBackend, settings: RoleSettings, ledgers: Sequence[Ledger]):
+        self.inner = inner
+        self.settings = settings
+        self.ledgers = tuple(ledgers)
+
+    async def complete(self, role: str, messages: list[Message]) -> Reply:
+        prompt_tokens = sum(estimate_tokens(m.get("content", "")) for m in messages)
+        reply_tokens = self.settings.request.output_limit() or 0
+        most_usd = self.settings.cost_usd(prompt_tokens, reply_tokens)
+        for ledger in self.ledgers:
+            ledger.refuse_past_budget(role, prompt_tokens + reply_tokens, most_usd)
+        reply = await self.inner.complete(role, messages)
+        tokens = int(reply.usage.get("total_tokens") or 0)
+        for ledger in self.ledgers:
+            ledger.charge(tokens, reply.cost_usd)
+        return reply
