@@ -180,13 +180,15 @@ class SearchDriver:
     # --- when to stop --------------------------------------------------------------------------
 
     def _stop(self, nodes: list[Node]) -> tuple[str, str] | None:
+        best = self.state.best
         for node in nodes:
             if node.status == "no_code" and node.stage in FATAL_AGENT_ERRORS:
+                if node.stage == "budget_exhausted" and best is not None:
+                    return "verified", f"LLM budget spent; keeping {node_id_of(best.step)}"
                 return FATAL_AGENT_ERRORS[node.stage], node.attempt.missing or node.stage
             if (node.attempt.result or {}).get("reference_error"):
                 message = (node.attempt.result or {}).get("message", "")
                 return "reference_error", f"the task file fails on its own: {message}"
-        best = self.state.best
         if best is not None and self.run.spec.task_type != "profile":
             return "verified", f"{node_id_of(best.step)} verified"
         target = self.settings.target_sol
