@@ -41,7 +41,7 @@ class ConvWriter(KernelWriter):
     def __init__(
         self, plan: Plan, kernel_name: str, mode: str, fp32_dot: str, interpreter: bool = False
     ) -> None:
-        blocks = GEMM_BLOCKS if mode == "gemm" else DIRECT_BLOCKS
+        blocks = DIRECT_BLOCKS if mode == "direct" else GEMM_BLOCKS
         super().__init__(plan, kernel_name, blocks, interpreter)
         self.mode = mode
         self.fp32_dot = "ieee" if interpreter else fp32_dot
@@ -70,7 +70,7 @@ class ConvWriter(KernelWriter):
         rank = self.plan.rank
         pixels = " * ".join(["n0", *(f"n{d}" for d in range(2, rank))])
         taps = " * ".join(f"KS{d}" for d in range(self.spatial))
-        if self.mode == "gemm":
+        if self.mode in ("gemm", "taps"):
             self._gemm_tile()
         else:
             self.body += [
@@ -86,13 +86,13 @@ class ConvWriter(KernelWriter):
             self.body.append(f"rem_m = {rem} // n{d}")
             rem = "rem_m"
         self.body.append(f"batch = {rem}")
-        if self.mode == "gemm":
+        if self.mode in ("gemm", "taps"):
             self.body += [
                 "n_mask = offs_n < COUT_G",
                 "channel = group * COUT_G + offs_n",
                 f"x_base = batch * {self.conv.x}_s0 + group * CIN_G * {self.conv.x}_s1",
             ]
-            self._gemm_loop(taps)
+            (self._gemm_loop if self.mode == "gemm" else self._taps_loop)(taps)
         else:
             self.body += [
                 "n_mask = offs_n < n1",
@@ -111,15 +111,19 @@ class ConvWriter(KernelWriter):
             *grouped_tiles(pixels, "COUT_G"),
         ]
 
-    def _taps(self, k: str, indent: str) -> list[str]:
-        """k -> (input channel in the group, tap per spatial dim), the weight's own order."""
+    def _taps(self, k: str, indent: str, channel: bool = True) -> list[str]:
+        """k -> (input channel in the group, tap per spatial dim), the weight's own order;
+        without the channel, a tap number -> the tap per spatial dim."""
         lines = []
         rem = k
         for d in reversed(range(self.spatial)):
+            if d == 0 and not channel:
+                lines.append(f"t0 = {rem}")
+                break
             lines.append(f"t{d} = {rem} % KS{d}")
             lines.append(f"rem_k = {rem} // KS{d}")
             rem = "rem_k"
-        lines.append(f"ci = {rem}")
+        lines += [f"ci = {rem}"] if channel else []
         return [indent + line for line in lines]
 
     def _positions(self, out: str, tap: str) -> tuple[list[str], list[str]]:
@@ -147,11 +151,20 @@ class ConvWriter(KernelWriter):
         return lines, valid
 
     def _weight_offset(self, ci: str, t: str, channel: str, local: str) -> str:
+        return f"{self._weight_input_channel(ci)} + {self._weight_tap(t, channel, local)}"
+
+    def _weight_input_channel(self, ci: str) -> str:
+        """The weight offset of input channel ci (of the group, or all for transposed)."""
+        w = self.conv.w
+        return f"({ci}) * {w}_s0" if self.conv.transposed else f"{ci} * {w}_s1"
+
+    def _weight_tap(self, t: str, channel: str, local: str) -> str:
+        """The weight offset of the taps t<d> and output channel (local: within its group)."""
         c, w = self.conv, self.conv.w
         taps = " + ".join(f"{t.format(d=d)} * {w}_s{2 + d}" for d in range(self.spatial))
         if c.transposed:  # weight (C_in, C_out/groups, *taps)
-            return f"({ci}) * {w}_s0 + ({local}) * {w}_s1 + {taps}"
-        return f"{channel} * {w}_s0 + {ci} * {w}_s1 + {taps}"
+            return f"({local}) * {w}_s1 + {taps}"
+        return f"{channel} * {w}_s0 + {taps}"
 
     def _gemm_loop(self, taps: str) -> None:
         c, x, i = self.conv, self.conv.x, INDENT
@@ -176,7 +189,39 @@ class ConvWriter(KernelWriter):
             f"{i}b = tl.load({c.w}_ptr + {w_offset}, "
             "mask=k_mask[:, None] & n_mask[None, :], other=0.0)",
         ]
-        dtype = next(s.dtype for s in self.plan.sources if s.name == x)
+        self._dot(i)
+
+    def _taps_loop(self, taps: str) -> None:
+        """A loop over taps, the tap's positions computed once per pixel, then a K loop
+        over the group's input channels (when they fill BLOCK_K steps)."""
+        c, x, i, ii = self.conv, self.conv.x, INDENT, INDENT * 2
+        positions, valid = self._positions("o{d}", "t{d}")
+        spatial = " + ".join(f"p{d} * {x}_s{2 + d}" for d in range(self.spatial))
+        w_tap = self._weight_tap("t{d}", "channel", "offs_n")
+        w_channel = self._weight_input_channel(
+            "group * CIN_G + ci[:, None]" if c.transposed else "ci[:, None]"
+        )
+        self.body += [
+            "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
+            f"for tap in range(0, {taps}):",
+            *self._taps("tap", i, channel=False),
+            *(i + line for line in positions),
+            f"{i}a_mask = " + " & ".join(["m_mask", *valid]),
+            f"{i}a_base = x_base + {spatial}",
+            f"{i}w_base = {w_tap}",
+            f"{i}for c0 in range(0, CIN_G, BLOCK_K):",
+            f"{ii}ci = c0 + tl.arange(0, BLOCK_K)",
+            f"{ii}k_mask = ci < CIN_G",
+            f"{ii}a = tl.load({x}_ptr + a_base[:, None] + ci[None, :] * {x}_s1, "
+            "mask=a_mask[:, None] & k_mask[None, :], other=0.0)",
+            f"{ii}b = tl.load({c.w}_ptr + w_base[None, :] + {w_channel}, "
+            "mask=k_mask[:, None] & n_mask[None, :], other=0.0)",
+        ]
+        self._dot(ii)
+
+    def _dot(self, i: str) -> None:
+        """acc += a @ b: fp32 at the configured precision, bf16 widened in the interpreter."""
+        dtype = next(s.dtype for s in self.plan.sources if s.name == self.conv.x)
         precision = ""
         if dtype == torch.float32:
             self.body.append(f"{i}# fp32 operands: input_precision={self.fp32_dot!r}")
@@ -224,11 +269,13 @@ class ConvWriter(KernelWriter):
 def conv_writers(
     plan: Plan, name: str, config: dict[str, Any], interpreter: bool
 ) -> list[KernelWriter]:
-    """The implicit-GEMM kernel and the direct one; the host picks per launch."""
+    """The implicit GEMM (K flattened, or a K loop per tap) and the direct kernel; the host
+    picks one per launch."""
     fp32_dot = str(config.get("fp32_dot", "tf32x3"))
-    direct = name.replace("_kernel", "_direct_kernel")
+    taps, direct = (name.replace("_kernel", f"_{mode}_kernel") for mode in ("taps", "direct"))
     return [
         ConvWriter(plan, name, "gemm", fp32_dot, interpreter),
+        ConvWriter(plan, taps, "taps", fp32_dot, interpreter),
         ConvWriter(plan, direct, "direct", fp32_dot, interpreter),
     ]
 
@@ -241,7 +288,7 @@ def _launch(writer: KernelWriter, blocks: dict[str, str], options: dict[str, str
 
 def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWriter]) -> list[str]:
     """Few channels per group or a short K: the direct kernel; else the implicit GEMM."""
-    gemm, direct = writers
+    gemm, taps_first, direct = writers
     sizes = dict(gemm.params())
     taps = " * ".join(sizes[f"KS{d}"] for d in range(plan.rank - 2))
     pixels = " * ".join(f"({size})" for size in [plan.f_sizes[0], *plan.f_sizes[2:]])
@@ -261,7 +308,12 @@ def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWr
         f"{INDENT}# one implicit GEMM per group (grid axis 1)",
         f"{INDENT}grid = (triton.cdiv(pixels, BLOCK_M) * triton.cdiv(cout_g, BLOCK_N), "
         f"{_conv(plan).groups})",
-        INDENT + _launch(gemm, gemm_blocks, options),
+        f"{INDENT}if triton.cdiv(cin_g, BLOCK_K) * BLOCK_K * 4 <= cin_g * 5:",
+        f"{INDENT * 2}# the input channels fill BLOCK_K steps: a K loop per tap",
+        INDENT * 2 + _launch(taps_first, gemm_blocks, options),
+        f"{INDENT}else:",
+        f"{INDENT * 2}# K = input channels x taps flattened, decomposed per element",
+        INDENT * 2 + _launch(gemm, gemm_blocks, options),
     ]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agents.builtin.builtin_harness import check, task
+from tests.agents.builtin.builtin_harness import check, full_size_launches, task
 
 CONVS = {
     # implicit GEMM (16+ output channels per group and K >= 16)
@@ -43,6 +43,19 @@ CONVS = {
     "conv2d_bf16": dict(
         body="self.c = nn.Conv2d(4, 16, 3).to(torch.bfloat16)",
         inputs="torch.randn(1, 4, 6, 5, dtype=torch.bfloat16)",
+    ),
+    # implicit GEMM with a K loop per tap (the group's input channels fill BLOCK_K steps)
+    "conv2d_channels_per_tap": dict(
+        body="self.c = nn.Conv2d(32, 16, 3, stride=2, padding=1)", inputs="torch.randn(1, 32, 5, 6)"
+    ),
+    "conv3d_grouped_channels_per_tap_gelu": dict(
+        body="self.c = nn.Conv3d(64, 32, (1, 2, 3), groups=2, padding=(0, 1, 1), dilation=2)",
+        inputs="torch.randn(1, 64, 2, 4, 5)",
+        expr="F.gelu(self.c(x))",
+    ),
+    "conv_transpose2d_channels_per_tap": dict(
+        body="self.c = nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, dilation=2)",
+        inputs="torch.randn(1, 32, 4, 3)",
     ),
     # direct kernel (few output channels per group)
     "conv2d_depthwise": dict(
@@ -80,3 +93,23 @@ CONVS = {
 def test_convolution_matches_reference(name: str, tmp_path: Path) -> None:
     case = {"expr": "self.c(x)", **CONVS[name]}
     check(task(**case), tmp_path, name)
+
+
+@pytest.mark.parametrize(
+    ("body", "channels", "kernel"),
+    [
+        ("nn.Conv2d(64, 64, 3, groups=64)", 64, "op_direct_kernel"),  # depthwise
+        ("nn.Conv2d(3, 64, 3)", 3, "op_kernel"),  # K = 3 channels x 9 taps, flattened
+        ("nn.Conv2d(64, 128, 3)", 64, "op_taps_kernel"),  # 64 channels per tap
+        ("nn.ConvTranspose2d(64, 32, 3, stride=2, groups=2)", 64, "op_taps_kernel"),
+    ],
+)
+def test_convolution_picks_its_kernel_by_channels(
+    body: str, channels: int, kernel: str, tmp_path: Path
+) -> None:
+    """At full size (meta tensors, nothing runs) the host launches the kernel that fits."""
+    source = task(
+        "self.c(x)", body=f"self.c = {body}", inputs=f"torch.randn(2, {channels}, 32, 32)"
+    )
+    launches = full_size_launches(source, tmp_path)
+    assert [name for name, _, _ in launches] == [kernel]
