@@ -20,11 +20,12 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from tui import render
 from tui.model import Snapshot, TaskRecord
 from tui.screens import PromptScreen
+from tui.search_tree import SearchTreeView
 
 if TYPE_CHECKING:
     from tui.app import AikgApp
 
-TABS = ("design", "code", "diff", "verify", "decisions", "llm")
+TABS = ("design", "code", "diff", "verify", "decisions", "llm", "tree")
 
 
 class TaskScreen(Screen[None]):
@@ -79,9 +80,11 @@ class TaskScreen(Screen[None]):
             table.add_columns("seq", "event", "detail")
             yield table
             with TabbedContent(*TABS, id="tabs"):
-                for name in TABS:
+                for name in TABS[:-1]:
                     with TabPane(name, id=f"tab-{name}"), VerticalScroll():
                         yield Static(id=f"view-{name}")
+                with TabPane("tree", id="tab-tree"):
+                    yield SearchTreeView(id="view-tree")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -117,6 +120,7 @@ class TaskScreen(Screen[None]):
             ),
             "llm": (lambda: render.llm(snap), [(c.status, len(c.text)) for c in calls]),
         }
+        self.query_one("#view-tree", SearchTreeView).show(snap.state, dark)
         for name, (make, key) in views.items():
             if self._rendered.get(name) == key:
                 continue

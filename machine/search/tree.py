@@ -181,3 +181,18 @@ def candidate_rows(nodes: list[Node]) -> list[dict[str, Any]]:
         }
         for n in nodes
     ]
+
+
+def node_line(node: Node, on_best_path: bool) -> str:
+    """`n4 * verified 0.98 ms, 1.40x eager, 0.81 of SOL  BLOCK_SIZE=4096 (builtin)`."""
+    status = node.status
+    if status in ("failed", "no_code"):
+        status = f"{status} ({node.stage})"
+    figures = [f"{node.time_ms:.4g} ms"] if node.time_ms is not None else []
+    for baseline in ("eager", "compile"):
+        value = node.speedup(baseline)
+        figures += [f"{value:.2f}x {baseline}"] if value is not None else []
+    figures += [f"{node.sol:.2f} of SOL"] if node.sol is not None else []
+    shown = ", ".join([status, *figures])
+    mark = " *" if on_best_path else ""
+    return f"{node.node_id}{mark} {shown}  {node.idea} ({node.agent})"
