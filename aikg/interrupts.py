@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from machine.task import LLM_OUTAGE, Task
+from machine.interrupted import LLM_OUTAGE
+from machine.task import Task
 
 T = TypeVar("T")
 # Exit codes of a run that stopped resumably: 128 + the signal's number, 3 for an LLM outage.

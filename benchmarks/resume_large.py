@@ -23,7 +23,8 @@ from aikg.config import load_config
 from devicepool import DevicePool
 from machine import events as ev
 from machine.conductor import mermaid_graph
-from machine.task import Interrupted, Task
+from machine.interrupted import Interrupted
+from machine.task import Task
 from store import EventStore, NewEvent
 
 SWISH = (Path(__file__).resolve().parents[1] / "examples" / "swish.py").read_text()

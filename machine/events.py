@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from machine.spec import TaskSpec
 from verifier.result import TimeBreakdown
 
 E = TypeVar("E", bound="Event")
@@ -65,17 +66,11 @@ def register(cls: type[E]) -> type[E]:
 
 @register
 @dataclass(frozen=True)
-class TaskCreated(Event):
+class TaskCreated(Event, TaskSpec):
+    """The task's spec (its fields come first, as they always have on disk), its config
+    and where it came from."""
+
     TYPE: ClassVar[str] = "task.created"
-    task_id: str
-    op_name: str
-    task_desc: str
-    backend: str
-    arch: str
-    impl_type: str
-    framework: str
-    task_type: str
-    limit_steps: int
     config: dict[str, Any]
     config_digest: str
     graph: str  # the Conductor's state graph, mermaid text

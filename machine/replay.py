@@ -228,16 +228,19 @@ async def replay_task(
 ) -> ReplayReport:
     """Replay a recorded stream. `reverify`: a verifier to run the checks again with."""
     from agents.replay import ReplayBackend
+    from devicepool import DevicePool
     from machine.agent_factory import AgentContext, make_provider
+    from machine.config import Config
     from machine.llm_wiring import replay_recording
     from machine.runner import TaskRun, drive
-    from machine.task import RunSpec
 
     spec = recorded.created
-    task = RunSpec.from_created(spec)
+    config = Config.from_recorded(spec.config)
+    # this machine's devices are not needed: recorded results stand in for verification
+    device_pool = DevicePool([spec.backend if spec.backend == "cpu" else f"{spec.backend}:0"])
     recorder = ReplayRecorder(recorded, until, loose_verify=reverify is not None)
-    roles = task.config.agents
-    context = AgentContext(sandbox=task.config.verifier.sandbox)  # the built-in agent's process
+    roles = config.agents
+    context = AgentContext(sandbox=config.verifier.sandbox)  # the built-in agent's process
     providers = []
     for role in ("designer", "coder"):
         settings = roles.role(role)
@@ -247,14 +250,23 @@ async def replay_task(
             providers.append(RecordedProvider(_agent_name(recorded, role), recorded, role))
     verifier = reverify or RecordedVerifier(recorded)
     analyst = None
-    if task.config.conductor.llm_analysis:
+    if config.conductor.llm_analysis:
         calls = [
             c
             for c in replay_recording([e for _, _, e in recorded.events])
             if c["role"] == "conductor"
         ]
         analyst = ReplayBackend(calls)
-    run = TaskRun(task, recorder, verifier, providers[0], providers[1], analyst)  # type: ignore[arg-type]
+    run = TaskRun(
+        spec,
+        config,
+        device_pool,
+        recorder,
+        verifier,
+        providers[0],
+        providers[1],
+        analyst,  # type: ignore[arg-type]
+    )
     divergence = None
     try:
         await drive(run)

@@ -24,21 +24,24 @@ from agents.types import AgentError, AgentRequest, Attempt, Provider, Target
 from machine import events as ev
 from machine.agent_factory import AgentConfigError, AgentContext, chat_backend, make_provider
 from machine.conductor import STATES, TRANSITIONS, Decision, Rules, decide
+from machine.interrupted import LLM_OUTAGE, Interrupted
+from machine.knowledge_source import knowledge_for
+from machine.launch import TaskLaunch
+from machine.llm_budget import task_ledger
 from machine.llm_wiring import EventSink, RecordedCall, calls_in_flight, replay_recording
 from machine.occupancy import publishing_occupancy
 from machine.ray_verification import verification_session
 from machine.recorder import Recorder, decode_stored
 from machine.repeats import repeated_step
-from machine.spec import TaskSpecError
+from machine.spec import TaskSpec, TaskSpecError
 from machine.state import TaskState, fold
-from machine.task import LLM_OUTAGE, Interrupted
 from machine.verification import job_device
 from store import DatabaseLocked, EventStore, resolve_db_path
 from verifier.result import VerifyJob
 
 if TYPE_CHECKING:
+    from devicepool import DevicePool
     from machine.config import Config
-    from machine.task import RunSpec, Task
     from verifier import Verifier
 
 
@@ -49,7 +52,9 @@ class TaskRun:
 
     def __init__(
         self,
-        task: RunSpec,
+        spec: TaskSpec,
+        config: Config,
+        device_pool: DevicePool,
         recorder: Recorder,
         verifier: Verifier,
         designer: Provider,
@@ -57,14 +62,16 @@ class TaskRun:
         analyst: ChatBackend | None = None,
         prompts: PromptLibrary | None = None,
     ) -> None:
-        self.task = task
+        self.spec = spec
+        self.config = config
+        self.device_pool = device_pool
         self.recorder = recorder
         self.verifier = verifier
         self.designer = designer
         self.coder = coder
         self.analyst = analyst
         self.prompts = prompts or PromptLibrary()
-        conductor = task.config.conductor
+        conductor = config.conductor
         self.rules = Rules(conductor.max_same_failures, conductor.profile_patience)
         self.resumed_decision: Decision | None = None  # set when resuming right after one
         self.outage: LLMUnavailable | None = None  # the LLM endpoint did not answer: stop here
@@ -76,7 +83,7 @@ class TaskRun:
     # --- guards ---------------------------------------------------------------------------
 
     def has_steps_left(self) -> bool:
-        return self.folded.step < self.task.limit_steps
+        return self.folded.step < self.spec.limit_steps
 
     def is_verified(self) -> bool:
         return self.folded.best is not None
@@ -118,7 +125,7 @@ class TaskRun:
         await self.trigger("coded")
 
     async def on_enter_verifying(self) -> None:
-        task, step = self.task, self.folded.step
+        spec, config, step = self.spec, self.config, self.folded.step
         attempt = self.folded.last_attempt
         assert attempt is not None and attempt.code is not None
         earlier = repeated_step(self.folded)
@@ -127,28 +134,28 @@ class TaskRun:
             await self.trigger("checked")
             return
         job = VerifyJob(
-            reference_source=task.task_desc,
+            reference_source=spec.task_desc,
             candidate_source=attempt.code,
-            framework=task.framework,
-            task_type=task.task_type,
-            trials=task.config.verifier.trials,
-            timeout_s=task.config.verifier.timeout_s,
+            framework=spec.framework,
+            task_type=spec.task_type,
+            trials=config.verifier.trials,
+            timeout_s=config.verifier.timeout_s,
             # one seed for every step: each candidate meets the same inputs, so the warm
             # worker computes the reference's outputs once per task (docs/verifier.md)
             seed=0,
-            small_shapes=uses_small_shapes(task.backend, task.config.verifier.shapes),
-            tolerances=dict(task.config.verifier.tolerances),
+            small_shapes=uses_small_shapes(spec.backend, config.verifier.shapes),
+            tolerances=dict(config.verifier.tolerances),
         )
-        async with task.device_pool.lease(task.task_id, task.backend) as device:
+        async with self.device_pool.lease(spec.task_id, spec.backend) as device:
             since = time.monotonic()
             try:
                 await self.recorder.append(ev.DeviceLeased(step, device))
-                slot = task.device_pool.slot_of(device, task.task_id)
+                slot = self.device_pool.slot_of(device, spec.task_id)
                 worker = f"{device}#{slot}" if slot else None
                 result = await self.verifier.verify(
                     replace(job, device=job_device(device), worker=worker)
                 )
-                task.device_pool.report_result(device, result.stage, result.message)
+                self.device_pool.report_result(device, result.stage, result.message)
                 fields = result.to_dict()
                 fields.pop("breakdown", None)  # a typed field of its own
                 await self.recorder.append(
@@ -224,7 +231,7 @@ class TaskRun:
         )
 
     def _request(self) -> AgentRequest:
-        task, state = self.task, self.folded
+        spec, state = self.spec, self.folded
         last = state.last_attempt
         with_code = [a for a in state.attempts if a.code is not None]
         feedback = _without_noise(last.result) if last else None
@@ -245,11 +252,11 @@ class TaskRun:
             for a in state.attempts
         )
         return AgentRequest(
-            op_name=task.op_name,
-            reference_source=task.task_desc,
-            framework=task.framework,
-            target=Target(task.backend, task.arch, task.impl_type),
-            task_type=task.task_type,
+            op_name=spec.op_name,
+            reference_source=spec.task_desc,
+            framework=spec.framework,
+            target=Target(spec.backend, spec.arch, spec.impl_type),
+            task_type=spec.task_type,
             step=state.step,
             design=state.design,
             previous_code=with_code[-1].code if with_code else None,
@@ -303,48 +310,50 @@ def check_api_keys(config: Config) -> None:
 
 
 async def run_task(
-    task: Task, providers: dict[str, Provider] | None = None, verifier: Any = None
+    launch: TaskLaunch, providers: dict[str, Provider] | None = None, verifier: Any = None
 ) -> TaskState:
-    """Create or resume `task`'s stream and run it to `task.finished`.
+    """Create or resume the launched task's stream and run it to `task.finished`.
 
     `providers` ({"designer": ..., "coder": ...}) replaces the config's agents; `verifier`
     (anything with `async verify(job) -> VerifyResult`) replaces the configured one.
     """
-    check_api_keys(task.config)
-    busy_timeout_s = task.config.store.busy_timeout_s
-    store = await EventStore.open(resolve_db_path(task.config.db), busy_timeout_s=busy_timeout_s)
+    check_api_keys(launch.config)
+    busy_timeout_s = launch.config.store.busy_timeout_s
+    store = await EventStore.open(resolve_db_path(launch.config.db), busy_timeout_s=busy_timeout_s)
     context: AgentContext | None = None
     try:
-        events = [decode_stored(s) for s in await store.read_stream(task.task_id)]
+        events = [decode_stored(s) for s in await store.read_stream(launch.spec.task_id)]
         state = fold(enumerate(events, start=1))
         if state.spec is not None:
-            _check_same_spec(task, state.spec)
+            _check_same_spec(launch.spec, state.spec)
             if state.finished is not None:
                 return state
-        recorder = Recorder(store, task.task_id, state)
-        for observer in task._observers:
+        recorder = Recorder(store, launch.spec.task_id, state)
+        for observer in launch.observers:
             recorder.subscribe(observer)
-        context = await _agent_context(task, store, recorder, calls_in_flight(events))
-        roles = task.config.agents
+        context = await _agent_context(launch, store, recorder, calls_in_flight(events))
+        roles = launch.config.agents
         chosen = providers or {}
         designer = chosen.get("designer") or make_provider("designer", roles.designer, context)
         coder = chosen.get("coder") or make_provider("coder", roles.coder, context)
         analyst = None
-        if task.config.conductor.llm_analysis:
+        if launch.config.conductor.llm_analysis:
             analyst = chat_backend(roles.conductor, context)
         resuming = state.spec is not None
         outage: LLMUnavailable | None = None
         if not resuming:
-            await recorder.append(task.created_event())
-            if task.reference is not None:  # written from prose (machine/prose.py)
-                await recorder.append(task.reference)
+            await recorder.append(launch.created_event())
+            if launch.reference is not None:  # written from prose (machine/prose.py)
+                await recorder.append(launch.reference)
         try:
             async with (
-                verification_session(task.config, roles.secret_env_names()) as shared,
-                publishing_occupancy(task.device_pool, store.path, busy_timeout_s),
+                verification_session(launch.config, roles.secret_env_names()) as shared,
+                publishing_occupancy(launch.device_pool, store.path, busy_timeout_s),
             ):
                 run = TaskRun(
-                    task.run_spec(),
+                    launch.spec,
+                    launch.config,
+                    launch.device_pool,
                     recorder,
                     verifier or shared,
                     designer,
@@ -355,17 +364,19 @@ async def run_task(
                 await drive(run, resuming)
                 outage = run.outage
         except asyncio.CancelledError:
-            if task.interrupted_by is None:
+            if launch.interrupted_by is None:
                 raise
         except DatabaseLocked as exc:  # appends are atomic: the stream ends at its last event
-            task.interrupted_by = exc.interruption
+            launch.interrupted_by = exc.interruption
             raise Interrupted(exc.interruption) from exc
-        if task.interrupted_by is not None:
+        if launch.interrupted_by is not None:
             state = recorder.state
-            await recorder.append(ev.TaskInterrupted(task.interrupted_by, state.status, state.step))
-            raise Interrupted(task.interrupted_by)
+            await recorder.append(
+                ev.TaskInterrupted(launch.interrupted_by, state.status, state.step)
+            )
+            raise Interrupted(launch.interrupted_by)
         if outage is not None:  # the step in flight is redone on resume
-            task.interrupted_by = LLM_OUTAGE  # as a signal would: `aikg batch` exits 3
+            launch.interrupted_by = LLM_OUTAGE  # as a signal would: `aikg batch` exits 3
             state = recorder.state
             await recorder.append(
                 ev.TaskInterrupted(LLM_OUTAGE, state.status, state.step, str(outage))
@@ -379,29 +390,38 @@ async def run_task(
 
 
 async def _agent_context(
-    task: Task, store: EventStore, recorder: Recorder, pending: list[RecordedCall]
+    launch: TaskLaunch, store: EventStore, recorder: Recorder, pending: list[RecordedCall]
 ) -> AgentContext:
-    prompts = PromptLibrary(task.config.prompt_dir)
+    prompts = PromptLibrary(launch.config.prompt_dir)
     sink = EventSink(recorder, lambda: recorder.state.step)
     replay = None
     uses_replay = any(
-        r.provider == "replay" for r in (task.config.agents.designer, task.config.agents.coder)
+        r.provider == "replay" for r in (launch.config.agents.designer, launch.config.agents.coder)
     )
     if uses_replay:
-        source = task.config.replay_from
+        source = launch.config.replay_from
         if not source:
             raise AgentConfigError("--llm replay needs --from TASK_ID (a recorded task)")
         recorded = [decode_stored(s) for s in await store.read_stream(source)]
         if not recorded:
             raise AgentConfigError(f"--from {source}: no such task in the event log (see aikg ls)")
-        replay = ReplayProvider(replay_recording(recorded), prompts, sink)
+    agents = launch.config.agents
+    knowledge = None
+    if any(agents.role(r).provider != "builtin" for r in ("designer", "coder")):
+        seen_by = launch.config.replay_from if uses_replay else None  # a replay sees as T saw
+        knowledge = await knowledge_for(store, agents.knowledge, launch.spec.task_id, seen_by)
+    if uses_replay:
+        replay = ReplayProvider(replay_recording(recorded), prompts, sink, knowledge)
+    own = task_ledger(agents.budget, recorder.state)
     return AgentContext(
         sink=sink,
         prompts=prompts,
         pending=pending,
         replay=replay,
-        secret_env_names=tuple(task.config.agents.secret_env_names()),
-        sandbox=task.config.verifier.sandbox,
+        secret_env_names=tuple(agents.secret_env_names()),
+        sandbox=launch.config.verifier.sandbox,
+        ledgers=tuple(ledger for ledger in (own, *launch.ledgers) if ledger is not None),
+        knowledge=knowledge,
     )
 
 
@@ -429,18 +449,21 @@ async def drive(run: TaskRun, resuming: bool = False) -> None:
         if state.held_device is not None:  # the process died holding it
             await recorder.append(ev.DeviceReleased(state.step, state.held_device, 0.0))
         await recorder.append(ev.TaskResumed(initial, state.step, initial))
+    if run.config.search.strategy != "linear":  # beam or evolve: docs/search.md
+        from machine.search.engine import drive_search  # it imports this module's types
+
+        await drive_search(run)
+        return
     if initial == "created":
         await run.trigger("start")
     else:
         await getattr(run, f"on_enter_{initial}")()  # redo the state that was in flight
 
 
-def _check_same_spec(task: Task, spec: ev.TaskCreated) -> None:
-    mine = task.created_event()
-    fields = ("op_name", "task_desc", "backend", "arch", "impl_type", "framework", "task_type")
-    differ = [f for f in fields if getattr(mine, f) != getattr(spec, f)]
+def _check_same_spec(mine: TaskSpec, recorded: TaskSpec) -> None:
+    differ = mine.differences(recorded)
     if differ:
         raise TaskSpecError(
-            f"task {task.task_id!r} already exists with a different {', '.join(differ)}: "
+            f"task {mine.task_id!r} already exists with a different {', '.join(differ)}: "
             "choose another --task-id"
         )

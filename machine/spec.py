@@ -1,9 +1,13 @@
-"""Checks of a task's parameters, before anything is recorded or spent."""
+"""A task's parameters (`TaskSpec`) and their checks, before anything is recorded or spent."""
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
+import secrets
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from verifier.task_framework import imported_roots
@@ -37,6 +41,72 @@ DEFAULT_ARCH = {"cpu": "cpu", "cuda": "h100", "ascend": "ascend910b4"}
 
 class TaskSpecError(ValueError):
     """A task parameter or task file that cannot be used; one line naming the fix."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a task is: the parameters `task.created` records (its first fields: the event is a
+    TaskSpec) and every run reads. `checked_spec` builds one for this machine; a recorded one
+    is read back as it is (replay needs no device)."""
+
+    task_id: str
+    op_name: str
+    task_desc: str
+    backend: str
+    arch: str
+    impl_type: str
+    framework: str
+    task_type: str
+    limit_steps: int
+
+    def differences(self, other: TaskSpec) -> list[str]:
+        """The parameters that make `other` another task (the id and step limit do not)."""
+        return [
+            f.name
+            for f in dataclasses.fields(TaskSpec)
+            if f.name not in ("task_id", "limit_steps")
+            and getattr(self, f.name) != getattr(other, f.name)
+        ]
+
+
+def new_task_id(op_name: str) -> str:
+    return f"{op_name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def checked_spec(
+    *,
+    op_name: str,
+    task_desc: str,
+    task_id: str | None,
+    backend: str,
+    arch: str | None,
+    impl_type: str,
+    framework: str,
+    task_type: str,
+    limit_steps: int,
+) -> TaskSpec:
+    """The spec these parameters make on this machine (the arch detected when not given);
+    the first that cannot be used is a one-line TaskSpecError. The task file is checked
+    apart (`check_task_source`): a task in prose has none yet."""
+    if not op_name or not op_name.replace("_", "").replace("-", "").isalnum():
+        raise TaskSpecError(f"op_name {op_name!r}: use letters, digits, '_' or '-'")
+    if task_type not in TASK_TYPES:
+        raise TaskSpecError(f"task_type {task_type!r}: use one of {', '.join(TASK_TYPES)}")
+    if isinstance(limit_steps, bool) or not isinstance(limit_steps, int) or limit_steps < 1:
+        raise TaskSpecError(f"limit_steps must be a positive integer, got {limit_steps!r}")
+    if framework not in FRAMEWORKS:
+        raise TaskSpecError(f"framework {framework!r}: use one of {', '.join(FRAMEWORKS)}")
+    return TaskSpec(
+        task_id=task_id or new_task_id(op_name),
+        op_name=op_name,
+        task_desc=task_desc,
+        backend=backend,
+        arch=check_combination(backend, arch, impl_type, framework),
+        impl_type=impl_type,
+        framework=framework,
+        task_type=task_type,
+        limit_steps=limit_steps,
+    )
 
 
 def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:

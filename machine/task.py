@@ -1,100 +1,32 @@
-"""`Task`: one reference operator turned into a verified kernel. `await task.run()`."""
+"""`Task`: one reference operator turned into a verified kernel. `await task.run()`.
+
+A thin façade: it checks its parameters into a `TaskSpec` (machine/spec.py), loads the
+config, writes a reference from prose, and hands a `TaskLaunch` to `run_task`
+(machine/runner.py), which never imports this module.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devicepool import DevicePool
+from devicepool.detect import detect_devices
 from machine import events as ev
+from machine.launch import Observer, TaskLaunch
 from machine.prose import formula_reference, is_prose, llm_reference, written_by_llm
-from machine.spec import (
-    FRAMEWORKS,
-    TASK_TYPES,
-    TaskSpecError,
-    check_combination,
-    check_task_source,
-)
+from machine.spec import TaskSpec, TaskSpecError, check_task_source, checked_spec
 from machine.state import TaskState
 
 if TYPE_CHECKING:
     from machine.config import Config
 
-# The parameters a Task, its RunSpec and its task.created event share.
-SPEC_FIELDS = (
-    "task_id",
-    "op_name",
-    "task_desc",
-    "backend",
-    "arch",
-    "impl_type",
-    "framework",
-    "task_type",
-    "limit_steps",
-)
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """What a run needs to know of its task: validated parameters, config and pool."""
-
-    task_id: str
-    op_name: str
-    task_desc: str
-    backend: str
-    arch: str
-    impl_type: str
-    framework: str
-    task_type: str
-    limit_steps: int
-    config: Config
-    device_pool: DevicePool
-
-    @classmethod
-    def from_created(
-        cls,
-        spec: ev.TaskCreated,
-        config: Config | None = None,
-        device_pool: DevicePool | None = None,
-    ) -> RunSpec:
-        """Rebuilt from a stream, without checking this machine (replay needs no device)."""
-        from machine.config import Config
-
-        return cls(
-            **{name: getattr(spec, name) for name in SPEC_FIELDS},
-            config=config or Config.from_recorded(spec.config),
-            device_pool=device_pool
-            or DevicePool([spec.backend if spec.backend == "cpu" else f"{spec.backend}:0"]),
-        )
-
-
-# `Interrupted.signal_name` of a task stopped because its LLM endpoint did not answer.
-LLM_OUTAGE = "llm_outage"
-
-
-class Interrupted(Exception):
-    """The run stopped before its end (a signal, an LLM outage); `task.interrupted` is
-    recorded, nothing is lost, and `aikg resume` continues it.
-
-    `detail` completes "task T interrupted ...": "by SIGINT", or what went wrong."""
-
-    def __init__(self, signal_name: str, detail: str | None = None) -> None:
-        self.signal_name = signal_name
-        self.detail = detail or f"by {signal_name}"
-        super().__init__(f"interrupted {self.detail}; resume with `aikg resume`")
-
-
-def new_task_id(op_name: str) -> str:
-    return f"{op_name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-
 
 class Task:
-    """Validated on construction; nothing is recorded until `run()`."""
+    """Validated on construction; nothing is recorded until `run()`. The spec's fields read
+    as the task's own (`task.task_id`, `task.backend`, ...)."""
 
     def __init__(
         self,
@@ -104,7 +36,7 @@ class Task:
         backend: str = "cpu",
         arch: str | None = None,
         impl_type: str = "triton",
-        config: Config | None = None,
+        config: Config | str | Path | None = None,
         device_pool: DevicePool | None = None,
         framework: str = "torch",
         task_type: str = "precision_only",
@@ -112,22 +44,24 @@ class Task:
     ) -> None:
         from machine.config import Config, load_config
 
-        if not op_name or not op_name.replace("_", "").replace("-", "").isalnum():
-            raise TaskSpecError(f"op_name {op_name!r}: use letters, digits, '_' or '-'")
-        if task_type not in TASK_TYPES:
-            raise TaskSpecError(f"task_type {task_type!r}: use one of {', '.join(TASK_TYPES)}")
-        if isinstance(limit_steps, bool) or not isinstance(limit_steps, int) or limit_steps < 1:
-            raise TaskSpecError(f"limit_steps must be a positive integer, got {limit_steps!r}")
-        if framework not in FRAMEWORKS:
-            raise TaskSpecError(f"framework {framework!r}: use one of {', '.join(FRAMEWORKS)}")
-        self.arch = check_combination(backend, arch, impl_type, framework)
+        spec = checked_spec(
+            op_name=op_name,
+            task_desc=task_desc,
+            task_id=task_id,
+            backend=backend,
+            arch=arch,
+            impl_type=impl_type,
+            framework=framework,
+            task_type=task_type,
+            limit_steps=limit_steps,
+        )
         if config is None:
             config = load_config()
         elif isinstance(config, str | Path):
             config = load_config(config)
         elif not isinstance(config, Config):
             raise TaskSpecError("config must be an aikg Config (see aikg.load_config) or a path")
-        self.reference: ev.ReferenceProposed | None = None  # written from prose
+        reference: ev.ReferenceProposed | None = None  # written from prose
         self._prose: str | None = None  # prose whose reference the Designer's model writes
         if is_prose(task_desc):
             if framework != "torch":
@@ -138,60 +72,71 @@ class Task:
             if written_by_llm(config):
                 self._prose = task_desc
             else:
-                self.reference = formula_reference(task_desc, config)
-                task_desc = self.reference.source
+                reference = formula_reference(task_desc, config)
+                spec = replace(spec, task_desc=reference.source)
         if self._prose is None:
-            check_task_source(task_desc, framework)
+            check_task_source(spec.task_desc, framework)
         if device_pool is None:
-            device_pool = DevicePool(config.devices or _default_devices(backend))
+            device_pool = DevicePool(config.devices or detect_devices(backend))
         if backend not in device_pool.kinds():
             raise TaskSpecError(
                 f"the device pool ({', '.join(device_pool.devices)}) has no {backend} device"
             )
-        self.op_name = op_name
-        self.task_desc = task_desc
-        self.task_id = task_id or new_task_id(op_name)
-        self.backend = backend
-        self.impl_type = impl_type
-        self.config = config
-        self.device_pool = device_pool
-        self.framework = framework
-        self.task_type = task_type
-        self.limit_steps = limit_steps
-        self.source_path: str | None = None
+        self.launch: TaskLaunch = TaskLaunch(spec, config, device_pool, reference=reference)
         self.state = TaskState()
-        self.interrupted_by: str | None = None
         self._running: asyncio.Task[TaskState] | None = None
-        self._observers: list[Callable[[ev.Event, TaskState], None]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name in TaskSpec.__dataclass_fields__:
+            return getattr(self.launch.spec, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def spec(self) -> TaskSpec:
+        return self.launch.spec
+
+    @property
+    def config(self) -> Config:
+        return self.launch.config
+
+    @property
+    def device_pool(self) -> DevicePool:
+        return self.launch.device_pool
+
+    @property
+    def reference(self) -> ev.ReferenceProposed | None:
+        return self.launch.reference
+
+    @property
+    def interrupted_by(self) -> str | None:
+        return self.launch.interrupted_by
+
+    @property
+    def source_path(self) -> str | None:
+        return self.launch.source_path
+
+    @source_path.setter
+    def source_path(self, path: str | None) -> None:
+        self.launch.source_path = path
 
     async def propose_reference(self) -> ev.ReferenceProposed | None:
         """The reference written from this task's prose (None for a task file); an LLM
         Designer's model writes it here, once, before anything is recorded."""
-        if self._prose is not None and self.reference is None:
-            self.reference = await llm_reference(
-                self._prose, self.op_name, self.backend, self.framework, self.config
+        launch = self.launch
+        if self._prose is not None and launch.reference is None:
+            spec = launch.spec
+            launch.reference = await llm_reference(
+                self._prose, spec.op_name, spec.backend, spec.framework, launch.config
             )
-            self.task_desc = self.reference.source
-        return self.reference
+            launch.spec = replace(spec, task_desc=launch.reference.source)
+        return launch.reference
 
-    def run_spec(self) -> RunSpec:
-        return RunSpec(**{f.name: getattr(self, f.name) for f in fields(RunSpec)})
-
-    def subscribe(self, observer: Callable[[ev.Event, TaskState], None]) -> None:
+    def subscribe(self, observer: Observer) -> None:
         """Call `observer(event, state)` after each event this task appends."""
-        self._observers.append(observer)
+        self.launch.observers.append(observer)
 
     def created_event(self) -> ev.TaskCreated:
-        from machine.conductor import mermaid_graph
-
-        return ev.TaskCreated(
-            **{name: getattr(self, name) for name in SPEC_FIELDS},
-            config=self.config.model_dump(mode="json"),
-            config_digest=self.config.digest(),
-            graph=mermaid_graph(),
-            aikg_version=_version(),
-            source_path=self.source_path,
-        )
+        return self.launch.created_event()
 
     async def run(self, providers: dict[str, Any] | None = None, verifier: Any = None) -> bool:
         """Run (or resume) the task to its end; True only for a verified kernel.
@@ -202,7 +147,7 @@ class Task:
         from machine.runner import run_task
 
         await self.propose_reference()
-        self._running = asyncio.ensure_future(run_task(self, providers, verifier))
+        self._running = asyncio.ensure_future(run_task(self.launch, providers, verifier))
         try:
             self.state = await self._running
         finally:
@@ -211,14 +156,14 @@ class Task:
 
     def interrupt(self, signal_name: str = "SIGINT") -> None:
         """Stop gracefully: the step in flight is abandoned (and redone on resume)."""
-        self.interrupted_by = signal_name
+        self.launch.interrupted_by = signal_name
         if self._running is not None:
             self._running.cancel()
 
     @classmethod
     def from_created(
         cls,
-        spec: ev.TaskCreated,
+        created: ev.TaskCreated,
         config: Config | None = None,
         device_pool: DevicePool | None = None,
     ) -> Task:
@@ -226,39 +171,17 @@ class Task:
         from machine.config import Config
 
         task = cls(
-            op_name=spec.op_name,
-            task_desc=spec.task_desc,
-            task_id=spec.task_id,
-            backend=spec.backend,
-            arch=spec.arch,
-            impl_type=spec.impl_type,
-            config=config or Config.from_recorded(spec.config),
+            op_name=created.op_name,
+            task_desc=created.task_desc,
+            task_id=created.task_id,
+            backend=created.backend,
+            arch=created.arch,
+            impl_type=created.impl_type,
+            config=config or Config.from_recorded(created.config),
             device_pool=device_pool,
-            framework=spec.framework,
-            task_type=spec.task_type,
-            limit_steps=spec.limit_steps,
+            framework=created.framework,
+            task_type=created.task_type,
+            limit_steps=created.limit_steps,
         )
-        task.source_path = spec.source_path
+        task.source_path = created.source_path
         return task
-
-
-def _default_devices(backend: str) -> list[str]:
-    if backend == "cuda":
-        import torch
-
-        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if backend == "ascend":
-        import torch
-        import torch_npu  # noqa: F401  (checked installed by check_combination)
-
-        return [f"ascend:{i}" for i in range(torch.npu.device_count())]  # type: ignore[attr-defined]
-    return ["cpu"]
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("aikg")
-    except PackageNotFoundError:
-        return "0+unknown"

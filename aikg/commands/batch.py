@@ -33,11 +33,13 @@ from aikg.summary import summarize
 from aikg.writable import check_event_log
 from devicepool import DevicePool
 from machine import events as ev
+from machine.interrupted import Interrupted
+from machine.llm_budget import share_batch_budget
 from machine.occupancy import publishing_occupancy
 from machine.ray_verification import verification_session
 from machine.spec import TaskSpecError
 from machine.state import TaskState
-from machine.task import Interrupted, Task
+from machine.task import Task
 from store import EventStore, NewEvent, resolve_db_path
 from verifier.task_framework import detect_framework
 
@@ -296,6 +298,8 @@ async def cmd_batch(args: argparse.Namespace) -> int:
     slots = asyncio.Semaphore(concurrency)
     to_run = [e for e in entries if e.task is not None and e not in kept]
     tasks = [e.task for e in to_run if e.task is not None]
+    launches = [e.task.launch for e in entries if e.task is not None]  # kept ones spent too
+    await share_batch_budget(config.agents.budget, db, launches, config.store.busy_timeout_s)
     async with await EventStore.open(db, busy_timeout_s=config.store.busy_timeout_s) as store:
         await record_created(store, entries)
         async with (

@@ -23,9 +23,12 @@ from aikg.config import Config
 from aikg.interrupts import EXIT_FOR_SIGNAL, interruptible, resume_command
 from aikg.run_progress import RunProgress
 from aikg.writable import check_event_log, check_writable_dir
+from machine.interrupted import Interrupted
+from machine.llm_budget import share_batch_budget
 from machine.ray_verification import verification_session
+from machine.spec import new_task_id
 from machine.state import TaskState
-from machine.task import Interrupted, Task, new_task_id
+from machine.task import Task
 from store import resolve_db_path
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite"
@@ -144,6 +147,8 @@ async def cmd_bench(args: argparse.Namespace) -> int:
     ]
     db = resolve_db_path(config.db)
     resumption = await take_over(db, tasks, args.fresh)
+    launches = [task.launch for task in tasks]
+    await share_batch_budget(config.agents.budget, db, launches, config.store.busy_timeout_s)
     if (found := resumption.line("bench")) is not None:
         print(found, file=sys.stderr, flush=True)
     say_sandbox(config, args.quiet, gpu=args.backend == "cuda")

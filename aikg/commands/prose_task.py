@@ -13,8 +13,9 @@ from aikg.commands import UsageError
 from aikg.config import parse_shape
 from aikg.interrupts import EXIT_FOR_SIGNAL
 from machine import events as ev
+from machine.interrupted import LLM_OUTAGE
 from machine.prose import stated_lines
-from machine.task import LLM_OUTAGE, Task
+from machine.task import Task
 
 
 def prose_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -20,9 +20,10 @@ from aikg.progress import ProgressPrinter
 from aikg.reference_check import check_reference
 from aikg.summary import summarize
 from aikg.writable import check_event_log, check_writable_dir, check_writable_file
+from machine.interrupted import Interrupted
 from machine.recorder import load_state
 from machine.spec import check_task_source
-from machine.task import Interrupted, Task
+from machine.task import Task
 from store import EventStore, resolve_db_path
 from verifier.task_framework import detect_framework
 

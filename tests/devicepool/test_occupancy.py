@@ -9,9 +9,9 @@ import pytest
 
 from devicepool import DevicePool, LeaseTimeout
 from machine import events as ev
+from machine.interrupted import Interrupted
 from machine.occupancy import OccupancyPublisher, publishing_occupancy
 from machine.recorder import decode_stored
-from machine.task import Interrupted
 from store import EventStore
 from tests.devicepool.scripted import crashing, good, make_task, sleeping, wrong
 

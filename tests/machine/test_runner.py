@@ -10,8 +10,9 @@ import pytest
 from aikg.config import load_config
 from devicepool import DevicePool
 from machine import events as ev
+from machine.interrupted import Interrupted
 from machine.recorder import decode_stored
-from machine.task import Interrupted, Task
+from machine.task import Task
 from store import EventStore
 from tests.machine.providers import (
     SequenceProvider,
