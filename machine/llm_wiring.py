@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,11 @@ RESULT_TYPES = (
 )
 
 
+# The step an agent call belongs to, where several steps call at once (a search's nodes,
+# each generated in its own asyncio task); unset, the task's current step.
+CALL_STEP: ContextVar[int | None] = ContextVar("aikg_call_step", default=None)
+
+
 class EventSink:
     """An `LLMSink` that appends `llm.*` events through the task's recorder."""
 
@@ -34,7 +40,8 @@ class EventSink:
 
     async def requested(self, role: str, model: str, messages: list[dict[str, str]]) -> str:
         call_id = uuid.uuid4().hex[:12]
-        await self.recorder.append(ev.LLMRequested(call_id, self.step(), role, model, messages))
+        step = CALL_STEP.get() or self.step()
+        await self.recorder.append(ev.LLMRequested(call_id, step, role, model, messages))
         return call_id
 
     async def partial(self, call_id: str, text_so_far: str) -> None:

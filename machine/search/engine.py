@@ -27,6 +27,7 @@ from agents.types import (
 )
 from machine import events as ev
 from machine.conductor import FATAL_AGENT_ERRORS
+from machine.llm_wiring import CALL_STEP
 from machine.repeats import repeated_step
 from machine.search.strategies import Plan, plan_round
 from machine.search.tree import Node, lineage, node_id_of, search_tree
@@ -83,7 +84,7 @@ class SearchDriver:
             self.run.outage = exc
             return False
         except AgentError as exc:
-            await self._missing(1, "designer", designer.name, exc)
+            await self.run.recorder.append(_missing(1, "designer", designer.name, exc))
             kind = exc.reason if exc.reason in FATAL_AGENT_ERRORS else "agent_error"
             await self._finish(FATAL_AGENT_ERRORS.get(kind, "agent_error"), str(exc))
             return False
@@ -119,16 +120,19 @@ class SearchDriver:
     async def _complete(self, open_nodes: list[Node]) -> bool:
         coding = [n for n in open_nodes if n.status == "coding"]
         replies = await asyncio.gather(*(self._generate(n) for n in coding))
-        outage = None
-        for node, reply in zip(coding, replies, strict=True):
-            if isinstance(reply, LLMUnavailable):
-                outage = outage or reply
-            elif isinstance(reply, AgentError):
-                await self._missing(node.step, "coder", self.run.coder.name, reply)
-            else:
-                await self.run.recorder.append(
-                    ev.CodeProduced(node.step, reply.code, self.run.coder.name, dict(reply.notes))
-                )
+        outage = next((r for r in replies if isinstance(r, LLMUnavailable)), None)
+        agent = self.run.coder.name
+        produced: list[ev.Event] = [
+            _missing(node.step, "coder", agent, reply)
+            if isinstance(reply, AgentError)
+            else ev.CodeProduced(node.step, reply.code, agent, dict(reply.notes))
+            for node, reply in zip(coding, replies, strict=True)
+            if not isinstance(reply, LLMUnavailable)
+        ]
+        # one append: a crash leaves every reply of the round recorded, or none (and then
+        # the completed calls are after the last result, so resume serves them from the log)
+        if produced:
+            await self.run.recorder.append(*produced)
         if outage is not None:
             self.run.outage = outage
             return False
@@ -154,6 +158,7 @@ class SearchDriver:
             node.alternative,
             tuple(by_id[i] for i in created.parents[1:] if i in by_id),
         )
+        CALL_STEP.set(node.step)  # this node's own asyncio task: its LLM events name its step
         try:
             return await self.run.coder.code(self._request(node, plan))
         except (AgentError, LLMUnavailable) as exc:
@@ -214,11 +219,6 @@ class SearchDriver:
             )
         )
 
-    async def _missing(self, step: int, role: str, agent: str, exc: AgentError) -> None:
-        await self.run.recorder.append(
-            ev.CodeMissing(step, agent, exc.reason, str(exc), role, list(getattr(exc, "ops", [])))
-        )
-
     # --- what an agent is shown ------------------------------------------------------------------
 
     def _request(self, node: Node | None, plan: Plan) -> AgentRequest:
@@ -244,6 +244,10 @@ class SearchDriver:
             breakdown=_breakdown(parent.attempt) if parent else None,
             alternative=plan.alternative,
         )
+
+
+def _missing(step: int, role: str, agent: str, exc: AgentError) -> ev.CodeMissing:
+    return ev.CodeMissing(step, agent, exc.reason, str(exc), role, list(getattr(exc, "ops", [])))
 
 
 def _steps_used(nodes: list[Node]) -> int:
