@@ -32,7 +32,6 @@ KNOWN_CYCLES: dict[str, str] = {
     "agents.builtin.lowering": "issue 20: the lowering split (its helpers import the Lowerer)",
     "machine.search.engine": "the search engine and the runner import each other (issue 20)",
     "tui.app": "issue 20",
-    "aikg.bench.report": "issue 20",
 }
 KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 

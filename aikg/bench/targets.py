@@ -12,10 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from aikg.bench.report import BenchRow
+from aikg.bench.row import BenchRow
 
 HALF_PRECISION = ("float16", "bfloat16")
 
