@@ -272,7 +272,8 @@ def conv_writers(
     """The implicit GEMM (K flattened, or a K loop per tap) and the direct kernel; the host
     picks one per launch."""
     fp32_dot = str(config.get("fp32_dot", "tf32x3"))
-    taps, direct = (name.replace("_kernel", f"_{mode}_kernel") for mode in ("taps", "direct"))
+    stem = name.removesuffix("_kernel")  # `square_kernel_kernel` keeps its own `_kernel`
+    taps, direct = (f"{stem}_{mode}_kernel" for mode in ("taps", "direct"))
     return [
         ConvWriter(plan, name, "gemm", fp32_dot, interpreter),
         ConvWriter(plan, taps, "taps", fp32_dot, interpreter),

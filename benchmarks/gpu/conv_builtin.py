@@ -1,0 +1,205 @@
+"""The built-in agent's convolutions against cuDNN (torch's own conv, TF32 off) on KernelBench
+level 1's convolution tasks at their real sizes (issue 17: the goal is >= 0.9x of cuDNN).
+Run from the repository root on the GPU machine, with a KernelBench checkout:
+
+    . benchmarks/gpu/setup.sh && python3 benchmarks/gpu/conv_builtin.py \
+        --kernelbench /path/to/KernelBench/KernelBench/level1 --out "$OUT"
+
+Each task file is traced and rendered by the agent exactly as `aikg` does (first launch
+configuration by default; `--configs N` tries the first N of its list), built next to the
+reference under one seed, run once to check it (the verifier's fp32 tolerance against torch,
+and the largest error against a float64 convolution where the output is small enough), then
+timed with triton.testing.do_bench against the reference module. Writes conv_builtin.json
+(one record per task and configuration: the kernel launched, ms, cuDNN ms, speedup, errors)
+and prints a markdown table. About 3 minutes on one H200 with the first configuration
+(compiling one kernel per task is most of it); `--tasks 50,82` picks tasks by number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from agents.builtin.reference import trace_reference  # noqa: E402
+from agents.builtin.search import configs_for, search_space  # noqa: E402
+from agents.builtin.stages import lower_graph  # noqa: E402
+
+CONV_TASKS = [50, *range(54, 88)]
+ATOL = RTOL = 1e-4  # the verifier's fp32 tolerance
+TRUTH_LIMIT = 1 << 27  # outputs up to this many elements get a float64 reference
+
+
+def load(source: str, path: Path) -> types.ModuleType:
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(f"conv_bench_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class LaunchRecorder:
+    """Wraps a generated kernel: records its name when launched, then launches it."""
+
+    def __init__(self, name: str, kernel: Any, launched: list[str]) -> None:
+        self.name, self.kernel, self.launched = name, kernel, launched
+
+    def __getitem__(self, grid: Any) -> Any:
+        self.launched.append(self.name)
+        return self.kernel[grid]
+
+
+def bench_ms(fn: Any, device: str) -> float:
+    if device == "cpu":  # the interpreter: one timed call, a check of the script only
+        started = time.perf_counter()
+        fn()
+        return (time.perf_counter() - started) * 1e3
+    from triton.testing import do_bench
+
+    return float(do_bench(fn, warmup=5, rep=40))
+
+
+def run_task(path: Path, configs: int, folder: Path, device: str) -> list[dict[str, Any]]:
+    source = path.read_text()
+    reference = load(source, folder / f"ref_{path.stem[:3].strip('_')}.py")
+    lowered = lower_graph(trace_reference(source, "torch"))
+    space = search_space(lowered.plan)
+    init = reference.get_init_inputs()
+    torch.manual_seed(0)
+    model = reference.Model(*init).to(device).eval()
+    torch.manual_seed(1)
+    inputs = [v.to(device) if isinstance(v, torch.Tensor) else v for v in reference.get_inputs()]
+    with torch.no_grad():
+        expected = model(*inputs)
+        truth = None
+        if expected.numel() <= TRUTH_LIMIT:
+            truth = model.double()(*[v.double() for v in inputs])
+            model.float()
+        cudnn_ms = bench_ms(lambda: model(*inputs), device)
+    records = []
+    for index in range(min(configs, len(configs_for(space)))):
+        config = configs_for(space)[index]
+        code = lowered.render(path.stem, dict(config), device == "cpu")
+        candidate_module = load(code, folder / f"cand_{path.stem[:3].strip('_')}_{index}.py")
+        launched: list[str] = []
+        for name in [n for n in dir(candidate_module) if n.endswith("_kernel")]:
+            kernel = getattr(candidate_module, name)
+            setattr(candidate_module, name, LaunchRecorder(name, kernel, launched))
+        torch.manual_seed(0)
+        candidate = candidate_module.ModelNew(*init)
+        candidate.load_state_dict(model.state_dict(), strict=False)
+        candidate = candidate.to(device).eval()
+        started = time.time()
+        with torch.no_grad():
+            got = candidate(*inputs)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            compile_s = time.time() - started
+            diff = (got - expected).abs()
+            record = {
+                "task": path.name,
+                "space": space,
+                "config_index": index,
+                "config": config,
+                "kernel": launched[0] if launched else None,
+                "first_call_s": round(compile_s, 2),
+                "passes_verifier_fp32": bool((diff <= ATOL + RTOL * expected.abs()).all()),
+                "max_abs_diff_vs_torch": diff.max().item(),
+            }
+            if truth is not None:
+                record["max_abs_error_vs_fp64"] = (got.double() - truth).abs().max().item()
+                record["torch_max_abs_error_vs_fp64"] = (
+                    (expected.double() - truth).abs().max().item()
+                )
+            del got, diff
+            record["builtin_ms"] = bench_ms(lambda c=candidate: c(*inputs), device)
+        record["cudnn_ms"] = cudnn_ms
+        record["speedup_vs_cudnn"] = cudnn_ms / record["builtin_ms"]
+        records.append(record)
+        print(json.dumps(record), flush=True)
+    if device == "cuda":
+        torch.cuda.empty_cache()
+    return records
+
+
+def table(records: list[dict[str, Any]]) -> str:
+    best: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.get("passes_verifier_fp32") and (
+            r["task"] not in best or r["builtin_ms"] < best[r["task"]]["builtin_ms"]
+        ):
+            best[r["task"]] = r
+    lines = [
+        "| task | kernel | config | builtin ms | cuDNN ms | vs cuDNN |",
+        "|---|---|---|---|---|---|",
+    ]
+    for task in sorted({r["task"] for r in records}):
+        r = best.get(task)
+        if r is None:
+            error = next((e["error"] for e in records if e["task"] == task and "error" in e), "")
+            lines.append(f"| {task} | {error or 'not verified'} | | | | |")
+            continue
+        lines.append(
+            f"| {task} | {r['kernel']} | {r['config_index']} | {r['builtin_ms']:.3f} | "
+            f"{r['cudnn_ms']:.3f} | {r['speedup_vs_cudnn']:.2f}x |"
+        )
+    ratios = [r["speedup_vs_cudnn"] for r in best.values()]
+    if ratios:
+        geomean = float(torch.tensor(ratios).log().mean().exp())
+        lines.append(f"\nGeometric mean vs cuDNN over {len(ratios)} verified tasks: {geomean:.2f}x")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kernelbench", type=Path, required=True, help="KernelBench's level1")
+    parser.add_argument("--out", type=Path, default=Path("."))
+    parser.add_argument("--configs", type=int, default=1, help="the first N configurations")
+    parser.add_argument("--tasks", default="", help="task numbers, e.g. 50,82 (default: all)")
+    parser.add_argument(
+        "--device", default="cuda", help="cpu: the interpreter, to check this script"
+    )
+    args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("conv_builtin.py needs a CUDA GPU; run it on the GPU machine")
+    if not args.kernelbench.is_dir():
+        raise SystemExit(f"no KernelBench level1 folder at {args.kernelbench}; pass --kernelbench")
+    torch.backends.cudnn.allow_tf32 = False  # KernelBench's fp32, as the verifier runs it
+    torch.backends.cuda.matmul.allow_tf32 = False
+    numbers = [int(t) for t in args.tasks.split(",") if t] or CONV_TASKS
+    paths = [p for n in numbers for p in sorted(args.kernelbench.glob(f"{n}_*.py"))]
+    records: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        for path in paths:
+            try:
+                records += run_task(path, args.configs, Path(folder), args.device)
+            except Exception as exc:  # one task's failure is a row, not the end of the run
+                message = (
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                )
+                records.append({"task": path.name, "error": message})
+                print(json.dumps(records[-1]), flush=True)
+                if args.device == "cuda":
+                    torch.cuda.empty_cache()
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "conv_builtin.json").write_text(json.dumps(records, indent=1))
+    report = table(records)
+    (args.out / "conv_builtin.md").write_text(report + "\n")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
