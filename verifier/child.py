@@ -169,13 +169,11 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
             roofline = job.roofline
             if roofline == "auto":
                 roofline = "matmul" if looks_like_matmul(job.reference_source) else "bandwidth"
-            timed = make_candidate()  # a fresh instance: no state carried from the trials
-            modes.enter("exclusive")
             with clock.timing():
                 timings = profile(
                     task,
                     reference,
-                    timed,
+                    make_candidate(),  # a fresh instance: no state carried from the trials
                     device,
                     job.seed + 7,
                     job.small_shapes,
@@ -184,6 +182,7 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
                     job.flop_count,
                     baseline_key(job, device),
                     dict(job.tolerances),
+                    claim_device=lambda: modes.enter("exclusive"),
                 )
         message = f"passed {trials_run} trials on {device}"
         return Outcome(

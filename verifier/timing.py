@@ -161,11 +161,16 @@ def profile(
     flop_count: float | None,
     baseline_key: str | None = None,
     tolerances: dict[str, tuple[float, float]] | None = None,
+    claim_device: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
     """Time the candidate and (once per `baseline_key` in this worker) eager and compile.
 
     The candidate's timed calls go through a ``TimedCallAudit`` (``timed_audit.py``):
     raises ``CandidateFailure`` (stage ``timing-cheat``) when they did not do the work.
+    ``claim_device`` is called once the inputs and the checked call's expected output are
+    ready, right before anything is timed: the worker takes the device gate exclusively
+    there. The ``torch.compile`` baseline compiles after it, since its first call
+    autotunes kernels by timing them.
     """
     inputs = make_inputs(task, seed, device, small, framework)
     flop_count = flop_count or task_flops(task, inputs.pristine, small)
@@ -174,6 +179,7 @@ def profile(
     cuda = device.startswith("cuda")
     runs, warmup = (CUDA_RUNS, CUDA_WARMUP) if cuda else (CPU_RUNS, CPU_WARMUP)
     audit = TimedCallAudit(candidate, checked, device, seed, range(warmup, warmup + runs))
+    claim_device()
     if cuda:
         timings = _profile_cuda(
             inputs, reference, audit, device, framework, roofline, flop_count, baseline_key

@@ -84,8 +84,7 @@ async def test_jobs_on_one_device_load_side_by_side_and_time_alone() -> None:
     assert fast.passed, fast.message
     assert slow.passed, slow.message
     for job, other in ((fast, slow), (slow, fast)):
-        assert job.breakdown is not None
-        assert job.breakdown.timing_s <= sum(end - start for start, end in spans(job, "exclusive"))
+        assert len(spans(job, "exclusive")) == 1  # the timed calls, once the device is its own
         for timed in spans(job, "exclusive"):
             assert not any(overlap(timed, used) for used in spans(other, "shared", "exclusive"))
     # the slow job loaded its task (gate free) while the fast one used the device and timed
