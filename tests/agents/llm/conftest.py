@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import aikg_env
 from tests.support.openai_server import openai_server
 
-__all__ = ["RecordingSink", "openai_server"]
+__all__ = ["RecordingSink", "aikg_env", "openai_server"]
 
 
 class RecordingSink:
