@@ -7,10 +7,11 @@ specialisation) and stored in Triton's on-disk cache, but nothing is launched. I
 uninitialised tensors shaped like the task's (``get_inputs()`` evaluated on the meta
 device), so building them launches nothing either.
 
-This gives compilation its own line in the time breakdown, and it is the unit that can
-run beside another job: a compile-only job (``VerifyJob.compile_only``) does just this in
-a second worker of the same device, and the verifying worker then loads the kernels from
-the disk cache. On CPU (the interpreter) there is nothing to compile.
+This gives compilation its own line in the time breakdown, and it is the unit that runs
+beside another job: the job holds the device gate ``free`` meanwhile (it launches
+nothing), so another worker of the same device may verify or time while this one compiles
+into its own private cache (``verifier/device_gate.py``). On CPU (the interpreter) there
+is nothing to compile.
 """
 
 from __future__ import annotations
