@@ -282,7 +282,7 @@ def _inspiration(node: Node) -> Inspiration:
             [f"{node.speedup('compile'):.2f}x vs torch.compile"] if node.speedup("compile") else []
         )
         parts += [f"{node.sol:.2f} of speed-of-light"] if node.sol else []
-        summary = ", ".join(parts) or "verified"
+        summary = ", ".join(parts) or "no speedups measured"
     else:
         message = node.attempt.missing or (node.attempt.result or {}).get("message", "")
         summary = f"{node.stage}: {message}"
