@@ -19,6 +19,7 @@ from textual.binding import Binding
 
 from store import EventStore, StoreError
 from tui.list_screen import ListScreen
+from tui.messages import ClockTicked, OpenTask, StoreChanged
 from tui.model import Projection
 from tui.screens import HelpScreen
 from tui.task_screen import TaskScreen
@@ -63,8 +64,8 @@ class AikgApp(App[None]):
         except StoreError as exc:
             self.exit(return_code=2, message=str(exc))
             return
-        await self.push_screen(ListScreen())
-        await self.poll()
+        await self.poll()  # the list draws what is there when it is shown
+        await self.push_screen(ListScreen(self.projection, self.now))
         self.loaded = True
         if self.pending_task:
             self.notify(
@@ -94,19 +95,19 @@ class AikgApp(App[None]):
             if len(events) < BATCH:
                 break
         if changed:
-            self.on_store_changed(changed)
+            self.streams_changed(changed)
 
-    def on_store_changed(self, changed: set[str]) -> None:
-        screen = self.screen
-        if isinstance(screen, ListScreen):
-            screen.refresh_list()
-        if isinstance(screen, TaskScreen) and screen.stream in changed:
-            screen.refresh_view()
+    def streams_changed(self, changed: set[str]) -> None:
+        """Tell the screen on top, and open the task asked for once it is there."""
+        self.screen.post_message(StoreChanged(frozenset(changed)))
         if self.pending_task and self.pending_task in self.projection.tasks:
             record = self.projection.tasks[self.pending_task]
             if record.is_task:
                 self.pending_task = None
-                self.push_screen(TaskScreen(record.stream))
+                self.post_message(OpenTask(record.stream))
+
+    def on_open_task(self, message: OpenTask) -> None:
+        self.push_screen(TaskScreen(self.projection, message.stream))
 
     def list_screen(self) -> ListScreen:
         """The task list, wherever it is in the screen stack."""
@@ -114,8 +115,7 @@ class AikgApp(App[None]):
 
     def refresh_clock(self) -> None:
         """Elapsed times and device holding times move on with the clock."""
-        if isinstance(self.screen, ListScreen):
-            self.screen.refresh_list()
+        self.screen.post_message(ClockTicked())
 
     # --- everywhere --------------------------------------------------------------------------
 
@@ -124,9 +124,6 @@ class AikgApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
-        screen = self.screen
-        if isinstance(screen, TaskScreen):
-            screen.refresh_view()
 
 
 def run_tui(db_path: str | os.PathLike[str], task_id: str | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,14 +11,13 @@ from textual.widgets import DataTable, Footer, Header, Input
 
 from tui.devices_panel import DevicesPanel
 from tui.format import COLUMNS, Row, task_row
-from tui.task_screen import TaskScreen
-
-if TYPE_CHECKING:
-    from tui.app import AikgApp
+from tui.messages import ClockTicked, OpenTask, StoreChanged
+from tui.model import Projection
 
 
 class ListScreen(Screen[None]):
-    """The task list; `refresh_list()` redraws it from the app's projection."""
+    """The task list; `refresh_list()` redraws it from the projection, on every
+    `StoreChanged` and `ClockTicked`; choosing a task posts `OpenTask`."""
 
     BINDINGS = [  # noqa: RUF012
         Binding("slash", "filter", "filter"),
@@ -30,15 +29,13 @@ class ListScreen(Screen[None]):
     ListScreen #tasks { height: 1fr; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, projection: Projection, now: Callable[[], float]) -> None:
         super().__init__()
+        self.projection = projection
+        self.now = now
         self.sort_column = 0
         self.sort_reverse = False
         self.filter_text = ""
-
-    @property
-    def aikg(self) -> AikgApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -55,13 +52,19 @@ class ListScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back from a task view: catch up with what changed meanwhile."""
-        if self.aikg.loaded:
+        if self.projection.position:
             self.refresh_list()
+
+    def on_store_changed(self, _: StoreChanged) -> None:
+        self.refresh_list()
+
+    def on_clock_ticked(self, _: ClockTicked) -> None:
+        self.refresh_list()
 
     def rows(self) -> list[Row]:
         """Task-list rows after filtering and sorting."""
-        now = self.aikg.now()
-        rows = [task_row(r, now) for r in self.aikg.projection.task_records()]
+        now = self.now()
+        rows = [task_row(r, now) for r in self.projection.task_records()]
         rows = [row for row in rows if row.matches(self.filter_text)]
         rows.sort(key=lambda row: (row.sort_keys[self.sort_column], row.key))
         if self.sort_reverse:
@@ -80,11 +83,11 @@ class ListScreen(Screen[None]):
             table.move_cursor(row=table.get_row_index(selected), animate=False)
         label = COLUMNS[self.sort_column][1] + (" ▼" if self.sort_reverse else " ▲")
         table.border_subtitle = f"sorted by {label}"
-        self.query_one(DevicesPanel).show(self.aikg.projection.devices, self.aikg.now())
+        self.query_one(DevicesPanel).show(self.projection.devices, self.now())
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
-            self.app.push_screen(TaskScreen(event.row_key.value))
+            self.post_message(OpenTask(event.row_key.value))
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         if event.column_index == self.sort_column:

@@ -8,7 +8,6 @@ selected event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from textual.app import ComposeResult
@@ -18,18 +17,17 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from tui import render
-from tui.model import Snapshot, TaskRecord
+from tui.messages import StoreChanged
+from tui.model import Projection, Snapshot, TaskRecord
 from tui.screens import PromptScreen
 from tui.search_tree import SearchTreeView
-
-if TYPE_CHECKING:
-    from tui.app import AikgApp
 
 TABS = ("design", "code", "diff", "verify", "decisions", "llm", "tree")
 
 
 class TaskScreen(Screen[None]):
-    """One task, live or replayed."""
+    """One task, live or replayed: redrawn on a `StoreChanged` that names its stream and
+    when the app's theme changes."""
 
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "back"),
@@ -55,8 +53,9 @@ class TaskScreen(Screen[None]):
     TaskScreen VerticalScroll { height: 1fr; }
     """
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, projection: Projection, stream: str) -> None:
         super().__init__()
+        self.projection = projection
         self.stream = stream
         self.index: int | None = None  # None: live, following the newest event
         self.search_text = ""
@@ -66,12 +65,8 @@ class TaskScreen(Screen[None]):
         self._rendered: dict[str, object] = {}
 
     @property
-    def aikg(self) -> AikgApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def record(self) -> TaskRecord:
-        return self.aikg.projection.tasks[self.stream]
+        return self.projection.tasks[self.stream]
 
     def compose(self) -> ComposeResult:
         yield Static(id="task-header")
@@ -90,6 +85,15 @@ class TaskScreen(Screen[None]):
     def on_mount(self) -> None:
         self.refresh_view()
         self.query_one("#timeline", DataTable).focus()
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        if self.stream in message.streams:
+            self.refresh_view()
+
+    def _theme_changed(self) -> None:
+        if self.is_current:
+            self.refresh_view()
 
     # --- what is shown -------------------------------------------------------------------
 
