@@ -33,10 +33,12 @@ def profile_job(reference: str, candidate: str = SWISH, timeout_s: float = 60) -
     return VerifyJob(reference, candidate, task_type="profile", trials=1, timeout_s=timeout_s)
 
 
-async def two_warm_workers(verifier: Verifier) -> None:
+async def warm_workers(verifier: Verifier) -> None:
+    """Starts every worker of the device first, so the jobs under test meet in time."""
     quick = VerifyJob(REFERENCE, SWISH, trials=1)
-    await asyncio.gather(verifier.verify(quick), verifier.verify(quick))
-    assert verifier.workers_started == 2
+    count = verifier.workers_per_device
+    await asyncio.gather(*(verifier.verify(quick) for _ in range(count)))
+    assert verifier.workers_started == count
 
 
 async def test_gate_lets_shared_holders_in_together_and_timing_alone() -> None:
@@ -77,7 +79,7 @@ async def test_a_cancelled_waiter_leaves_the_queue() -> None:
 
 async def test_jobs_on_one_device_load_side_by_side_and_time_alone() -> None:
     async with Verifier(workers_per_device=2, cpu_memory_headroom_bytes=1 << 30) as verifier:
-        await two_warm_workers(verifier)
+        await warm_workers(verifier)
         fast, slow = await asyncio.gather(
             verifier.verify(profile_job(REFERENCE)), verifier.verify(profile_job(SLOW_IMPORT))
         )
@@ -98,23 +100,22 @@ async def test_jobs_on_one_device_load_side_by_side_and_time_alone() -> None:
 async def test_a_hung_or_dead_worker_gives_the_device_back() -> None:
     hang = (ADVERSARIAL / "hang.py").read_text()
     dies = (ADVERSARIAL / "os_exit.py").read_text()
-    async with Verifier(workers_per_device=2, cpu_memory_headroom_bytes=1 << 30) as verifier:
-        await two_warm_workers(verifier)
+    async with Verifier(workers_per_device=3, cpu_memory_headroom_bytes=1 << 30) as verifier:
+        await warm_workers(verifier)
         started = time.monotonic()
-        hung, waited = await asyncio.gather(
-            verifier.verify(profile_job(REFERENCE, hang, timeout_s=4)),
-            verifier.verify(profile_job(SLOW_IMPORT)),
+        hung, crashed, waited = await asyncio.wait_for(
+            asyncio.gather(
+                verifier.verify(profile_job(REFERENCE, hang, timeout_s=4)),
+                verifier.verify(profile_job(REFERENCE, dies)),
+                verifier.verify(profile_job(SLOW_IMPORT)),
+            ),
+            120,
         )
-        assert hung.stage == "timeout"
-        assert waited.passed, waited.message
-        assert waited.breakdown is not None and waited.breakdown.wait_s > 0.5
-        # it timed only once the hung worker, which held the device, had been killed
-        assert min(start for start, _ in spans(waited, "exclusive")) >= started + 4
-        assert sum(end - start for start, end in spans(waited, "wait")) == pytest.approx(
-            waited.breakdown.wait_s, abs=0.05
-        )
-
-        crashed = await verifier.verify(profile_job(REFERENCE, dies))
-        assert crashed.stage == "crash"
-        after = await asyncio.wait_for(verifier.verify(profile_job(REFERENCE)), 60)
-        assert after.passed, after.message
+    assert hung.stage == "timeout" and crashed.stage == "crash"
+    assert waited.passed, waited.message
+    assert waited.breakdown is not None and waited.breakdown.wait_s > 0.5
+    # it timed only once the hung worker, which held the device, had been killed
+    assert min(start for start, _ in spans(waited, "exclusive")) >= started + 4
+    assert sum(end - start for start, end in spans(waited, "wait")) == pytest.approx(
+        waited.breakdown.wait_s, abs=0.05
+    )
