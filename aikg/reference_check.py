@@ -20,8 +20,8 @@ import tempfile
 from collections.abc import Iterable
 
 from aikg.commands import UsageError
-from machine.runner import uses_small_shapes
 from machine.task import Task
+from machine.verify_step import uses_small_shapes
 from verifier.process import scrubbed_env
 from verifier.sandbox_worker import SANDBOX_ENV
 

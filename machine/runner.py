@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from transitions.extensions.asyncio import AsyncMachine
@@ -35,9 +33,8 @@ from machine.recorder import Recorder, decode_stored
 from machine.repeats import repeated_step
 from machine.spec import TaskSpec, TaskSpecError
 from machine.state import TaskState, fold
-from machine.verification import job_device
+from machine.verify_step import verify_on_device
 from store import DatabaseLocked, EventStore, resolve_db_path
-from verifier.result import VerifyJob
 
 if TYPE_CHECKING:
     from devicepool import DevicePool
@@ -125,7 +122,7 @@ class TaskRun:
         await self.trigger("coded")
 
     async def on_enter_verifying(self) -> None:
-        spec, config, step = self.spec, self.config, self.folded.step
+        step = self.folded.step
         attempt = self.folded.last_attempt
         assert attempt is not None and attempt.code is not None
         earlier = repeated_step(self.folded)
@@ -133,37 +130,7 @@ class TaskRun:
             await self.recorder.append(ev.VerifyRepeated(step, earlier))
             await self.trigger("checked")
             return
-        job = VerifyJob(
-            reference_source=spec.task_desc,
-            candidate_source=attempt.code,
-            framework=spec.framework,
-            task_type=spec.task_type,
-            trials=config.verifier.trials,
-            timeout_s=config.verifier.timeout_s,
-            # one seed for every step: each candidate meets the same inputs, so the warm
-            # worker computes the reference's outputs once per task (docs/verifier.md)
-            seed=0,
-            small_shapes=uses_small_shapes(spec.backend, config.verifier.shapes),
-            tolerances=dict(config.verifier.tolerances),
-        )
-        async with self.device_pool.lease(spec.task_id, spec.backend) as device:
-            since = time.monotonic()
-            try:
-                await self.recorder.append(ev.DeviceLeased(step, device))
-                slot = self.device_pool.slot_of(device, spec.task_id)
-                worker = f"{device}#{slot}" if slot else None
-                result = await self.verifier.verify(
-                    replace(job, device=job_device(device), worker=worker)
-                )
-                self.device_pool.report_result(device, result.stage, result.message)
-                fields = result.to_dict()
-                fields.pop("breakdown", None)  # a typed field of its own
-                await self.recorder.append(
-                    ev.VerifyFinished(step, device, fields, result.breakdown)
-                )
-            finally:
-                held = round(time.monotonic() - since, 3)
-                await self.recorder.append(ev.DeviceReleased(step, device, held))
+        await verify_on_device(self, step, attempt.code)
         await self.trigger("checked")
 
     async def on_enter_deciding(self) -> None:
@@ -281,11 +248,6 @@ def _attempt_message(attempt: Any) -> str:
     if attempt.repeat_of is not None:
         return repeat_message(attempt.repeat_of, attempt.result)
     return str(attempt.result.get("message", ""))
-
-
-def uses_small_shapes(backend: str, shapes: str) -> bool:
-    """`shapes: auto` runs small shapes where Triton is interpreted (the cpu backend)."""
-    return shapes == "small" or (shapes == "auto" and backend == "cpu")
 
 
 def _without_noise(result: dict[str, Any] | None) -> dict[str, Any] | None:

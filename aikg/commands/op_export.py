@@ -39,7 +39,7 @@ def op_source(state: TaskState, namespace: str, strict: bool) -> tuple[str, str]
             f"task {spec.task_id!r} was verified on {spec.backend}: --as op supports cpu and "
             "cuda tasks (export the kernel module with plain `aikg export` instead)"
         )
-    from machine.runner import uses_small_shapes  # heavy: only once there is a kernel
+    from machine.verify_step import uses_small_shapes  # heavy: only once there is a kernel
 
     small = uses_small_shapes(spec.backend, spec.config.get("verifier", {}).get("shapes", "auto"))
     facts = probe_task(spec.task_id, spec.task_desc, best.code, small, spec.backend)
