@@ -85,7 +85,11 @@ class DeviceGate:
 
 
 class GateHold:
-    """One job's place at a gate: the mode it holds now (``free`` at first)."""
+    """One job's place at a gate: the mode it holds now (``free`` at first).
+
+    ``exclusive`` is kept until the job ends (``release``): timing is a job's last phase,
+    and a candidate that spoke the protocol itself must not let another job onto the
+    device while its baselines are timed."""
 
     def __init__(self, gate: DeviceGate) -> None:
         self.gate = gate
@@ -95,7 +99,7 @@ class GateHold:
         """Gives up the current mode and waits for ``mode``; returns the seconds waited."""
         if mode not in MODES:
             raise ValueError(f"unknown device gate mode {mode!r}; use one of {', '.join(MODES)}")
-        if mode == self.mode:
+        if mode == self.mode or self.mode == "exclusive":
             return 0.0
         self.release()
         if mode == "free":

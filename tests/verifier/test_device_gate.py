@@ -55,7 +55,10 @@ async def test_gate_lets_shared_holders_in_together_and_timing_alone() -> None:
     assert await timing >= 0.0 and gate.exclusive
     await asyncio.sleep(0.01)
     assert not late_shared.done()
-    await timer.switch("free")
+    await timer.switch("free")  # refused: exclusive is held to the job's end
+    await asyncio.sleep(0.01)
+    assert gate.exclusive and not late_shared.done()
+    timer.release()
     await late_shared
     assert gate.shared == 1 and not gate.exclusive
     with pytest.raises(ValueError, match="unknown device gate mode"):
