@@ -36,7 +36,7 @@ class VerifyJob:
     seed: int = 0
     small_shapes: bool = False  # use get_small_inputs() when the task file defines it
     tolerances: dict[str, tuple[float, float]] = field(default_factory=dict)  # dtype->(atol,rtol)
-    worker: str | None = None  # which warm worker runs it (default: one per device)
+    worker: str | None = None  # a warm-worker pool of its own (default: the device's pool)
     roofline: str = "auto"  # profile mode: auto | bandwidth | matmul
     flop_count: float | None = None  # profile mode: FLOPs of one forward, when known
 
