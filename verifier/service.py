@@ -75,14 +75,11 @@ class Verifier:
         self.sandbox_report = SandboxReport.from_dict(worker.sandbox)
         return worker
 
-    def worker_pids(self, device: str) -> list[int]:
-        """The idle warm workers' pids for ``device`` (or a ``job.worker`` name)."""
-        pool = self._pools.get(device)
-        return pool.idle_pids() if pool is not None else []
-
     def worker_pid(self, device: str) -> int | None:
-        """An idle warm worker's pid for ``device`` (None when none is running)."""
-        return next(iter(self.worker_pids(device)), None)
+        """An idle warm worker's pid for ``device`` or a ``job.worker`` name (None when
+        none is running)."""
+        pool = self._pools.get(device)
+        return next(iter(pool.idle_pids()), None) if pool is not None else None
 
     def _pool(self, key: str, device: str) -> WorkerPool:
         if key not in self._pools:
