@@ -16,7 +16,7 @@ from typing import Any
 from agents.types import AgentError, AgentRequest, Candidate, Design, NoCode, Unsupported
 from machine import events as ev
 from machine.describe import describe
-from machine.state import TaskState, apply
+from machine.state import TaskState, apply, fold
 from verifier.result import VerifyJob, VerifyResult
 
 # The events a run decides by itself; device, LLM and resume bookkeeping are not compared.
@@ -28,6 +28,7 @@ COMPARED = (
     ev.VerifyFinished,
     ev.VerifyRepeated,
     ev.ConductorDecided,
+    ev.NodeCreated,
     ev.TaskFinished,
 )
 COMPARED_TYPES = {cls.TYPE for cls in COMPARED}
@@ -65,6 +66,12 @@ class Recorded:
 
     def of_type(self, cls: type[Any]) -> list[Any]:
         return [e for _, _, e in self.events if isinstance(e, cls)]
+
+    @property
+    def given(self) -> int:
+        """How many events the run did not make itself: `task.created`, and the lineage a
+        fork from a search node copied (docs/search.md, "Fork")."""
+        return 1 + int((self.created.forked_from or {}).get("copied", 0))
 
 
 def difference(want: ev.Event, got: ev.Event, *, loose_verify: bool) -> str | None:
@@ -109,13 +116,14 @@ class ReplayRecorder:
     def __init__(self, recorded: Recorded, until: int | None, *, loose_verify: bool) -> None:
         self.stream = recorded.created.task_id
         start_ts = recorded.events[0][1]
+        given = recorded.given
         self.expected = [
             (seq, ts - start_ts, e)
-            for seq, ts, e in recorded.events
+            for seq, ts, e in recorded.events[given:]
             if e.TYPE in COMPARED_TYPES and (until is None or seq <= until)
         ]
         self.loose_verify = loose_verify
-        self.state: TaskState = apply(TaskState(), recorded.created, 1)
+        self.state: TaskState = fold((seq, e) for seq, _, e in recorded.events[:given])
         self.trace: list[TraceLine] = []
         self._observers: list[Callable[[ev.Event, TaskState], None]] = []
 
@@ -189,7 +197,8 @@ class RecordedVerifier:
     _results: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._results = [e.result for e in self.recorded.of_type(ev.VerifyFinished)]
+        own = self.recorded.events[self.recorded.given :]
+        self._results = [e.result for _, _, e in own if isinstance(e, ev.VerifyFinished)]
 
     async def verify(self, job: VerifyJob) -> VerifyResult:
         await asyncio.sleep(0)

@@ -76,8 +76,9 @@ async def cmd_fork(args: argparse.Namespace) -> int:
     original = recorded.created
     base = Config.from_recorded(original.config)
     config = config_for(args, base).updated({"db": str(db_path(args))})
-    point = f"node{args.node}" if args.node else str(args.at)
-    new_id = args.task_id_new or f"{original.task_id}-fork{point}-{secrets.token_hex(2)}"
+    point = f"node {args.node}" if args.node else f"seq {args.at}"
+    mark = f"-{args.node}" if args.node else str(args.at)
+    new_id = args.task_id_new or f"{original.task_id}-fork{mark}-{secrets.token_hex(2)}"
     if args.node is None:
         copied = [e for seq, _, e in recorded.events[1:] if seq <= args.at]
         where: dict[str, Any] = {"seq": args.at}

@@ -68,6 +68,13 @@ def test_beam_tree_survives_sigkill_and_replays(
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert "replay matches the recording" in replayed.stdout
 
+    forked = aikg("fork", "b", "--node", "n2", "--task-id", "f", "--budget-steps", "3", "-q")
+    assert forked.returncode == 0, forked.stderr
+    fork_nodes = json.loads(aikg("show", "f", "--json").stdout)["candidates"]
+    assert [(c["id"], c["parent"]) for c in fork_nodes[:2]] == [("n1", None), ("n2", "n1")]
+    assert len(fork_nodes) == 3 and fork_nodes[2]["parent"] in ("n1", "n2")
+    assert aikg("replay", "f").returncode == 0  # the copied lineage is given, n3 re-driven
+
     exported = aikg("export", "b", "--node", "n2")
     assert exported.returncode == 0 and "BLOCK_SIZE = 2048" in exported.stdout
     missing = aikg("export", "b", "--node", "n99")
