@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from agents.llm.client import LLMCallFailed, OpenAIChat
 from agents.llm.request import REQUEST_PRESETS, RequestParams
 from agents.llm.settings import LLMSettings, RoleSettings, apply_cli_overrides
+from aikg.commands import UsageError
+from aikg.commands.common import with_llm_flags
 from aikg.config import ConfigError, load_config
 from tests.support.openai_server import ScriptedOpenAIServer, Step
 
@@ -129,3 +132,11 @@ def test_cli_request_preset_replaces_every_roles_request() -> None:
     out = apply_cli_overrides(base, llm="openai", request="openai-reasoning")
     assert {out.role(r).request.temperature for r in ("designer", "coder", "conductor")} == {None}
     assert out.coder.request.max_completion_tokens == 32768
+
+
+def test_unknown_request_preset_flag_is_a_usage_error() -> None:
+    args = argparse.Namespace(llm="openai", llm_model="m", llm_request="o3-style")
+    with pytest.raises(UsageError, match="--llm-request o3-style: choose one of openai, "):
+        with_llm_flags(load_config(), args)
+    chosen = with_llm_flags(load_config(), argparse.Namespace(llm_request="minimal"))
+    assert chosen.agents.coder.request == RequestParams.model_validate("minimal")
