@@ -122,7 +122,7 @@ class Verifier:
         return result
 
     async def _warm(self, job: VerifyJob, pool: WorkerPool) -> VerifyResult:
-        worker = await pool.take()
+        worker = await pool.take(job.reference_source)
         try:
             result, recycle = await worker.run(job, self._gate(job.device))
         except BaseException:

@@ -1,10 +1,11 @@
 """The warm workers of one device: up to ``size`` jobs at once, each in its own worker.
 
-A job takes an idle worker (or starts one while fewer than ``size`` exist) and gives it
-back when done; a worker whose state may be damaged is killed instead, and its place goes
-to a fresh one at the next job. Each worker is its own process with its own private folder
-and Triton cache, so no candidate can plant compiled kernels for another.
-"""
+A job takes an idle worker (or starts one while fewer than ``size`` exist), preferring the
+one that last ran a job of the same task (its reference outputs and baseline timings are
+cached there), and gives it back when done; a worker whose state may be damaged is killed
+instead, and its place goes to a fresh one at the next job. Each worker is its own process
+with its own private folder and Triton cache, so no candidate can plant compiled kernels
+for another."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class WorkerPool:
         self._start = start
         self._idle: list[WorkerProcess] = []
         self._busy: set[WorkerProcess] = set()
+        self._last_task: dict[WorkerProcess, str] = {}
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -28,16 +30,20 @@ class WorkerPool:
         async with self._turns:
             yield
 
-    async def take(self) -> WorkerProcess:
-        """An idle live worker, or a new one (call inside ``turn``)."""
+    async def take(self, task: str) -> WorkerProcess:
+        """An idle live worker, the one that last ran ``task`` first, or a new one (call
+        inside ``turn``)."""
+        self._idle.sort(key=lambda w: self._last_task.get(w) == task)
         while self._idle:
             worker = self._idle.pop()
             if worker.alive:
                 self._busy.add(worker)
+                self._last_task[worker] = task
                 return worker
-            await worker.kill()
+            await self.retire(worker)
         worker = await self._start()
         self._busy.add(worker)
+        self._last_task[worker] = task
         return worker
 
     def give_back(self, worker: WorkerProcess) -> None:
@@ -47,6 +53,7 @@ class WorkerPool:
     async def retire(self, worker: WorkerProcess) -> None:
         """Kills a worker whose state may be damaged; the next job starts a fresh one."""
         self._busy.discard(worker)
+        self._last_task.pop(worker, None)
         await worker.kill()
 
     def idle_pids(self) -> list[int]:
@@ -54,6 +61,6 @@ class WorkerPool:
 
     async def close(self) -> None:
         workers = [*self._idle, *self._busy]
-        self._idle, self._busy = [], set()
+        self._idle, self._busy, self._last_task = [], set(), {}
         for worker in workers:
             await worker.close()

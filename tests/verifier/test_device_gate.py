@@ -16,6 +16,7 @@ from .conftest import ADVERSARIAL, source
 REFERENCE = source("ref_swish.py")
 # the same task, 2 s slower to import: a job that loads it holds the device gate free
 SLOW_IMPORT = "import time\n\ntime.sleep(2.0)\n" + REFERENCE
+OTHER_TASK = REFERENCE.replace("return x *", "return 1.0 * x *")  # same values, other task
 SWISH = source("good/swish.py")
 
 Span = tuple[float, float]
@@ -84,8 +85,11 @@ async def test_jobs_on_one_device_load_side_by_side_and_time_alone() -> None:
     async with Verifier(workers_per_device=2, cpu_memory_headroom_bytes=1 << 30) as verifier:
         await warm_workers(verifier)
         fast, slow = await asyncio.gather(
-            verifier.verify(profile_job(REFERENCE)), verifier.verify(profile_job(SLOW_IMPORT))
+            verifier.verify(profile_job(OTHER_TASK)), verifier.verify(profile_job(SLOW_IMPORT))
         )
+        # the next job of a task goes to the worker that ran it: its reference is cached there
+        again = await verifier.verify(VerifyJob(OTHER_TASK, SWISH, trials=1))
+    assert again.breakdown is not None and again.breakdown.reference_cache_hits > 0
     assert fast.passed, fast.message
     assert slow.passed, slow.message
     for job, other in ((fast, slow), (slow, fast)):
