@@ -24,7 +24,11 @@ class BudgetExhausted(AgentError):
 
 
 class Ledger:
-    """One scope's limits and spending; shared by every call in that scope."""
+    """One scope's limits, its spending, and what the calls in flight may still take.
+
+    A call holds its most (`hold`) before it starts and swaps the hold for what it really
+    took when it ends (`settle`), so calls made side by side (a search's nodes, a batch's
+    tasks) cannot pass the budget together."""
 
     def __init__(
         self,
@@ -39,29 +43,43 @@ class Ledger:
         self.max_usd = max_usd
         self.spent_tokens = spent_tokens
         self.spent_usd = spent_usd
+        self.held_tokens = 0
+        self.held_usd = 0.0
 
     @property
     def limited(self) -> bool:
         return self.max_tokens is not None or self.max_usd is not None
 
-    def refuse_past_budget(self, role: str, most_tokens: int, most_usd: float) -> None:
-        """Raise `BudgetExhausted` if a call taking up to this much could pass a limit."""
-        if self.max_tokens is not None and self.spent_tokens + most_tokens > self.max_tokens:
+    def hold(self, role: str, most_tokens: int, most_usd: float) -> None:
+        """Hold a call's most, or raise `BudgetExhausted` if it could pass a limit."""
+        tokens = self.spent_tokens + self.held_tokens
+        if self.max_tokens is not None and tokens + most_tokens > self.max_tokens:
             raise BudgetExhausted(
                 f"the {role} call was not started: the {self.scope}'s LLM token budget is "
-                f"spent ({self.spent_tokens:,} of {self.max_tokens:,} tokens used, the call may "
-                f"take up to {most_tokens:,}); raise {self._key('max_tokens')}"
+                f"spent ({self.spent_tokens:,} of {self.max_tokens:,} tokens used"
+                f"{self._in_flight(f'{self.held_tokens:,}')}, the call may take up to "
+                f"{most_tokens:,}); raise {self._key('max_tokens')}"
             )
-        if self.max_usd is not None and self.spent_usd + most_usd > self.max_usd:
+        usd = self.spent_usd + self.held_usd
+        if self.max_usd is not None and usd + most_usd > self.max_usd:
             raise BudgetExhausted(
                 f"the {role} call was not started: the {self.scope}'s LLM cost budget is spent "
-                f"(${self.spent_usd:.4f} of ${self.max_usd:.4f} used, the call may cost up to "
+                f"(${self.spent_usd:.4f} of ${self.max_usd:.4f} used"
+                f"{self._in_flight(f'${self.held_usd:.4f}')}, the call may cost up to "
                 f"${most_usd:.4f}); raise {self._key('max_usd')}"
             )
+        self.held_tokens += most_tokens
+        self.held_usd += most_usd
 
-    def charge(self, tokens: int, usd: float) -> None:
-        self.spent_tokens += tokens
-        self.spent_usd += usd
+    def settle(self, held: tuple[int, float], took: tuple[int, float]) -> None:
+        """A call that held `held` (tokens, USD) ended having taken `took`."""
+        self.held_tokens -= held[0]
+        self.held_usd -= held[1]
+        self.spent_tokens += took[0]
+        self.spent_usd += took[1]
+
+    def _in_flight(self, amount: str) -> str:
+        return f", {amount} held by calls in flight" if self.held_tokens else ""
 
     def _key(self, name: str) -> str:
         prefix = "batch_" if self.scope == "batch" else ""
@@ -80,11 +98,21 @@ class BudgetedChat:
     async def complete(self, role: str, messages: list[Message]) -> Reply:
         prompt_tokens = sum(estimate_tokens(m.get("content", "")) for m in messages)
         reply_tokens = self.settings.request.output_limit() or 0
-        most_usd = self.settings.cost_usd(prompt_tokens, reply_tokens)
-        for ledger in self.ledgers:
-            ledger.refuse_past_budget(role, prompt_tokens + reply_tokens, most_usd)
-        reply = await self.inner.complete(role, messages)
-        tokens = int(reply.usage.get("total_tokens") or 0)
-        for ledger in self.ledgers:
-            ledger.charge(tokens, reply.cost_usd)
-        return reply
+        held = (prompt_tokens + reply_tokens, self.settings.cost_usd(prompt_tokens, reply_tokens))
+        holding: list[Ledger] = []
+        try:
+            for ledger in self.ledgers:
+                ledger.hold(role, *held)
+                holding.append(ledger)
+        except BudgetExhausted:
+            for ledger in holding:
+                ledger.settle(held, (0, 0.0))
+            raise
+        took = (0, 0.0)  # a call that fails records no usage, so it counts as nothing
+        try:
+            reply = await self.inner.complete(role, messages)
+            took = (int(reply.usage.get("total_tokens") or 0), reply.cost_usd)
+            return reply
+        finally:
+            for ledger in holding:
+                ledger.settle(held, took)

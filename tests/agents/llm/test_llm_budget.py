@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from agents.llm.budget import BudgetedChat, BudgetExhausted, Ledger
@@ -50,3 +52,20 @@ async def test_token_budget_of_a_batch_counts_what_its_log_recorded(sink) -> Non
         with pytest.raises(BudgetExhausted, match=r"batch's LLM token budget is spent \(850 of"):
             await chat.complete("coder", MESSAGES)
         assert server.requests == [] and sink.events == []
+
+
+async def test_calls_side_by_side_cannot_pass_the_budget_together(sink) -> None:
+    task = Ledger("task", None, 0.5)  # room for one call at its most ($0.3), not two
+    with ScriptedOpenAIServer([Step.reply("one", usage=(100, 50))]) as server:
+        chat = BudgetedChat(OpenAIChat(priced(server), sink), priced(server), [task])
+        first, second = await asyncio.gather(
+            chat.complete("coder", MESSAGES),
+            chat.complete("coder", MESSAGES),
+            return_exceptions=True,
+        )
+        assert len(server.requests) == 1
+    assert getattr(first, "text", None) == "one"
+    assert isinstance(second, BudgetExhausted)
+    assert "$0.3000 held by calls in flight" in str(second)
+    assert (task.held_tokens, task.held_usd) == (0, 0.0)
+    assert task.spent_usd == pytest.approx(0.2)
