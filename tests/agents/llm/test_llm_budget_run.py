@@ -1,5 +1,6 @@
-"""`aikg run --budget-usd` against a scripted server: the call past the budget is never
-made, the task ends as a step limit ends it, and a resumed task counts what its log spent."""
+"""`aikg run/resume/batch --budget-usd` against a scripted server: the call past the budget
+is never made, the task (or search) ends as a step limit ends it, a resumed task counts
+what its log spent, and a batch's tasks share one budget."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.e2e.conftest import SWISH, run_aikg
+from tests.e2e.kernels import DESIGN, WRONG_KERNEL, fenced
 from tests.support.aikg_cli import KEY_ENV
 from tests.support.openai_server import ScriptedOpenAIServer, Step
 
@@ -45,6 +48,7 @@ def events(db: Path, stream: str) -> list[tuple[str, dict]]:
     return [(kind, json.loads(payload)) for kind, payload in rows]
 
 
+@pytest.mark.slow
 def test_budget_stops_the_run_and_survives_a_resume(tmp_path: Path, aikg_env) -> None:
     env = {**aikg_env, KEY_ENV: "sk-test"}
     db = Path(env["AIKG_DB"])
@@ -74,6 +78,7 @@ def test_budget_stops_the_run_and_survives_a_resume(tmp_path: Path, aikg_env) ->
     assert (summary["status"], summary["success"]) == ("limit_reached", False)
 
 
+@pytest.mark.slow
 def test_batch_budget_is_shared_by_its_tasks(tmp_path: Path, aikg_env) -> None:
     env = {**aikg_env, KEY_ENV: "sk-test"}
     tasks = tmp_path / "tasks"
@@ -92,3 +97,31 @@ def test_batch_budget_is_shared_by_its_tasks(tmp_path: Path, aikg_env) -> None:
     (missing,) = [p for kind, p in second if kind == "code.missing"]
     assert missing["role"] == "designer" and "the batch's LLM cost budget" in missing["message"]
     assert not [p for kind, p in second if kind == "llm.requested"]
+
+
+def wrong_kernels(body: dict) -> Step:
+    if "design" in body["messages"][0]["content"].lower()[:200]:
+        return Step.reply(DESIGN, usage=(100, 50))
+    return Step.reply(fenced(WRONG_KERNEL), usage=(100, 50))
+
+
+@pytest.mark.slow
+def test_budget_stops_a_search_before_its_next_round(tmp_path: Path, aikg_env) -> None:
+    env = {**aikg_env, KEY_ENV: "sk-test"}
+    search = ["--search", "beam", "--width", "2", "--budget-steps", "6"]
+    with ScriptedOpenAIServer(responder=wrong_kernels) as server:
+        config = str(write_config(tmp_path, server.base_url))
+        flags = ["--config", config, "--budget-usd", "0.2", "--task-id", "s", "-q", "--json"]
+        done = run_aikg(["run", SWISH, *search, *flags], tmp_path, env)
+        assert done.returncode == 1, done.stderr
+        # the design and two nodes ($0.15); a node beside the second did not fit next to it
+        assert len(server.requests) == 3
+    log = events(Path(env["AIKG_DB"]), "s")
+    nodes = [p for kind, p in log if kind == "node.created"]
+    coded = {p["step"] for kind, p in log if kind == "code.produced"}
+    missing = [p for kind, p in log if kind == "code.missing"]
+    assert len(coded) == 2 and {m["reason"] for m in missing} == {"budget_exhausted"}
+    refused = {n["step"]: n["round"] for n in nodes if n["step"] not in coded}
+    assert refused and {m["step"] for m in missing} == set(refused)  # no call for the rest
+    finished = [p for kind, p in log if kind == "task.finished"][-1]
+    assert finished["reason"] == "limit_reached" and "budget" in finished["message"]
