@@ -1,8 +1,9 @@
-"""Graphs that need several kernels: reductions chained over different dims, run in stages.
+"""Graphs that need several kernels: the partitioner that cuts a graph into stages.
 
-One kernel fuses the reductions over one set of dims of one shape (a signature). A graph
-whose reductions have several signatures (`x.sum(1).amax()`, the mean of per-row norms,
-the KL divergence of two log-softmaxes, cross-entropy's mean of per-row losses) is cut
+One kernel fuses the reductions over one set of dims of one shape, one group norm, or one
+matmul with its epilogue (a signature). A graph whose reductions, group norms and matmuls
+have several signatures (`x.sum(1).amax()`, the KL divergence of two log-softmaxes, a GEMM
+then a logsumexp or a group norm, two linears in a row) is cut
 into stages, one per signature and depth: each stage is lowered by the Lowerer into its
 own kernel, and `ModelNew.forward` launches the stages in order. What a later stage reads
 from an earlier one goes through a buffer the host allocates with `torch.empty`; pointwise
@@ -145,17 +146,20 @@ def _io_lines(stage: Stage) -> list[str]:
 
 
 # ---- which kernel computes what ---------------------------------------------------------
-def _signatures(graph: Graph) -> dict[FxNode, Signature] | None:
-    """Each reduction's (input shape, reduced dims); None for a graph with a matmul or a
-    group norm, which the single-kernel path takes (and reports)."""
+def _signatures(graph: Graph) -> dict[FxNode, Signature]:
+    """What each kernel-bounding node computes: a reduction's (input shape, reduced dims), a
+    group norm's input shape and group count, and for each matmul its own name (two matmuls
+    never share a kernel). Nodes of different signatures go to different kernels."""
     signatures: dict[FxNode, Signature] = {}
     for node in graph.nodes:
         if node.op != "call_function":
             continue
-        if packet(node) in MATMULS or group_norm_request(node) is not None:
-            return None
-        request = reduction_request(node)
-        if request is not None:
+        if packet(node) in MATMULS:
+            signatures[node] = ((f"matmul {node.name}",), ())
+        elif (group := group_norm_request(node)) is not None:
+            x, groups = group
+            signatures[node] = (("group norm", *(str(s) for s in shape_of(x)), str(groups)), ())
+        elif (request := reduction_request(node)) is not None:
             x, dims = request
             signatures[node] = (tuple(str(s) for s in shape_of(x)), dims)
     return signatures
@@ -300,6 +304,8 @@ def _lower_stage(
     # an input read only for its size (sym_size) needs no pointer
     roots = [o.value for o in outputs] + plan.reductions
     used = {v.source for v in reachable_loads(roots)}
+    if plan.dot is not None:  # the matmul's operands are read by its K loop
+        used |= {plan.dot.a.source, plan.dot.b.source}
     sources = [s for s in plan.sources if s.name in used]
     return replace(plan, outputs=outputs, sources=sources)
 
@@ -380,7 +386,7 @@ def _with_copy_stages(traced: Traced, error: Unsupported) -> Lowered:
 def lower_graph(traced: Traced) -> Lowered:
     """One fused kernel where one suffices, else stages (raises Unsupported)."""
     signatures = _signatures(traced.graph.graph)
-    if signatures is None or len(set(signatures.values())) <= 1:
+    if len(set(signatures.values())) <= 1:
         try:
             plan = lower(traced)
         except Unsupported as error:
@@ -389,5 +395,5 @@ def lower_graph(traced: Traced) -> Lowered:
     graph = Graph()  # a copy to rewrite: the traced graph stays as traced
     graph.output(graph.graph_copy(traced.graph.graph, {}))
     graph.eliminate_dead_code()  # e.g. nll_loss's unused total weight
-    _split_reductions(graph, _signatures(graph) or {})
-    return _staged(traced, graph, _signatures(graph) or {})
+    _split_reductions(graph, _signatures(graph))
+    return _staged(traced, graph, _signatures(graph))

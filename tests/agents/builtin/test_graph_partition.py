@@ -1,0 +1,65 @@
+"""Model fragments that need several kernels: the partitioner cuts the graph after each
+matmul whose output a reduction, a group norm or another matmul reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.builtin.reference import trace_reference
+from agents.builtin.stages import lower_graph
+from tests.agents.builtin.builtin_harness import check, task
+
+# the interpreter evaluates masked-off lanes too (log(0) and the like)
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+LINEAR = "self.lin = nn.Linear(24, 20)"
+FRAGMENTS = {
+    "gemm_logsumexp": dict(
+        expr="torch.logsumexp(self.lin(x), dim=1, keepdim=True)",
+        body=LINEAR,
+        inputs="torch.randn(6, 24)",
+    ),
+    "gemm_group_norm_hardtanh": dict(
+        expr="F.hardtanh(self.gn(self.lin(x)), -0.5, 0.5)",
+        body=LINEAR + "; self.gn = nn.GroupNorm(4, 20)",
+        inputs="torch.randn(6, 24)",
+    ),
+    "matmul_row_norm": dict(
+        expr="F.normalize(x @ y, dim=1)",
+        inputs="torch.randn(6, 24), torch.randn(24, 20)",
+        args="x, y",
+    ),
+    "gemm_sum_sigmoid": dict(
+        expr="torch.sigmoid(self.lin(x).sum(dim=1, keepdim=True))",
+        body=LINEAR,
+        inputs="torch.randn(6, 24)",
+    ),
+    "gram_row_sums": dict(expr="torch.mm(x, x.t()).sum(dim=1)"),
+    "mlp_block": dict(
+        expr="self.out(F.gelu(self.lin(x) * 0.5))",
+        body=LINEAR + "; self.out = nn.Linear(20, 16)",
+        inputs="torch.randn(6, 24)",
+    ),
+}
+# (families of the stages in launch order)
+STAGES = {
+    "gemm_logsumexp": ["matmul", "reduction"],
+    "gemm_group_norm_hardtanh": ["matmul", "reduction"],
+    "matmul_row_norm": ["matmul", "reduction"],
+    "gemm_sum_sigmoid": ["matmul", "reduction"],
+    "gram_row_sums": ["matmul", "reduction"],
+    "mlp_block": ["matmul", "matmul"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FRAGMENTS))
+def test_fragment_matches_reference(name: str, tmp_path: Path) -> None:
+    check(task(**FRAGMENTS[name]), tmp_path, name)
+
+
+@pytest.mark.parametrize("name", sorted(FRAGMENTS))
+def test_fragment_stages(name: str) -> None:
+    lowered = lower_graph(trace_reference(task(**FRAGMENTS[name]), "torch"))
+    assert [stage.plan.family for stage in lowered.stages] == STAGES[name]
