@@ -30,7 +30,7 @@ def speed_of_light(timings: Mapping[str, Any]) -> SpeedOfLight | None:
     return SpeedOfLight(
         bytes_moved=int(bytes_moved),
         flops=flops,
-        dtype="bfloat16" if compute else "bytes",
+        dtype="bfloat16" if compute else "unknown",  # compute: the rate measured is bf16
         bound_ms=max(memory_ms, compute_ms),
         basis="compute" if compute else "memory",
     )
