@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,6 +27,7 @@ def _per_step(events: list[tuple[int, str, str]], kind: str) -> Counter[int]:
     return Counter(json.loads(payload)["step"] for _, type_, payload in events if type_ == kind)
 
 
+@pytest.mark.slow
 def test_beam_tree_survives_sigkill_and_replays(
     tmp_path: Path, aikg: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:

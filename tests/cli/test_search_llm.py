@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import SWISH, rows
 from tests.e2e.kernels import DESIGN, SWISH_KERNEL, WRONG_KERNEL, fenced
 from tests.support.aikg_cli import KEY_ENV, llm_flags
@@ -34,6 +36,7 @@ def scripted() -> Callable[[dict[str, Any]], Step]:
     return respond
 
 
+@pytest.mark.slow
 def test_evolve_prompts_carry_parents_feedback_and_inspirations(
     tmp_path: Path, aikg: Callable[..., Any]
 ) -> None:
