@@ -8,11 +8,17 @@ prompt shows is the agents' choice (agents/llm/knowledge.py: similarity of opera
 
 from __future__ import annotations
 
-from agents.llm.knowledge import Knowledge, KnownKernel, builtin_skills
+from typing import TYPE_CHECKING
+
+from agents.llm.knowledge import Knowledge, KnownKernel, load_skills
 from agents.llm.settings import KnowledgeSettings
 from machine import events as ev
+from machine.agent_factory import AgentConfigError
 from machine.recorder import decode_stored
 from store import EventStore
+
+if TYPE_CHECKING:
+    from verifier.result import VerifyResult
 
 _TYPES = (ev.TaskCreated.TYPE, ev.CodeProduced.TYPE, ev.VerifyFinished.TYPE, ev.TaskFinished.TYPE)
 
@@ -27,7 +33,7 @@ async def verified_kernels(store: EventStore, before_position: int) -> list[Know
     """The best kernel of every task verified below `before_position`, oldest task first."""
     created: dict[str, ev.TaskCreated] = {}
     code: dict[tuple[str, int], str] = {}
-    results: dict[tuple[str, int], dict] = {}
+    results: dict[tuple[str, int], VerifyResult] = {}
     kernels = []
     for stored in await store.read_types(_TYPES, before_position):
         event = decode_stored(stored)
@@ -41,15 +47,15 @@ async def verified_kernels(store: EventStore, before_position: int) -> list[Know
             key = (stored.stream, event.best_step)
             spec = created.get(stored.stream)
             if spec is not None and key in code:
-                summary = _summary(results.get(key) or {})
+                summary = _summary(results.get(key))
                 kernels.append(
                     KnownKernel(stored.stream, spec.op_name, spec.task_desc, code[key], summary)
                 )
     return kernels
 
 
-def _summary(result: dict) -> str:
-    timings = result.get("timings") or {}
+def _summary(result: VerifyResult | None) -> str:
+    timings = (result.timings if result is not None else None) or {}
     speedup = timings.get("speedup_vs_compile") or timings.get("speedup_vs_eager")
     against = "torch.compile" if timings.get("speedup_vs_compile") else "eager"
     return f"verified, {speedup:.2f}x vs {against}" if speedup else "verified"
@@ -64,8 +70,12 @@ async def knowledge_for(
     kernels: list[KnownKernel] = []
     if settings.from_log:
         kernels = await verified_kernels(store, await creation_position(store, seen_by))
+    try:
+        skills = load_skills(settings.skills_dir) if settings.skills else ()
+    except ValueError as err:
+        raise AgentConfigError(str(err)) from None
     return Knowledge(
-        builtin_skills() if settings.skills else (),
+        skills,
         tuple(kernels),
         top_kernels=settings.top_kernels,
         top_skills=settings.top_skills,

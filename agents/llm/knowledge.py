@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -174,13 +174,21 @@ def parse_skill(name: str, text: str) -> Skill:
     return Skill(name, str(meta.get("title") or name), tags, body.strip(), priority)
 
 
-def builtin_skills() -> tuple[Skill, ...]:
-    """The skills shipped in `configs/skills/`, read as package data (works from a wheel)."""
-    folder = resources.files("configs.skills")
-    return load_skills((entry.name, entry.read_text()) for entry in folder.iterdir())
-
-
-def load_skills(files: Iterable[tuple[str, str]]) -> tuple[Skill, ...]:
-    """Skills from (file name, text) pairs; only `.md` files count, sorted by name."""
-    named = sorted((name, text) for name, text in files if name.endswith(".md"))
-    return tuple(parse_skill(name.removesuffix(".md"), text) for name, text in named)
+def load_skills(user_dir: str | Path | None = None) -> tuple[Skill, ...]:
+    """The skills shipped in `configs/skills/` (package data, read through importlib, so a
+    wheel install has them), then the `.md` files of `user_dir`: one named as a shipped skill
+    replaces it. Sorted by name; a ValueError names a missing folder or a broken file."""
+    texts = {
+        entry.name: entry.read_text()
+        for entry in resources.files("configs.skills").iterdir()
+        if entry.name.endswith(".md")
+    }
+    if user_dir is not None:
+        folder = Path(user_dir).expanduser()
+        if not folder.is_dir():
+            raise ValueError(
+                f"skills folder {folder} does not exist; create it or drop "
+                "agents.knowledge.skills_dir"
+            )
+        texts.update({path.name: path.read_text() for path in folder.glob("*.md")})
+    return tuple(parse_skill(name.removesuffix(".md"), texts[name]) for name in sorted(texts))

@@ -123,6 +123,7 @@ class KnowledgeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     skills: bool = True  # Triton idioms from configs/skills/ whose tags meet the reference
+    skills_dir: str | None = None  # your own skills (*.md); one named as a shipped one replaces it
     from_log: bool = True  # verified kernels of similar operators from earlier tasks
     top_skills: int = Field(2, ge=0)
     top_kernels: int = Field(2, ge=0)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from agents.llm.client import OpenAIChat
-from agents.llm.knowledge import Knowledge, builtin_skills, op_tokens, similarity
+from agents.llm.knowledge import Knowledge, load_skills, op_tokens, similarity
 from agents.llm.prompts import PromptLibrary
 from agents.llm.provider import LLMProvider
 from agents.llm.settings import KnowledgeSettings, RoleSettings
@@ -53,7 +55,7 @@ def test_operations_and_their_similarity() -> None:
 
 
 def test_skills_load_as_package_data_and_match_the_reference() -> None:
-    knowledge = Knowledge(builtin_skills())
+    knowledge = Knowledge(load_skills())
     assert {s.name for s in knowledge.skills} >= {
         "matmul_tiling",
         "split_row_reduction",
@@ -114,3 +116,18 @@ async def test_similar_verified_kernels_from_the_log_reach_the_prompt(tmp_path: 
     assert SOFTMAX_KERNEL in user and SOFTMAX in user
     assert LINEAR_KERNEL not in user and "LATER" not in user
     assert "Online softmax and its relatives" in user
+
+
+def test_a_skills_folder_of_ones_own_adds_and_replaces(tmp_path: Path) -> None:
+    (tmp_path / "online_softmax.md").write_text(
+        "---\ntitle: Our softmax\npriority: 5\ntags: [softmax]\n---\nOUR-SOFTMAX-NOTE\n"
+    )
+    skills = {s.name: s for s in load_skills(tmp_path)}
+    assert skills["online_softmax"].text == "OUR-SOFTMAX-NOTE" and "matmul_tiling" in skills
+    chosen = Knowledge(tuple(skills.values())).context(request(SOFTMAX))["skills"]
+    assert chosen[0].title == "Our softmax"
+    (tmp_path / "broken.md").write_text("no front matter\n")
+    with pytest.raises(ValueError, match="skill broken: start it with front matter"):
+        load_skills(tmp_path)
+    with pytest.raises(ValueError, match="does not exist; create it or drop"):
+        load_skills(tmp_path / "missing")
