@@ -102,13 +102,24 @@ class Lowered:
     def render(self, op_name: str, config: dict[str, Any], interpreter: bool) -> str:
         if len(self.stages) == 1:
             return render_module(op_name, self.traced, self.plan, config, interpreter)
-        # a copy stage's family may differ from the searched one: its keys take defaults
-        config = {
-            **{
-                k: v for st in self.stages for k, v in configs_for(search_space(st.plan))[0].items()
-            },
-            **config,
+        config = self.stage_config(config)
+        summary, writers, forward = self.stage_parts(op_name, config, interpreter)
+        forward.append(return_line(self.traced, self.outputs))
+        title = f"Triton kernels for `{op_name}` in {len(self.stages)} stages"
+        return module_source(title, self.traced, config, summary, writers, forward)
+
+    def stage_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The searched config, and for a stage of another family (a copy stage, a matmul
+        before a reduction) that family's first config's keys."""
+        defaults = {
+            k: v for st in self.stages for k, v in configs_for(search_space(st.plan))[0].items()
         }
+        return {**defaults, **config}
+
+    def stage_parts(
+        self, op_name: str, config: dict[str, Any], interpreter: bool
+    ) -> tuple[list[str], list[KernelWriter], list[str]]:
+        """The stages' header lines, kernels, and forward lines that launch them in order."""
         summary: list[str] = []
         writers: list[KernelWriter] = []
         forward: list[str] = []
@@ -120,9 +131,7 @@ class Lowered:
             forward.append(f"# stage {number}: {describe(stage.plan)}")
             forward += launch_lines(stage.plan, self.traced, config, stage_writers)
             writers += stage_writers
-        forward.append(return_line(self.traced, self.outputs))
-        title = f"Triton kernels for `{op_name}` in {len(self.stages)} stages"
-        return module_source(title, self.traced, config, summary, writers, forward)
+        return summary, writers, forward
 
     def design(self, op_name: str) -> str:
         if len(self.stages) == 1:
@@ -396,4 +405,6 @@ def lower_graph(traced: Traced) -> Lowered:
     graph.output(graph.graph_copy(traced.graph.graph, {}))
     graph.eliminate_dead_code()  # e.g. nll_loss's unused total weight
     _split_reductions(graph, _signatures(graph))
-    return _staged(traced, graph, _signatures(graph))
+    from agents.builtin.matmul_rows import fuse_matmul_rows  # it builds on Lowered
+
+    return fuse_matmul_rows(_staged(traced, graph, _signatures(graph)))

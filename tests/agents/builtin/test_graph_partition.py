@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.builtin.matmul_rows import MatmulRows
 from agents.builtin.reference import trace_reference
 from agents.builtin.stages import lower_graph
 from tests.agents.builtin.builtin_harness import check, task
@@ -37,12 +38,25 @@ FRAGMENTS = {
         inputs="torch.randn(6, 24)",
     ),
     "gram_row_sums": dict(expr="torch.mm(x, x.t()).sum(dim=1)"),
+    "matmul_softmax_fp16": dict(
+        expr="torch.softmax(x @ y, dim=1)",
+        inputs="torch.randn(6, 24, dtype=torch.float16), torch.randn(24, 20, dtype=torch.float16)",
+        args="x, y",
+    ),
+    # rows wider than one program's tile: the matmul and the softmax in two kernels
+    "gemm_softmax_wide_rows": dict(
+        expr="torch.softmax(self.wide(x), dim=1)",
+        body="self.wide = nn.Linear(8, 520)",
+        inputs="torch.randn(3, 8)",
+    ),
     "mlp_block": dict(
         expr="self.out(F.gelu(self.lin(x) * 0.5))",
         body=LINEAR + "; self.out = nn.Linear(20, 16)",
         inputs="torch.randn(6, 24)",
     ),
 }
+ROW_FUSED = {"gemm_logsumexp", "matmul_row_norm", "gemm_sum_sigmoid", "gram_row_sums"}
+ROW_FUSED |= {"gemm_softmax_wide_rows", "matmul_softmax_fp16"}
 # (families of the stages in launch order)
 STAGES = {
     "gemm_logsumexp": ["matmul", "reduction"],
@@ -50,6 +64,8 @@ STAGES = {
     "matmul_row_norm": ["matmul", "reduction"],
     "gemm_sum_sigmoid": ["matmul", "reduction"],
     "gram_row_sums": ["matmul", "reduction"],
+    "gemm_softmax_wide_rows": ["matmul", "reduction"],
+    "matmul_softmax_fp16": ["matmul", "reduction"],
     "mlp_block": ["matmul", "matmul"],
 }
 
@@ -63,3 +79,5 @@ def test_fragment_matches_reference(name: str, tmp_path: Path) -> None:
 def test_fragment_stages(name: str) -> None:
     lowered = lower_graph(trace_reference(task(**FRAGMENTS[name]), "torch"))
     assert [stage.plan.family for stage in lowered.stages] == STAGES[name]
+    # a matmul, then a reduction of its rows: also one kernel, for rows that fit a tile
+    assert isinstance(lowered, MatmulRows) == (name in ROW_FUSED)
