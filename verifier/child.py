@@ -74,8 +74,11 @@ class DeviceModes:
 
     gate: GateClient
     clock: JobClock
+    device: str
 
     def enter(self, mode: str) -> None:
+        if mode == "free" and self.gate.mode != "free" and self.device.startswith("cuda"):
+            torch.cuda.synchronize(self.device)  # none of its work still runs once it lets go
         with self.clock.waiting():
             self.gate.switch(mode)
 
@@ -92,7 +95,7 @@ def run_job(job: VerifyJob, workdir: Path, gate: GateClient | None = None) -> Ou
         job.reference_source, job.framework, job.device, job.small_shapes, job.seed
     )
     with JobClock(job.device) as clock, reference_scope(cache, key):
-        outcome = _run(job, workdir, clock, DeviceModes(gate, clock))
+        outcome = _run(job, workdir, clock, DeviceModes(gate, clock, job.device))
     breakdown = replace(clock.result(), reference_cache_hits=cache.hits - hits_before)
     result = replace(
         outcome.result,
