@@ -26,7 +26,8 @@ def time_lines(tasks: Sequence[tuple[str, TimeBreakdown | None]]) -> list[str]:
         "## Where the verification time went",
         "",
         'Seconds per phase, all of a task\'s steps together (docs/verifier.md, "Speed"). '
-        "GPU busy: kernel and copy time over the verification's wall time outside timing.",
+        "GPU busy: kernel and copy time over the verification's wall time outside timing "
+        "and device waits (other verifications using the device).",
         "",
         f"| task | {header} | total s | GPU busy |",
         "|---" * (len(PARTS) + 3) + "|",
