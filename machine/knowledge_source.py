@@ -80,5 +80,4 @@ async def knowledge_for(
         top_kernels=settings.top_kernels,
         top_skills=settings.top_skills,
         min_similarity=settings.min_similarity,
-        skip_task=seen_by,
     )

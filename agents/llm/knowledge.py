@@ -130,7 +130,6 @@ class Knowledge:
     top_kernels: int = 2
     top_skills: int = 2
     min_similarity: float = 0.3
-    skip_task: str | None = None  # the task being run: its own kernels are not shown back
 
     def context(self, request: AgentRequest) -> dict[str, Any]:
         """The template variables: `skills` and `known_kernels` ((similarity, kernel) pairs)."""
@@ -147,22 +146,28 @@ class Knowledge:
         return matching[: self.top_skills]
 
     def kernels_like(self, wanted: Counter[str]) -> list[tuple[float, KnownKernel]]:
+        """The most similar kernels, each code once (a task run again verifies the same)."""
         scored = []
         for kernel in self.kernels:
-            if kernel.task_id == self.skip_task:
-                continue
             score = similarity(wanted, op_tokens(kernel.reference_source))
             if score >= self.min_similarity:
                 scored.append((round(score, 2), kernel))
         scored.sort(key=lambda item: (-item[0], item[1].task_id))
-        return scored[: self.top_kernels]
+        chosen: list[tuple[float, KnownKernel]] = []
+        for score, kernel in scored:
+            if len(chosen) < self.top_kernels and all(kernel.code != k.code for _, k in chosen):
+                chosen.append((score, kernel))
+        return chosen
 
 
 def parse_skill(name: str, text: str) -> Skill:
     """A skill file: YAML front matter (`title`, `tags`, `priority`) between `---` lines,
     then Markdown."""
     head, sep, body = text.removeprefix("---\n").partition("\n---\n")
-    meta = yaml.safe_load(head) if sep and text.startswith("---\n") else None
+    try:
+        meta = yaml.safe_load(head) if sep and text.startswith("---\n") else None
+    except yaml.YAMLError:
+        meta = None
     if not isinstance(meta, dict) or not isinstance(meta.get("tags"), list):
         raise ValueError(
             f"skill {name}: start it with front matter: ---, title: ..., tags: [op, ...], ---"
