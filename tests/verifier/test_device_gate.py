@@ -81,15 +81,18 @@ async def test_a_cancelled_waiter_leaves_the_queue() -> None:
     assert gate.shared == 1 and not gate.exclusive
 
 
-async def test_jobs_on_one_device_load_side_by_side_and_time_alone() -> None:
-    async with Verifier(workers_per_device=2, cpu_memory_headroom_bytes=1 << 30) as verifier:
+async def test_jobs_of_one_device_time_alone_and_outlive_a_hung_or_dead_worker() -> None:
+    """One pool of three warm workers (their start is the test's main cost) for both."""
+    async with Verifier(workers_per_device=3, cpu_memory_headroom_bytes=1 << 30) as verifier:
         await warm_workers(verifier)
-        fast, slow = await asyncio.gather(
-            verifier.verify(profile_job(OTHER_TASK)), verifier.verify(profile_job(SLOW_IMPORT))
-        )
-        # the next job of a task goes to the worker that ran it: its reference is cached there
-        again = await verifier.verify(VerifyJob(OTHER_TASK, SWISH, trials=1))
-    assert again.breakdown is not None and again.breakdown.reference_cache_hits > 0
+        await load_side_by_side_and_time_alone(verifier)
+        await hung_or_dead_worker_gives_the_device_back(verifier)
+
+
+async def load_side_by_side_and_time_alone(verifier: Verifier) -> None:
+    fast, slow = await asyncio.gather(
+        verifier.verify(profile_job(OTHER_TASK)), verifier.verify(profile_job(SLOW_IMPORT))
+    )
     assert fast.passed, fast.message
     assert slow.passed, slow.message
     for job, other in ((fast, slow), (slow, fast)):
@@ -102,22 +105,23 @@ async def test_jobs_on_one_device_load_side_by_side_and_time_alone() -> None:
         for loading in spans(slow, "free")
         for timed in spans(fast, "exclusive")
     )
+    # the next job of a task goes to the worker that ran it: its reference is cached there
+    again = await verifier.verify(VerifyJob(OTHER_TASK, SWISH, trials=1))
+    assert again.breakdown is not None and again.breakdown.reference_cache_hits > 0
 
 
-async def test_a_hung_or_dead_worker_gives_the_device_back() -> None:
+async def hung_or_dead_worker_gives_the_device_back(verifier: Verifier) -> None:
     hang = (ADVERSARIAL / "hang.py").read_text()
     dies = (ADVERSARIAL / "os_exit.py").read_text()
-    async with Verifier(workers_per_device=3, cpu_memory_headroom_bytes=1 << 30) as verifier:
-        await warm_workers(verifier)
-        started = time.monotonic()
-        hung, crashed, waited = await asyncio.wait_for(
-            asyncio.gather(
-                verifier.verify(profile_job(REFERENCE, hang, timeout_s=4)),
-                verifier.verify(profile_job(REFERENCE, dies)),
-                verifier.verify(profile_job(SLOW_IMPORT)),
-            ),
-            120,
-        )
+    started = time.monotonic()
+    hung, crashed, waited = await asyncio.wait_for(
+        asyncio.gather(
+            verifier.verify(profile_job(REFERENCE, hang, timeout_s=4)),
+            verifier.verify(profile_job(REFERENCE, dies)),
+            verifier.verify(profile_job(SLOW_IMPORT)),
+        ),
+        120,
+    )
     assert hung.stage == "timeout" and crashed.stage == "crash"
     assert waited.passed, waited.message
     assert waited.breakdown is not None and waited.breakdown.wait_s > 0.5
