@@ -30,6 +30,7 @@ PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 READ_LIMIT = 64 << 20
 MEMORY_ENV = "AIKG_VERIFY_MEMORY_HEADROOM"  # CPU workers: address-space headroom in bytes
 RSS_LIMIT_ENV = "AIKG_VERIFY_RSS_LIMIT"  # peak RSS after which a worker is replaced
+DEVICE_ENV = "AIKG_WORKER_DEVICE"  # GPU workers: the device whose CUDA starts before sockets close
 
 
 def scrubbed_env(
@@ -52,6 +53,7 @@ def scrubbed_env(
             env[MEMORY_ENV] = str(memory_headroom_bytes)
     else:
         env.pop("TRITON_INTERPRET", None)
+        env[DEVICE_ENV] = device
     if rss_limit_bytes:
         env[RSS_LIMIT_ENV] = str(rss_limit_bytes)
     path = env.get("PYTHONPATH")

@@ -9,6 +9,8 @@ starts threads (Landlock and seccomp bind the calling thread and what it starts 
   outside the sandbox (ABI >= 6).
 - seccomp: no sockets of any family, no io_uring, no fork; with ``allow_spawn``, programs
   the policy lets run may be started (vfork + exec, as ``subprocess`` does); threads allowed.
+  A CUDA process (``gpu``) may open unix sockets until it calls ``seccomp.close_sockets()``
+  once CUDA is up (the driver opens one as it starts), and may write its own /proc entries.
 - capabilities dropped (root keeps its uid but loses CAP_SYS_ADMIN, CAP_KILL, CAP_DAC_*…),
   no_new_privs, and resource limits: open files, CPU seconds, processes (the kernel exempts
   uid 0 from the last, which is why forking is denied outright).
@@ -29,14 +31,9 @@ from pathlib import Path
 from verifier import landlock, seccomp
 
 MODES = ("auto", "landlock", "off")
-# Measured on an H200 (driver 580, CUDA 13): cudaGetDeviceCount fails with Error 304 in a
-# process under this Landlock ruleset (even one granting every read, /tmp and all of /dev)
-# and in one whose seccomp filter refuses socket(); each of the other parts alone leaves
-# CUDA working. So a GPU worker gets no fork, no io_uring, dropped capabilities and limits.
-GPU_REASON = (
-    "CUDA does not start under Landlock or a socket ban (Error 304 on an H200), "
-    "so files and network are not confined on a GPU"
-)
+# Measured on an H200 (driver 580, CUDA 13; benchmarks/gpu/sandbox_probe.py): CUDA starts
+# (no Error 304) only when the process may write its own /proc entries and open one unix
+# socket (``@cuda-uvmfd-…``, abstract, its own). The GPU policy grants exactly that.
 
 
 class SandboxError(RuntimeError):
@@ -65,7 +62,7 @@ class SandboxPolicy:
     open_files: int | None = 4096
     cpu_time_s: float | None = None  # CPU seconds for this process from now on
     mode: str = "auto"  # auto | landlock | off
-    gpu: bool = False  # a CUDA process: no Landlock, sockets allowed (see GPU_REASON)
+    gpu: bool = False  # a CUDA process: its /proc entries writable, unix sockets until closed
 
     def allows_read(self, path: str | os.PathLike[str]) -> bool:
         real = _real(path)
@@ -91,6 +88,9 @@ class SandboxPolicy:
         ]
         device_access = landlock.READ_FILE | landlock.WRITE_FILE | landlock.IOCTL_DEV
         granted += [landlock.PathRule(p, device_access | landlock.READ_DIR) for p in self.devices]
+        if self.gpu:  # resolved as the rule is added: the confining process's own entries
+            # (procfs creates no files: of WRITE only writing and truncating can apply)
+            granted.append(landlock.PathRule("/proc/self", landlock.READ | landlock.WRITE))
         return granted
 
 
@@ -140,13 +140,9 @@ def plan(mode: str = "auto", gpu: bool = False) -> SandboxReport:
     _check_mode(mode)
     if mode == "off":
         return SandboxReport("off")
-    if gpu:
-        if mode == "landlock":
-            raise SandboxError(f"verifier.sandbox: landlock on a GPU: {GPU_REASON}; use auto")
-        enforced = ("processes", "limits") if seccomp.supported() else ("limits",)
-        return SandboxReport("none", landlock.abi_version(), enforced, GPU_REASON)
     abi = landlock.abi_version()
-    helpers = ["sockets", "processes", "limits"] if seccomp.supported() else ["limits"]
+    sockets = "sockets once CUDA is up" if gpu else "sockets"
+    helpers = [sockets, "processes", "limits"] if seccomp.supported() else ["limits"]
     if abi == 0:
         reason = "this kernel has no Landlock: Linux >= 5.13 with landlock in its LSM list"
         if mode == "landlock":
@@ -175,7 +171,7 @@ def confine(policy: SandboxPolicy) -> SandboxReport:
     _drop_capabilities()
     if seccomp.supported():
         seccomp.set_no_new_privs()
-        seccomp.install(policy.allow_spawn, allow_sockets=policy.gpu)
+        seccomp.install(policy.allow_spawn, allow_unix_sockets=policy.gpu)
     if report.confined:
         landlock.restrict_self(policy.rules(), report.landlock_abi)
     return report

@@ -62,7 +62,8 @@ LOADER_GLOBS = (
     "/lib/*/ld-linux*.so*",
     "/lib/ld-musl*",
 )
-TOOLCHAIN = ("cc", "gcc", "g++", "c++", "clang", "clang++", "as", "ld", "ptxas")
+# ``file``: platform.architecture() runs it (Triton and torch call that while building).
+TOOLCHAIN = ("cc", "gcc", "g++", "c++", "clang", "clang++", "as", "ld", "ptxas", "file")
 TOOLCHAIN_DIRS = ("/usr/lib/gcc", "/usr/libexec/gcc", "/usr/lib/llvm*/bin", "/usr/local/cuda*/bin")
 
 # Set in the worker's environment before torch or Triton read it, so that every cache and
@@ -147,14 +148,56 @@ def _package_dir(name: str) -> list[str]:
 
 
 def toolchain() -> list[str]:
-    """Programs Triton runs on a GPU: ptxas (bundled or CUDA's) and the C compiler that
-    builds its launcher (with cc1, as, ld); resolved to real files."""
-    found = [shutil.which(name) for name in TOOLCHAIN]
+    """Programs Triton runs on a GPU: ptxas (Triton's, torch's or CUDA's) and the C compiler that
+    builds its launcher (``$CC`` first, as Triton does; with cc1, as, ld); resolved to real
+    files. A compiler installed in a prefix of its own (``/opt/gcc/bin/gcc``) brings that
+    prefix, and a compiler that is a script (a wrapper adding ``-B`` flags) its interpreter."""
+    names = [os.environ.get(v, "").split(" ")[0] for v in ("CC", "CXX")]
+    found = [p for p in (shutil.which(n) for n in (*names, *TOOLCHAIN) if n) if p]
     bundled = [os.path.join(d, "backends", "nvidia", "bin") for d in _package_dir("triton")]
+    bundled += [os.path.join(d, "bin") for d in _package_dir("torch")]  # inductor's ptxas
     cuda = [
         os.path.join(os.environ[v], "bin") for v in ("CUDA_HOME", "CUDA_PATH") if v in os.environ
     ]
-    return [p for p in (*found, *bundled, *cuda, *_globbed(TOOLCHAIN_DIRS)) if p]
+    extra = [*_own_prefixes(found), *_interpreters(found)]
+    return [*found, *bundled, *cuda, *_globbed(TOOLCHAIN_DIRS), *extra]
+
+
+SHARED_PREFIXES = ("/", "/usr", "/usr/local")
+
+
+def _own_prefixes(programs: list[str]) -> list[str]:
+    """``/opt/gcc`` for ``/opt/gcc/bin/gcc``: the install prefix of a program kept apart
+    from the system's (the system prefixes would let every program run)."""
+    prefixes = []
+    for program in programs:
+        folder = os.path.dirname(os.path.realpath(program))
+        prefix = os.path.dirname(folder)
+        own = os.path.basename(folder) == "bin" and prefix not in SHARED_PREFIXES
+        if own and not _holds_home(prefix) and not _under_home(prefix):
+            prefixes.append(prefix)
+    return prefixes
+
+
+def _under_home(path: str) -> bool:
+    home = os.path.realpath(os.path.expanduser("~"))
+    return os.path.realpath(path).startswith(home.rstrip("/") + "/")
+
+
+def _interpreters(programs: list[str]) -> list[str]:
+    """The interpreter named on the ``#!`` line of each program that is a script."""
+    found = []
+    for program in programs:
+        try:
+            with open(program, "rb") as file:
+                head = file.readline(256)
+        except OSError:
+            continue
+        if head.startswith(b"#!"):
+            words = head[2:].decode(errors="replace").split()
+            if words:
+                found.append(words[0])
+    return found
 
 
 def worker_policy(

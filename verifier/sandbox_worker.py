@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from verifier import seccomp
+from verifier.process import DEVICE_ENV
 from verifier.sandbox import SandboxReport, confine
 from verifier.sandbox_paths import prepare_environment, worker_policy
 from verifier.sandbox_watch import SandboxWatch
@@ -31,3 +33,17 @@ def confine_worker(workdir: Path) -> tuple[SandboxReport, SandboxWatch]:
     policy = worker_policy(scratch, os.environ.get(SANDBOX_ENV, "auto"), gpu)
     report = confine(policy)
     return report, SandboxWatch(policy if report.confined else None)
+
+
+def close_sockets_once_cuda_is_up(report: SandboxReport) -> None:
+    """On a GPU, after torch is imported and before any candidate: starts CUDA on the
+    worker's device (the driver opens its unix socket then), then closes every socket for
+    good. A confined GPU worker that cannot do so stops here (no candidate runs half-walled)."""
+    device = os.environ.get(DEVICE_ENV, "")
+    if not device.startswith("cuda") or "sockets once CUDA is up" not in report.enforced:
+        return
+    import torch
+
+    torch.empty(1, device=device)  # a context on this device: the driver is fully up
+    torch.cuda.synchronize(device)
+    seccomp.close_sockets()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from verifier.process import MEMORY_ENV, RSS_LIMIT_ENV
-from verifier.sandbox_worker import confine_worker
+from verifier.sandbox_worker import close_sockets_once_cuda_is_up, confine_worker
 
 
 def _vm_size_bytes() -> int:
@@ -98,6 +98,7 @@ def main() -> int:
     import torch
     import triton  # noqa: F401
 
+    close_sockets_once_cuda_is_up(sandbox)
     from verifier.child import run_job
     from verifier.gate_client import GateClient
     from verifier.result import VerifyJob

@@ -27,8 +27,6 @@ def sandbox_for(config: Config, require: bool, gpu: bool = False) -> SandboxRepo
     if require and not report.confined:
         if mode == "off":
             fix = "set verifier.sandbox: auto"
-        elif gpu:
-            fix = "verify on the CPU"
         else:
             fix = "run on Linux >= 5.13 with Landlock enabled"
         raise UsageError(f"--require-sandbox: {report.describe()}; {fix}, or drop the flag")

@@ -51,18 +51,16 @@ class Checks:
             timing = " speedups " + "/".join(f"{s:.2f}" if s else "-" for s in speedups)
         self.add(name, result.passed, f"{result.stage} {result.message[:200]}{timing}")
 
-    def rejected(self, name: str, result: VerifyResult, leaked: bool, gap: bool = False) -> None:
-        """``gap``: a wall a GPU worker does not have (docs/verifier.md): reported, not failed."""
-        ok = gap or (not leaked and (name in UNNAMED or result.stage == "sandbox"))
+    def rejected(self, name: str, result: VerifyResult, leaked: bool) -> None:
+        ok = not leaked and (name in UNNAMED or result.stage == "sandbox")
         detail = f"stage {result.stage}, side effect {'HAPPENED' if leaked else 'none'}"
-        known = " (known gap on a GPU: files and network are not confined)" if gap else ""
-        self.add(name, ok, f"{detail}{known}: {result.message[:160]}")
+        self.add(name, ok, f"{detail}: {result.message[:160]}")
 
 
 async def run(device: str, checks: Checks) -> None:
     gpu = device.startswith("cuda")
     report = plan("auto", gpu)
-    checks.add("plan", report.confined or gpu, report.describe())
+    checks.add("plan", report.confined, report.describe())
     outside = Path(tempfile.mkdtemp(prefix="sandbox-check-"))
     (outside / "home").mkdir()
     (outside / "home" / "secret.txt").write_text("hunter2-in-home")
@@ -75,21 +73,19 @@ async def run(device: str, checks: Checks) -> None:
         result = await verifier.verify(honest_job(device, "precision_only"))
         checks.honest("swish precision", result)
         worker = verifier.sandbox_report
-        kept = bool(worker and (worker.confined or (gpu and "processes" in worker.enforced)))
-        checks.add("worker", kept, str(worker and worker.describe()))
+        checks.add("worker", bool(worker and worker.confined), str(worker and worker.describe()))
         checks.honest("swish profile", await verifier.verify(honest_job(device, "profile")))
         for name in WRITES_OUTSIDE:
             target = outside / f"{name}.txt"
             result = await verifier.verify(attack_job(name, target, device=device))
-            gap = gpu and name != "fork_bomb"  # a GPU worker may run programs (ptxas, gcc)
-            checks.rejected(name, result, leaked=target.exists(), gap=gap)
+            checks.rejected(name, result, leaked=target.exists())
         for name, secret in (("read_home", "hunter2"), ("parent_environ", "canary-value")):
             result = await verifier.verify(attack_job(name, outside, device=device))
-            checks.rejected(name, result, leaked=secret in result.message, gap=gpu)
+            checks.rejected(name, result, leaked=secret in result.message)
         port = server.getsockname()[1]
         result = await verifier.verify(attack_job("tcp_connect", outside, port, device))
         connected = bool(select.select([server], [], [], 1)[0])
-        checks.rejected("tcp_connect", result, leaked=connected, gap=gpu)
+        checks.rejected("tcp_connect", result, leaked=connected)
         result = await verifier.verify(honest_job(device, "profile"))
         checks.honest("swish after the attacks", result)
     server.close()

@@ -22,6 +22,7 @@ import pytest_asyncio
 
 from verifier import Verifier, VerifyJob
 from verifier.sandbox import plan
+from verifier.sandbox_paths import worker_policy
 from verifier.static_check import check_source
 
 from .conftest import HERE, source
@@ -137,15 +138,18 @@ async def test_off_runs_unconfined(outside: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
-def test_gpu_worker_builds_its_launcher_but_cannot_fork(tmp_path: Path) -> None:
-    """A GPU worker (CUDA does not start under Landlock or a socket ban: docs/verifier.md)
-    keeps the seccomp filter without its socket rule: Triton builds its launcher (gcc
-    -shared against Python.h, into the private cache) and may open a socket, and a plain
-    fork (a fork bomb's first step) is refused — for root too."""
+def test_gpu_worker_builds_its_launcher_and_closes_sockets_once_cuda_is_up(
+    tmp_path: Path,
+) -> None:
+    """A GPU worker is under Landlock too (docs/verifier.md): Triton builds its launcher
+    (gcc -shared against Python.h, into the private cache), the process may write its own
+    /proc entries and open a unix socket (both what CUDA needs to start), not another's;
+    after ``close_sockets`` no socket of any family opens, in any thread; no fork."""
     script = textwrap.dedent(
         """
-        import os, subprocess, sys, sysconfig
+        import os, socket, subprocess, sys, sysconfig
         from pathlib import Path
+        from verifier import seccomp
         from verifier.sandbox import confine
         from verifier.sandbox_paths import prepare_environment, worker_policy
         scratch = Path(sys.argv[1])
@@ -157,14 +161,23 @@ def test_gpu_worker_builds_its_launcher_but_cannot_fork(tmp_path: Path) -> None:
         include = "-I" + sysconfig.get_paths()["include"]
         so = str(scratch / "cache" / "launcher.so")
         print(subprocess.run(["gcc", str(src), "-shared", "-fPIC", include, "-o", so]).returncode)
-        import socket
+        def write(path):  # as glibc names another thread: open O_RDWR, no truncation
+            fd = os.open(path, os.O_RDWR)
+            os.write(fd, b"confined")
+            os.close(fd)
+        write("/proc/self/comm")
+        def denied(action):
+            try:
+                action()
+                return "allowed"
+            except PermissionError:
+                return "refused"
+        print(denied(lambda: write(f"/proc/{os.getppid()}/comm")))
         socket.socket(socket.AF_UNIX).close()
-        print("socket")
-        try:
-            os.fork()
-            print("forked")
-        except PermissionError:
-            print("refused")
+        print(denied(lambda: socket.socket(socket.AF_INET)))
+        seccomp.close_sockets()
+        print(denied(lambda: socket.socket(socket.AF_UNIX)))
+        print(denied(os.fork))
         """
     )
     done = subprocess.run(
@@ -176,8 +189,28 @@ def test_gpu_worker_builds_its_launcher_but_cannot_fork(tmp_path: Path) -> None:
         start_new_session=True,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["none", "0", "socket", "refused"], done.stderr
+    expected = ["landlock", "0", "refused", "refused", "refused", "refused"]
+    assert done.stdout.split() == expected, done.stderr
     assert (tmp_path / "cache" / "launcher.so").exists()
+
+
+def test_a_compiler_in_its_own_prefix_brings_the_prefix_and_its_scripts_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on the GPU machine: ``$CC`` is /opt/gcc/bin/gcc, a ``#!/bin/sh`` wrapper around
+    gcc-real with -B flags into its prefix; the worker may run all three, nothing else new."""
+    prefix = tmp_path / "gcc"
+    (prefix / "bin").mkdir(parents=True)
+    wrapper = prefix / "bin" / "gcc"
+    wrapper.write_text('#!/bin/sh\nexec "$(dirname "$0")/gcc-real" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("CC", str(wrapper))
+    policy = worker_policy(tmp_path / "scratch", "auto", gpu=True)
+    assert policy.allows_execute(wrapper)
+    assert policy.allows_execute(prefix / "bin" / "gcc-real")
+    assert policy.allows_execute("/bin/sh")
+    assert not policy.allows_execute(tmp_path / "elsewhere")
+    assert not worker_policy(tmp_path / "scratch", "auto", gpu=False).allows_execute("/bin/sh")
 
 
 def aikg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -191,8 +224,6 @@ def aikg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     [
         ("off", ["--require-sandbox"], "--require-sandbox: sandbox off"),
         ("bwrap", [], "'verifier.sandbox'"),
-        ("landlock", ["--backend", "cuda"], "landlock on a GPU: CUDA does not start"),
-        ("auto", ["--backend", "cuda", "--require-sandbox"], "files and network are not"),
     ],
 )
 def test_command_refuses_a_sandbox_it_cannot_keep(
