@@ -207,7 +207,10 @@ class _Op:
                         f"verified with {verified_init}"
                     )
                     return super().forward(*inputs)
-                return op._call(inputs, dict(self.state_dict(keep_vars=True)))
+                # named_* rather than state_dict(): torch 2.11's dynamo cannot trace the
+                # latter (it sets metadata on an OrderedDict), a graph break in fullgraph.
+                weights = {**dict(self.named_parameters()), **dict(self.named_buffers())}
+                return op._call(inputs, weights)
 
         OpModule.__name__ = OpModule.__qualname__ = f"{self.config['class_name']}"
         return OpModule
