@@ -11,6 +11,7 @@ four characters a token) plus the longest reply its request allows (`max_tokens`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from agents.llm.client import ChatBackend, Message, Reply, estimate_tokens
 from agents.llm.settings import RoleSettings
@@ -52,22 +53,11 @@ class Ledger:
 
     def hold(self, role: str, most_tokens: int, most_usd: float) -> None:
         """Hold a call's most, or raise `BudgetExhausted` if it could pass a limit."""
-        tokens = self.spent_tokens + self.held_tokens
-        if self.max_tokens is not None and tokens + most_tokens > self.max_tokens:
-            raise BudgetExhausted(
-                f"the {role} call was not started: the {self.scope}'s LLM token budget is "
-                f"spent ({self.spent_tokens:,} of {self.max_tokens:,} tokens used"
-                f"{self._in_flight(f'{self.held_tokens:,}')}, the call may take up to "
-                f"{most_tokens:,}); raise {self._key('max_tokens')}"
-            )
-        usd = self.spent_usd + self.held_usd
-        if self.max_usd is not None and usd + most_usd > self.max_usd:
-            raise BudgetExhausted(
-                f"the {role} call was not started: the {self.scope}'s LLM cost budget is spent "
-                f"(${self.spent_usd:.4f} of ${self.max_usd:.4f} used"
-                f"{self._in_flight(f'${self.held_usd:.4f}')}, the call may cost up to "
-                f"${most_usd:.4f}); raise {self._key('max_usd')}"
-            )
+        tokens = (self.spent_tokens, self.held_tokens, most_tokens)
+        _refuse_past(role, self.scope, _TOKENS, self.max_tokens, tokens)
+        _refuse_past(
+            role, self.scope, _COST, self.max_usd, (self.spent_usd, self.held_usd, most_usd)
+        )
         self.held_tokens += most_tokens
         self.held_usd += most_usd
 
@@ -78,13 +68,37 @@ class Ledger:
         self.spent_tokens += took[0]
         self.spent_usd += took[1]
 
-    def _in_flight(self, amount: str) -> str:
-        return f", {amount} held by calls in flight" if self.held_tokens else ""
 
-    def _key(self, name: str) -> str:
-        prefix = "batch_" if self.scope == "batch" else ""
-        flag = " or --budget-usd" if name == "max_usd" else ""
-        return f"agents.budget.{prefix}{name}{flag}"
+@dataclass(frozen=True)
+class _Measure:
+    """How a limit is named and shown in a refusal."""
+
+    kind: str  # "token" | "cost"
+    key: str  # its agents.budget key (batch_ in front for a batch)
+    form: str  # how an amount is written
+    unit: str = ""
+
+
+_TOKENS = _Measure("token", "max_tokens", "{:,}", " tokens")
+_COST = _Measure("cost", "max_usd", "${:.4f}")
+
+
+def _refuse_past(
+    role: str, scope: str, measure: _Measure, limit: float | None, amounts: tuple[float, ...]
+) -> None:
+    """Raise `BudgetExhausted` if spent + held by calls in flight + this call's most > limit."""
+    spent, held, most = amounts
+    if limit is None or spent + held + most <= limit:
+        return
+    show = measure.form.format
+    in_flight = f", {show(held)} held by calls in flight" if held else ""
+    key = f"agents.budget.{'batch_' if scope == 'batch' else ''}{measure.key}"
+    flag = " or --budget-usd" if measure is _COST else ""
+    raise BudgetExhausted(
+        f"the {role} call was not started: the {scope}'s LLM {measure.kind} budget is spent "
+        f"({show(spent)} of {show(limit)}{measure.unit} used{in_flight}, the call may take up "
+        f"to {show(most)}); raise {key}{flag}"
+    )
 
 
 class BudgetedChat:

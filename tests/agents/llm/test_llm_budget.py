@@ -40,7 +40,7 @@ async def test_cost_budget_stops_the_call_that_would_pass_it(sink) -> None:
         assert len(server.requests) == 2
     message = str(info.value)
     assert message.startswith("the coder call was not started: the task's LLM cost budget")
-    assert "$0.4000 of $0.6000 used, the call may cost up to $0.3000" in message
+    assert "$0.4000 of $0.6000 used, the call may take up to $0.3000" in message
     assert "agents.budget.max_usd or --budget-usd" in message
     assert [kind for kind, _ in sink.events if kind != "partial"] == ["requested", "responded"] * 2
 
