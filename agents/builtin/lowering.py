@@ -27,6 +27,7 @@ from agents.builtin.conv_lowering import (
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.fx_nodes import is_one, packet, permutation, shape_of
 from agents.builtin.gather import lower_gather
+from agents.builtin.matmul_launch import NAMES as MATMUL_NAMES
 from agents.builtin.matmul_views import (
     diagonal_product,
     feeds_matmul_only,
@@ -74,6 +75,7 @@ RESERVED |= {"BLOCK_SIZE", "BLOCK_R", "BLOCK_M", "BLOCK_N", "BLOCK_K", "BLOCK_S"
 # reductions: the kernels' row and split variables, the host's launch variables
 RESERVED |= {"rows", "row_mask", "s", "smask", "split", "chunk"}
 RESERVED |= {"programs", "block_r", "block_m", "warps"}
+RESERVED |= MATMUL_NAMES
 RESERVED |= CONV_LOCALS
 
 

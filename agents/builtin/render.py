@@ -15,6 +15,7 @@ import torch
 
 from agents.builtin.conv_writer import conv_launch_lines, conv_writers
 from agents.builtin.kernel_writer import INDENT, KernelWriter
+from agents.builtin.matmul_launch import matmul_launch_lines
 from agents.builtin.matmul_writer import MatmulWriter
 from agents.builtin.pointwise_writer import PointwiseWriter
 from agents.builtin.reduction_schedule import splittable, tiled
@@ -232,10 +233,7 @@ def launch_lines(
     elif plan.family == "conv":
         lines += conv_launch_lines(plan, config, writers)
     elif plan.family == "matmul":
-        sizes = plan.f_sizes
-        tiles = f"triton.cdiv({sizes[-2]}, BLOCK_M) * triton.cdiv({sizes[-1]}, BLOCK_N)"
-        lines.append(f"grid = ({', '.join([tiles, *sizes[:-2]])}{',' if len(sizes) == 2 else ''})")
-        lines.append(_launch(writers[0], blocks, options))
+        lines += matmul_launch_lines(plan, config, writers, device)
     else:
         lines += _reduction_lines(plan, config, writers, device)
     return lines
@@ -253,9 +251,14 @@ def kernel_writers(
     """The kernels a plan launches: one, or a reduction's persistent/looped/split variants."""
     if plan.family == "conv":
         return conv_writers(plan, name, config, interpreter)
+    if plan.family == "matmul":
+        combine = name.replace("_kernel", "_combine_kernel")
+        return [
+            MatmulWriter(plan, name, _constexprs(config), interpreter),
+            MatmulWriter(plan, combine, _constexprs(config), interpreter, mode="combine"),
+        ]
     if plan.family != "reduction":
-        writer = MatmulWriter if plan.family == "matmul" else PointwiseWriter
-        return [writer(plan, name, _constexprs(config), interpreter)]
+        return [PointwiseWriter(plan, name, _constexprs(config), interpreter)]
     modes = ["persistent", "looped", *(["partial", "combine"] if splittable(plan) else [])]
     fulls = any(o.value.level == FULL for o in plan.outputs)
     writers = []

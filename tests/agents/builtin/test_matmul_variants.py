@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.agents.builtin.builtin_harness import check, task
+from tests.agents.builtin.builtin_harness import (
+    check,
+    check_code,
+    full_size_launches,
+    render_with,
+    task,
+)
 
 VARIANTS = {
     "tensor3d_times_matrix": dict(
@@ -48,3 +54,57 @@ def test_leading_dims_fold_into_rows_on_the_host(tmp_path: Path) -> None:
     code = check(task(**VARIANTS["tensor3d_times_matrix"]), tmp_path)
     assert "x_view_1 = x.reshape(x.shape[0]*x.shape[1], x.shape[2])" in code
     assert "return out.reshape(x.shape[0], x.shape[1], y.shape[1])" in code
+
+
+# small tiles, and a split of K whenever K has 8 steps to spare
+SPLIT_K = {"BLOCK_M": 16, "BLOCK_N": 16, "BLOCK_K": 16, "GROUP_M": 2, "num_warps": 4}
+SPLIT_K |= {"num_stages": 2, "SPLIT_K_PROGRAMS": 1_000_000}
+SPLIT_CASES = {
+    "split_k_bias_relu": dict(
+        expr="torch.relu(torch.matmul(x, y) + self.b)",
+        inputs="torch.randn(20, 512), torch.randn(512, 24)",
+        args="x, y",
+        body="self.b = nn.Parameter(torch.randn(24))",
+    ),
+    "split_k_batched": dict(
+        expr="torch.bmm(x, y) * 0.5",
+        inputs="torch.randn(2, 20, 384), torch.randn(2, 384, 18)",
+        args="x, y",
+    ),
+    "split_k_matrix_vector": dict(
+        expr="torch.matmul(x, y)",
+        inputs="torch.randn(20, 2048), torch.randn(2048, 3)",
+        args="x, y",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_CASES))
+def test_split_k_matches_reference(name: str, tmp_path: Path) -> None:
+    source = task(**SPLIT_CASES[name])
+    code = render_with(source, SPLIT_K)
+    launches = full_size_launches(source, tmp_path, code)
+    assert [kernel for kernel, _, _ in launches] == ["op_kernel", "op_combine_kernel"]
+    assert launches[0][1][2] > 1  # the K chunks
+    check_code(source, code, tmp_path)
+
+
+def test_few_tiles_split_k_and_a_vector_takes_the_narrow_kernel(tmp_path: Path) -> None:
+    """KernelBench 6 (256 x 256, K = 524288) and 4 (2048 x 1048576 times a vector), on
+    meta tensors with the default configuration: both fill the GPU."""
+    large_k = task(
+        "torch.matmul(x, y)", inputs="torch.rand(256, 524288), torch.rand(524288, 256)", args="x, y"
+    )
+    (kernel, grid, keywords), combine = full_size_launches(large_k, tmp_path)
+    assert kernel == "op_kernel"
+    assert grid[0] * grid[2] >= 132 and combine[0] == "op_combine_kernel"
+    assert keywords["NARROW"] is False and keywords["SPLIT"] is True
+    vector = task(
+        "torch.matmul(x, y)",
+        inputs="torch.rand(2048, 1048576), torch.rand(1048576, 1)",
+        args="x, y",
+    )
+    (kernel, grid, keywords), _ = full_size_launches(vector, tmp_path)
+    assert kernel == "op_kernel"
+    assert keywords["NARROW"] is True and keywords["BLOCK_N"] == 1
+    assert grid[0] * grid[2] >= 132
