@@ -56,13 +56,12 @@ def step_lines(state: TaskState) -> list[str]:
     lines = []
     for attempt in state.attempts:
         if attempt.missing:
-            lines.append(f"step {attempt.step}: no code ({attempt.missing})")
+            lines.append(f"step {attempt.step}: no code ({attempt.missing.summary})")
         else:
-            result = attempt.result or {}
             verdict = (
                 "passed"
                 if attempt.passed
-                else f"{readable(result.get('stage'))}: {readable(result.get('message'))}"
+                else f"{readable(attempt.stage)}: {readable(attempt.message)}"
             )
             timing = f", {attempt.time_ms:.4g} ms" if attempt.time_ms is not None else ""
             config = attempt.notes.get("launch_config")

@@ -94,14 +94,14 @@ def decide(state: TaskState, rules: Rules) -> Decision:
     best = state.best
 
     if last is not None and last.missing:
-        kind, _, message = last.missing.partition(": ")
+        kind, message = last.missing.reason, last.missing.message
         if kind == "budget_exhausted" and best is not None:
             return Decision("finish", f"{message}; keeping step {best.step}", "verified")
         if kind in FATAL_AGENT_ERRORS:
             return Decision("stop", message or kind, FATAL_AGENT_ERRORS[kind])
 
-    if last is not None and (last.result or {}).get("reference_error"):
-        message = (last.result or {}).get("message", "")
+    if last is not None and last.result is not None and last.result.reference_error:
+        message = last.result.message
         return Decision("stop", f"the task file fails on its own: {message}", "reference_error")
 
     if best is not None:
@@ -137,10 +137,7 @@ def decide(state: TaskState, rules: Rules) -> Decision:
 def _failure_kind(attempt: Any) -> str:
     if attempt is None:
         return "nothing produced"
-    if attempt.missing:
-        return attempt.missing.split(":", 1)[0]
-    result = attempt.result or {}
-    return str(result.get("stage") or "unknown")
+    return attempt.stage or "unknown"
 
 
 def _same_failures_in_a_row(state: TaskState) -> int:

@@ -30,10 +30,9 @@ def describe(event: ev.Event) -> str | None:
         return f"verifying on {event.device}…"
     if isinstance(event, ev.VerifyFinished):
         result = event.result
-        if result.get("passed"):
-            trials, took = result.get("trials_run"), result.get("duration_s") or 0.0
-            return f"verified ({trials} trials, {took:.1f}s)"
-        return f"rejected at {result.get('stage')}: {result.get('message')}"
+        if result.passed:
+            return f"verified ({result.trials_run} trials, {result.duration_s:.1f}s)"
+        return f"rejected at {result.stage}: {result.message}"
     if isinstance(event, ev.VerifyRepeated):
         return f"same code as step {event.repeat_of}: its result stands, not verified again"
     if isinstance(event, ev.ConductorDecided):

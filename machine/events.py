@@ -7,11 +7,11 @@ back. `upcast` brings payloads written by older schema versions up to the curren
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
 from machine.spec import TaskSpec
-from verifier.result import TimeBreakdown
+from verifier.result import TimeBreakdown, VerifyResult, decode_result
 
 E = TypeVar("E", bound="Event")
 
@@ -137,6 +137,11 @@ class CodeMissing(Event):
     role: str = "coder"
     ops: list[str] = field(default_factory=list)
 
+    @property
+    def summary(self) -> str:
+        """'reason: message', as lists and the agent's history show it."""
+        return f"{self.reason}: {self.message}"
+
 
 @register
 @dataclass(frozen=True)
@@ -161,16 +166,28 @@ class VerifyFinished(Event):
     TYPE: ClassVar[str] = "verify.finished"
     step: int
     device: str
-    result: dict[str, Any]  # verifier.result.VerifyResult.to_dict(), less the breakdown
+    # on disk: VerifyResult.to_dict() less its breakdown, which is a field of its own here
+    result: VerifyResult
     breakdown: TimeBreakdown | None = None  # where the verification's time went
     # a >10x speedup over every baseline, re-verified in a fresh process (verifier/reverify.py)
     suspicious_speedup: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.result, dict):  # decoded from a payload
+            object.__setattr__(self, "result", decode_result(self.result))
+        if self.result.breakdown is not None:
+            breakdown = self.breakdown or self.result.breakdown
+            object.__setattr__(self, "result", replace(self.result, breakdown=None))
+            object.__setattr__(self, "breakdown", breakdown)
         if isinstance(self.breakdown, dict):  # decoded from a payload
             object.__setattr__(self, "breakdown", TimeBreakdown.from_dict(self.breakdown))
-        if self.result.get("suspicious_speedup") and not self.suspicious_speedup:
+        if self.result.suspicious_speedup and not self.suspicious_speedup:
             object.__setattr__(self, "suspicious_speedup", True)
+
+    def to_payload(self) -> dict[str, Any]:
+        payload = super().to_payload()
+        del payload["result"]["breakdown"]
+        return payload
 
 
 @register

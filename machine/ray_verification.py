@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from devicepool import DevicePoolError, device_kind
 from machine.builtin_isolation import builtin_agent_session
 from machine.verification import shared_service, verifier_session
-from verifier.result import VerifyJob, VerifyResult
+from verifier.result import RayVerifyResult, VerifyJob, VerifyResult
 
 if TYPE_CHECKING:
     from machine.config import Config
@@ -40,14 +40,6 @@ def import_ray() -> Any:
     except ImportError:
         raise RayError(f"Ray is not installed: {INSTALL_HINT}") from None
     return ray
-
-
-@dataclass(frozen=True)
-class RayVerifyResult(VerifyResult):
-    """A `VerifyResult` that also says where it ran and which attempts the cluster lost."""
-
-    node: str | None = None
-    retries: list[dict[str, str]] = field(default_factory=list)  # [{"error", "message"}]
 
 
 def job_requirements(kind: str, resources: dict[str, float]) -> dict[str, Any]:

@@ -194,7 +194,7 @@ class RecordedVerifier:
     does not carry its step; the replayed run verifies the same steps in the same order)."""
 
     recorded: Recorded
-    _results: list[dict[str, Any]] = field(default_factory=list)
+    _results: list[VerifyResult] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         own = self.recorded.events[self.recorded.given :]
@@ -204,7 +204,7 @@ class RecordedVerifier:
         await asyncio.sleep(0)
         if not self._results:
             raise ReplayDiverged("the replay verifies more often than the recorded run did")
-        return VerifyResult.from_dict(self._results.pop(0))
+        return self._results.pop(0)
 
     async def close(self) -> None:
         return None

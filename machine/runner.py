@@ -32,7 +32,7 @@ from machine.ray_verification import verification_session
 from machine.recorder import Recorder, decode_stored
 from machine.repeats import repeated_step
 from machine.spec import TaskSpec, TaskSpecError
-from machine.state import TaskState, fold
+from machine.state import StepAttempt, TaskState, fold
 from machine.verify_step import verify_on_device
 from store import DatabaseLocked, EventStore, resolve_db_path
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from devicepool import DevicePool
     from machine.config import Config
     from verifier import Verifier
+    from verifier.result import VerifyResult
 
 
 class TaskRun:
@@ -201,18 +202,15 @@ class TaskRun:
         spec, state = self.spec, self.folded
         last = state.last_attempt
         with_code = [a for a in state.attempts if a.code is not None]
-        feedback = _without_noise(last.result) if last else None
-        if last is not None and last.repeat_of is not None and feedback is not None:
-            feedback = {**feedback, "message": repeat_message(last.repeat_of, feedback)}
-        if last is not None and last.missing:
-            stage, _, message = last.missing.partition(": ")
-            feedback = {"passed": False, "stage": stage, "message": message}
+        feedback = last.feedback if last else None
+        if last is not None and last.repeat_of is not None and last.result is not None:
+            feedback = {**(feedback or {}), "message": repeat_message(last.repeat_of, last.result)}
         history = tuple(
             Attempt(
                 step=a.step,
                 passed=a.passed,
-                stage=(a.result or {}).get("stage") if a.result else "no_code",
-                message=_attempt_message(a),
+                stage=a.result.stage if a.result is not None else "no_code",
+                message=attempt_message(a),
                 candidate_time_ms=a.time_ms,
                 launch_config=a.notes.get("launch_config"),
             )
@@ -233,28 +231,22 @@ class TaskRun:
         )
 
 
-def repeat_message(repeat_of: int, result: dict[str, Any]) -> str:
+def repeat_message(repeat_of: int, result: VerifyResult) -> str:
     """What the agent is told of a candidate that repeats step `repeat_of`'s code."""
-    verdict = "it passed" if result.get("passed") else f"it failed: {result.get('message', '')}"
+    verdict = "it passed" if result.passed else f"it failed: {result.message}"
     return (
         f"this candidate is the same code as step {repeat_of}'s, so it was not verified "
         f"again ({verdict}); write a different kernel"
     )
 
 
-def _attempt_message(attempt: Any) -> str:
+def attempt_message(attempt: StepAttempt) -> str:
+    """What the agent's history says of a step."""
     if attempt.result is None:
-        return attempt.missing or ""
+        return attempt.missing.summary if attempt.missing else ""
     if attempt.repeat_of is not None:
         return repeat_message(attempt.repeat_of, attempt.result)
-    return str(attempt.result.get("message", ""))
-
-
-def _without_noise(result: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The verifier's result minus what changes run to run (so prompts replay exactly)."""
-    if result is None:
-        return None
-    return {k: v for k, v in result.items() if k != "duration_s"}
+    return attempt.result.message
 
 
 def check_api_keys(config: Config) -> None:

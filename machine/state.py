@@ -7,29 +7,56 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from machine import events as ev
-from verifier.result import TimeBreakdown
+from verifier.result import TimeBreakdown, VerifyResult
+
+# what changes run to run, left out of what an agent is told (so prompts replay exactly)
+NOISE = ("duration_s", "breakdown")
 
 
 @dataclass(frozen=True)
-class Attempt:
+class StepAttempt:
     """One code step: the candidate (if any) and what the verifier said of it."""
 
     step: int
     code: str | None = None
     notes: dict[str, Any] = field(default_factory=dict)
-    missing: str | None = None  # why there was no code
-    result: dict[str, Any] | None = None
+    missing: ev.CodeMissing | None = None  # why there was no code
+    result: VerifyResult | None = None
     repeat_of: int | None = None  # the earlier step with the same code, whose result this is
     breakdown: TimeBreakdown | None = None  # where this step's verification time went
 
     @property
     def passed(self) -> bool:
-        return bool(self.result and self.result.get("passed"))
+        return self.result is not None and self.result.passed
+
+    @property
+    def stage(self) -> str | None:
+        """Where it failed: the verifier's stage, or why there was no code (None: passed)."""
+        if self.missing is not None:
+            return self.missing.reason
+        return self.result.stage if self.result is not None else None
+
+    @property
+    def message(self) -> str:
+        """The verifier's message, or what the agent said instead of code."""
+        if self.missing is not None:
+            return self.missing.message
+        return self.result.message if self.result is not None else ""
+
+    @property
+    def feedback(self) -> dict[str, Any] | None:
+        """The verifier's result (or why there was no code) as the next agent is told it;
+        None before either exists."""
+        if self.missing is not None:
+            return {"passed": False, "stage": self.missing.reason, "message": self.missing.message}
+        if self.result is None:
+            return None
+        return {k: v for k, v in self.result.to_dict().items() if k not in NOISE}
 
     @property
     def timings(self) -> dict[str, Any]:
         """The verifier's profile-mode timings (empty when it did not time)."""
-        return (self.result or {}).get("timings") or {}
+        return (self.result.timings if self.result is not None else None) or {}
 
     @property
     def time_ms(self) -> float | None:
@@ -45,7 +72,7 @@ class TaskState:
     step: int = 0
     action: str | None = None  # what the current step started with: design | code
     design: str | None = None
-    attempts: tuple[Attempt, ...] = ()
+    attempts: tuple[StepAttempt, ...] = ()
     decisions: tuple[ev.ConductorDecided, ...] = ()
     nodes: tuple[ev.NodeCreated, ...] = ()  # a search's nodes (docs/search.md)
     pending_decision: ev.ConductorDecided | None = None  # decided, next step not yet begun
@@ -66,7 +93,7 @@ class TaskState:
         return bool(self.finished and self.finished.success)
 
     @property
-    def last_attempt(self) -> Attempt | None:
+    def last_attempt(self) -> StepAttempt | None:
         return self.attempts[-1] if self.attempts else None
 
     @property
@@ -85,7 +112,7 @@ class TaskState:
         return self.status
 
     @property
-    def best(self) -> Attempt | None:
+    def best(self) -> StepAttempt | None:
         """The verified attempt to keep: the fastest when timed, else the first."""
         verified = [a for a in self.attempts if a.passed]
         if not verified:
@@ -102,13 +129,13 @@ def fold(events: Iterable[tuple[int, ev.Event]], state: TaskState | None = None)
     return state
 
 
-def _update_attempt(state: TaskState, step: int, **changes: Any) -> tuple[Attempt, ...]:
+def _update_attempt(state: TaskState, step: int, **changes: Any) -> tuple[StepAttempt, ...]:
     attempts = list(state.attempts)
     for i in range(len(attempts) - 1, -1, -1):
         if attempts[i].step == step:
             attempts[i] = replace(attempts[i], **changes)
             return tuple(attempts)
-    return (*attempts, Attempt(step=step, **changes))
+    return (*attempts, StepAttempt(step=step, **changes))
 
 
 def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
@@ -128,7 +155,7 @@ def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
         attempts = _update_attempt(state, event.step, code=event.code, notes=dict(event.notes))
         return replace(state, attempts=attempts, status="verifying")
     if isinstance(event, ev.CodeMissing):
-        attempts = _update_attempt(state, event.step, missing=f"{event.reason}: {event.message}")
+        attempts = _update_attempt(state, event.step, missing=event)
         return replace(state, attempts=attempts, status="deciding")
     if isinstance(event, ev.DeviceLeased):
         return replace(state, held_device=event.device)
@@ -136,7 +163,7 @@ def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
         return replace(state, held_device=None)
     if isinstance(event, ev.VerifyFinished):
         attempts = _update_attempt(
-            state, event.step, result=dict(event.result), breakdown=event.breakdown
+            state, event.step, result=event.result, breakdown=event.breakdown
         )
         return replace(state, attempts=attempts, status="deciding")
     if isinstance(event, ev.VerifyRepeated):

@@ -58,9 +58,7 @@ async def verify_on_device(
                 replace(job, device=job_device(device), worker=worker)
             )
             pool.report_result(device, result.stage, result.message)
-            fields = result.to_dict()
-            fields.pop("breakdown", None)  # a typed field of its own
-            finished = ev.VerifyFinished(step, device, fields, result.breakdown)
+            finished = ev.VerifyFinished(step, device, result)  # its breakdown: a field of its own
             await (record or recorder.append)(finished)
         finally:
             held = round(time.monotonic() - since, 3)

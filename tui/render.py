@@ -73,21 +73,21 @@ def verify(snapshot: Snapshot) -> RenderableType:
         return Text("(nothing verified yet)", style="dim")
     text = Text()
     for attempt in attempts:
-        result = attempt.result or {}
         text.append(f"step {attempt.step}: ", style="bold")
-        if attempt.missing:
-            text.append(f"no code — {attempt.missing}\n\n", style="yellow")
+        if attempt.missing is not None:
+            text.append(f"no code — {attempt.missing.summary}\n\n", style="yellow")
             continue
-        if attempt.passed:
+        result = attempt.result
+        assert result is not None  # the list holds attempts with a result or missing code
+        if result.passed:
             text.append("passed", style="bold green")
         else:
-            text.append(f"failed at {result.get('stage')}", style="bold red")
-        text.append(f" — {result.get('message', '')}\n")
+            text.append(f"failed at {result.stage}", style="bold red")
+        text.append(f" — {result.message}\n")
         text.append(
-            f"  errors   max abs {_num(result.get('max_abs_err'))} · "
-            f"max rel {_num(result.get('max_rel_err'))}\n"
+            f"  errors   max abs {_num(result.max_abs_err)} · max rel {_num(result.max_rel_err)}\n"
         )
-        timings = result.get("timings")
+        timings = result.timings
         if timings:
             ms = {
                 k: (timings.get(k) or {}).get("median_ms")
@@ -154,7 +154,7 @@ def event_summary(stored: StoredEvent, event: ev.Event | None) -> str:
         return f"step {event.step}: {event.action}"
     if isinstance(event, ev.VerifyFinished):
         result = event.result
-        return "passed" if result.get("passed") else f"failed: {result.get('stage')}"
+        return "passed" if result.passed else f"failed: {result.stage}"
     if isinstance(event, ev.VerifyRepeated):
         return f"same code as step {event.repeat_of}: not verified again"
     if isinstance(event, ev.ConductorDecided):

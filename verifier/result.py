@@ -121,3 +121,19 @@ class VerifyResult:
     @classmethod
     def failure(cls, stage: str, message: str, **extra: Any) -> VerifyResult:
         return cls(passed=False, stage=stage, message=message, **extra)
+
+
+@dataclass(frozen=True)
+class RayVerifyResult(VerifyResult):
+    """A `VerifyResult` from a Ray cluster (machine/ray_verification.py) that also says
+    where it ran and which attempts the cluster lost."""
+
+    node: str | None = None
+    retries: list[dict[str, str]] = field(default_factory=list)  # [{"error", "message"}]
+
+
+def decode_result(data: dict[str, Any]) -> VerifyResult:
+    """The result a stored dict holds: a Ray one when it names its node or retries, and
+    fields older writers left out take their defaults."""
+    kind = RayVerifyResult if {"node", "retries"} & data.keys() else VerifyResult
+    return kind.from_dict({"stage": None, "message": "", **data})

@@ -71,7 +71,7 @@ def row_for(suite_task: SuiteTask, state: TaskState, wall_s: float) -> BenchRow:
 def _suspicious(state: TaskState) -> bool:
     """The kept kernel's speedup was too good to be true, and was re-verified."""
     best = state.best
-    return bool(best is not None and best.result and best.result.get("suspicious_speedup"))
+    return best is not None and best.result is not None and best.result.suspicious_speedup
 
 
 def _message(state: TaskState) -> str:
@@ -80,7 +80,7 @@ def _message(state: TaskState) -> str:
     text = finished.message if finished else "did not finish"
     last = state.last_attempt
     if finished is not None and not finished.success and last is not None and last.result:
-        text += f"; last step rejected at {last.result.get('stage')}: {last.result.get('message')}"
+        text += f"; last step rejected at {last.result.stage}: {last.result.message}"
     return text
 
 

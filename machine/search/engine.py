@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from agents.llm.client import LLMUnavailable
 from agents.types import (
@@ -32,7 +32,7 @@ from machine.repeats import repeated_step
 from machine.search.strategies import Plan, plan_round
 from machine.search.tree import Node, lineage, node_id_of, search_tree
 from machine.speed_of_light import speed_of_light
-from machine.state import Attempt, TaskState
+from machine.state import StepAttempt, TaskState
 from machine.verify_step import verify_on_device
 
 if TYPE_CHECKING:
@@ -190,10 +190,11 @@ class SearchDriver:
             if node.status == "no_code" and node.stage in FATAL_AGENT_ERRORS:
                 if node.stage == "budget_exhausted" and best is not None:
                     return "verified", f"LLM budget spent; keeping {node_id_of(best.step)}"
-                return FATAL_AGENT_ERRORS[node.stage], node.attempt.missing or node.stage
-            if (node.attempt.result or {}).get("reference_error"):
-                message = (node.attempt.result or {}).get("message", "")
-                return "reference_error", f"the task file fails on its own: {message}"
+                missing = node.attempt.missing
+                return FATAL_AGENT_ERRORS[node.stage], missing.summary if missing else node.stage
+            result = node.attempt.result
+            if result is not None and result.reference_error:
+                return "reference_error", f"the task file fails on its own: {result.message}"
         if best is not None and self.run.spec.task_type != "profile":
             return "verified", f"{node_id_of(best.step)} verified"
         target = self.settings.target_sol
@@ -234,7 +235,7 @@ class SearchDriver:
             step=node.step if node else 1,
             design=state.design,
             previous_code=parent.attempt.code if parent else None,
-            feedback=feedback_of(parent.attempt) if parent else None,
+            feedback=parent.attempt.feedback if parent else None,
             advice=plan.idea if node else None,
             history=tuple(attempt_summary(n.attempt) for n in path),
             node_id=node.node_id if node else None,
@@ -254,23 +255,12 @@ def _steps_used(nodes: list[Node]) -> int:
     return max((n.step for n in nodes), default=0)
 
 
-def feedback_of(attempt: Attempt) -> dict[str, Any] | None:
-    """The verifier's word on `attempt` as an agent sees it (run-to-run noise left out)."""
-    if attempt.missing:
-        stage, _, message = attempt.missing.partition(": ")
-        return {"passed": False, "stage": stage, "message": message}
-    if attempt.result is None:
-        return None
-    return {k: v for k, v in attempt.result.items() if k != "duration_s"}
-
-
-def attempt_summary(attempt: Attempt) -> AttemptSummary:
-    result = attempt.result or {}
+def attempt_summary(attempt: StepAttempt) -> AttemptSummary:
     return AttemptSummary(
         step=attempt.step,
         passed=attempt.passed,
-        stage=result.get("stage") if attempt.result else "no_code",
-        message=attempt.missing or str(result.get("message", "")),
+        stage=attempt.result.stage if attempt.result is not None else "no_code",
+        message=attempt.missing.summary if attempt.missing else attempt.message,
         candidate_time_ms=attempt.time_ms,
         launch_config=attempt.notes.get("launch_config"),
     )
@@ -284,14 +274,14 @@ def _inspiration(node: Node) -> Inspiration:
         parts += [f"{node.sol:.2f} of speed-of-light"] if node.sol else []
         summary = ", ".join(parts) or "no speedups measured"
     else:
-        message = node.attempt.missing or (node.attempt.result or {}).get("message", "")
-        summary = f"{node.stage}: {message}"
+        missing = node.attempt.missing
+        summary = f"{node.stage}: {missing.summary if missing else node.attempt.message}"
     return Inspiration(
         node.node_id, node.attempt.code or "", node.status == "verified", summary, node.time_ms
     )
 
 
-def _breakdown(attempt: Attempt) -> dict[str, float] | None:
+def _breakdown(attempt: StepAttempt) -> dict[str, float] | None:
     if attempt.breakdown is None:
         return None
     fields = dataclasses.asdict(attempt.breakdown)

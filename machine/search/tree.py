@@ -12,7 +12,7 @@ from typing import Any
 
 from machine.describe import launch_config_text
 from machine.speed_of_light import share_of_light, speed_of_light
-from machine.state import Attempt, TaskState
+from machine.state import StepAttempt, TaskState
 
 # Verifier stages by how far a failed candidate got: a wrong value ran, a crash compiled.
 _STAGE_PROMISE = {"correctness": 4, "timing-cheat": 4, "runtime": 3, "timeout": 2, "compile": 1}
@@ -26,7 +26,7 @@ class Node:
     agent: str
     idea: str
     round: int
-    attempt: Attempt  # the step's code and result (empty while in flight)
+    attempt: StepAttempt  # the step's code and result (empty while in flight)
     alternative: dict[str, Any] | None = None
 
     @property
@@ -54,9 +54,7 @@ class Node:
     @property
     def stage(self) -> str:
         """Where a failed node stopped (its missing code's reason, or the verifier stage)."""
-        if self.attempt.missing:
-            return self.attempt.missing.partition(":")[0]
-        return str((self.attempt.result or {}).get("stage") or "")
+        return self.attempt.stage or ""
 
     @property
     def promise(self) -> int:
@@ -97,7 +95,7 @@ def search_tree(state: TaskState) -> list[Node]:
                 agent=n.agent,
                 idea=_idea(n.idea, attempts.get(n.step)),
                 round=n.round,
-                attempt=attempts.get(n.step) or Attempt(step=n.step),
+                attempt=attempts.get(n.step) or StepAttempt(step=n.step),
                 alternative=n.alternative,
             )
             for n in state.nodes
@@ -125,13 +123,13 @@ def _chain(state: TaskState) -> list[Node]:
     return nodes
 
 
-def _idea(planned: str, attempt: Attempt | None) -> str:
+def _idea(planned: str, attempt: StepAttempt | None) -> str:
     """The node's idea: the agent's own one-line idea (an LLM's), else what was planned."""
     notes = attempt.notes if attempt is not None else {}
     return str(notes.get("idea") or planned)
 
 
-def _planned(attempt: Attempt, reason: str | None) -> str:
+def _planned(attempt: StepAttempt, reason: str | None) -> str:
     config = attempt.notes.get("launch_config")
     return launch_config_text(config) if config else reason or "first candidate"
 

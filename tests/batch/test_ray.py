@@ -20,7 +20,7 @@ import pytest
 from devicepool import DevicePool
 from machine.ray_verification import RayVerifier, cluster_slots
 from tests.devicepool.scripted import DOUBLE, good, make_task, sleeping
-from verifier.result import VerifyJob
+from verifier.result import RayVerifyResult, VerifyJob
 
 pytestmark = pytest.mark.ray
 ray = pytest.importorskip("ray")
@@ -111,8 +111,8 @@ async def test_task_verifies_through_the_cluster(cluster: Cluster, tmp_path: Pat
     task = make_task(tmp_path, pool, "on-ray", devicepool=ray_pool)
     assert await task.run({"designer": good(), "coder": good()}) is True
     result = task.state.attempts[-1].result
-    assert result["passed"] and result["retries"] == []
-    assert result["node"] in {n["NodeID"] for n in ray.nodes()}
+    assert isinstance(result, RayVerifyResult) and result.passed and result.retries == []
+    assert result.node in {n["NodeID"] for n in ray.nodes()}
 
 
 async def test_node_lost_mid_job_is_retried_elsewhere(cluster: Cluster) -> None:

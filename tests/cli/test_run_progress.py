@@ -6,12 +6,14 @@ import io
 
 from aikg.run_progress import RunProgress, duration
 from machine import events as ev
-from machine.state import Attempt, TaskState
+from machine.state import StepAttempt, TaskState
+from verifier.result import VerifyResult
 
 
 def verified(eager: float, compile_: float) -> TaskState:
     timings = {"speedup_vs_eager": eager, "speedup_vs_compile": compile_}
-    attempt = Attempt(step=1, code="...", result={"passed": True, "timings": timings})
+    result = VerifyResult(passed=True, stage=None, message="", timings=timings)
+    attempt = StepAttempt(step=1, code="...", result=result)
     return TaskState(attempts=(attempt,), finished=ev.TaskFinished(True, "verified", "verified", 1))
 
 

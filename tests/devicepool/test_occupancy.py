@@ -82,7 +82,7 @@ async def test_verify_timeout_and_lease_timeout_release(tmp_path: Path) -> None:
     with pytest.raises(LeaseTimeout, match="starved: no cpu device came free"):
         await starved.run({"coder": good(), "designer": good()})
     assert await first is False
-    assert slow.state.attempts[-1].result["stage"] == "timeout"
+    assert slow.state.attempts[-1].result.stage == "timeout"
     assert_all_released(pool, await device_events(tmp_path))
 
 

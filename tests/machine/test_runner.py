@@ -62,7 +62,7 @@ async def test_stops_at_exactly_limit_steps(tmp_path: Path) -> None:
     state = task.state
     assert state.finished is not None and state.finished.reason == "limit_reached"
     assert state.step == 3 and coder.code_calls == 3
-    assert [a.result["stage"] for a in state.attempts] == ["mismatch"] * 3
+    assert [a.result.stage for a in state.attempts] == ["mismatch"] * 3
     assert [d.action for d in state.decisions] == ["fix_code", "fix_design", "stop"]
     types = await stored_types(tmp_path, "never")
     assert types.count("step.started") == 3 and types.count("verify.finished") == 1
@@ -74,7 +74,7 @@ async def test_segfaulting_candidate_finishes_normally_and_releases(tmp_path: Pa
     pool = DevicePool(["cpu"])
     task = make_task(tmp_path, task_id="crash", limit_steps=2, device_pool=pool)
     assert await task.run({"designer": coder, "coder": coder}) is False
-    assert [a.result["stage"] for a in task.state.attempts] == ["crash", "crash"]
+    assert [a.result.stage for a in task.state.attempts] == ["crash", "crash"]
     assert pool.occupancy() == {"cpu": []}
     types = await stored_types(tmp_path, "crash")
     assert types.count("device.leased") == types.count("device.released") == 1  # step 2 repeats
