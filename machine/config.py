@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.llm.settings import LLMSettings
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+# package data, read through importlib (a wheel install finds it too)
+DEFAULT_CONFIG: Traversable = files("configs").joinpath("default.yaml")
 
 
 class ConfigError(ValueError):
@@ -139,7 +144,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _read_yaml(path: Path | Traversable) -> dict[str, Any]:
     try:
         text = path.read_text()
     except OSError as exc:
