@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from agents.builtin.attention_configs import ATTENTION_CONFIGS
 from agents.builtin.conv_configs import CONV_CONFIGS, CONV_FP32_CONFIGS
 from agents.builtin.values import Plan
 from agents.types import Attempt
@@ -141,6 +142,7 @@ CONFIGS = {
     "matmul_fp32": MATMUL_FP32_CONFIGS,
     "conv": CONV_CONFIGS,
     "conv_fp32": CONV_FP32_CONFIGS,
+    "attention": ATTENTION_CONFIGS,
 }
 
 

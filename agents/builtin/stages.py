@@ -394,6 +394,12 @@ def _with_copy_stages(traced: Traced, error: Unsupported) -> Lowered:
 
 def lower_graph(traced: Traced) -> Lowered:
     """One fused kernel where one suffices, else stages (raises Unsupported)."""
+    from agents.builtin.attention import lower_attention  # both build on Lowered
+    from agents.builtin.matmul_rows import fuse_matmul_rows
+
+    attention = lower_attention(traced)
+    if attention is not None:
+        return attention
     signatures = _signatures(traced.graph.graph)
     if len(set(signatures.values())) <= 1:
         try:
@@ -405,6 +411,4 @@ def lower_graph(traced: Traced) -> Lowered:
     graph.output(graph.graph_copy(traced.graph.graph, {}))
     graph.eliminate_dead_code()  # e.g. nll_loss's unused total weight
     _split_reductions(graph, _signatures(graph))
-    from agents.builtin.matmul_rows import fuse_matmul_rows  # it builds on Lowered
-
     return fuse_matmul_rows(_staged(traced, graph, _signatures(graph)))

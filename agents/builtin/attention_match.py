@@ -1,0 +1,221 @@
+"""Find attention in a traced graph: `softmax(q @ kᵀ * scale [+ mask]) @ v`.
+
+`F.scaled_dot_product_attention` traces into the same ops (its scale split over q and k,
+`is_causal` a `where(tril(ones))` added to the scores), so one matcher takes both. The
+whole graph must be the attention: every tensor op is either on the matched path, a view
+or expand between its pieces, or the causal mask's construction; anything else (a second
+attention, an epilogue) leaves the graph to the partitioner.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.fx import Graph
+from torch.fx import Node as FxNode
+
+from agents.builtin.fx_nodes import packet, shape_of
+from agents.builtin.reference import Traced
+
+# views, and casts (SDPA computes fp16/bf16 in fp32 on the CPU: the kernel's accumulators are)
+SHAPE_ONLY = {"view", "_unsafe_view", "reshape", "expand", "clone", "contiguous", "alias"}
+SHAPE_ONLY |= {"_to_copy", "to", "convert_element_type"}
+SOFTMAXES = {"_softmax", "_safe_softmax", "softmax"}
+SCALAR_MULS = {"mul", "div"}
+MASK_BUILDERS = {"ones", "tril", "scalar_tensor", "where", "full", "ones_like"}
+HOST_OPS = {operator.mul: "*", operator.truediv: "/", operator.pow: "**"}
+HOST_OPS |= {operator.add: "+", operator.sub: "-"}
+
+
+@dataclass
+class AttentionSpec:
+    """What the flash-attention kernel needs to know about the reference."""
+
+    q: str  # host expressions of the inputs
+    k: str
+    v: str
+    rank: int  # 3 (batch, seq, dim) or 4 (batch, heads, seq, dim)
+    dtype: torch.dtype
+    scale: list[str] = field(default_factory=list)  # host factors of the scores' scale
+    causal: bool = False
+    mask: str | None = None  # host expression of an additive mask, broadcast to the scores
+    path: set[FxNode] = field(default_factory=set)  # the nodes the kernel computes
+    batch: list[str] = field(default_factory=list)  # the leading (batch, head) sizes
+
+
+class _NoMatch(Exception):
+    pass
+
+
+def _through_views(node: Any, path: set[FxNode]) -> Any:
+    while isinstance(node, FxNode) and node.op == "call_function" and packet(node) in SHAPE_ONLY:
+        path.add(node)
+        node = node.args[0]
+    return node
+
+
+def _host_scalar(value: Any, hosts: dict[str, str]) -> str:
+    """A scalar argument as host source: a literal, or sizes of the inputs and arithmetic."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    if not isinstance(value, FxNode) or value.op != "call_function":
+        raise _NoMatch
+    if value.target in HOST_OPS:
+        a, b = (_host_scalar(x, hosts) for x in value.args)
+        return f"({a} {HOST_OPS[value.target]} {b})"
+    if packet(value) == "sym_size":
+        source, dim = value.args
+        if source.name not in hosts:
+            raise _NoMatch
+        return f"{hosts[source.name]}.shape[{dim}]"
+    if packet(value) == "sym_float":
+        return f"float({_host_scalar(value.args[0], hosts)})"
+    raise _NoMatch
+
+
+def _scaled_source(node: Any, spec: AttentionSpec, hosts: dict[str, str]) -> tuple[str, bool]:
+    """(input host, transposed) of a matmul operand: views, scalar scaling and a transpose
+    of its last two dims between it and an input."""
+    transposed = False
+    while True:
+        node = _through_views(node, spec.path)
+        if not isinstance(node, FxNode):
+            raise _NoMatch
+        if node.op == "placeholder":
+            shape = [str(size) for size in shape_of(node)]
+            if node.name not in hosts or len(shape) != spec.rank or shape[:-2] != spec.batch:
+                raise _NoMatch  # another rank, or heads broadcast (grouped-query attention)
+            return hosts[node.name], transposed
+        op = packet(node)
+        if op in SCALAR_MULS and isinstance(node.args[0], FxNode) and len(node.args) == 2:
+            factor = _host_scalar(node.args[1], hosts)
+            spec.scale.append(factor if op == "mul" else f"(1 / {factor})")
+        elif op in ("transpose", "t") and _swaps_last_two(node):
+            transposed = not transposed
+        else:
+            raise _NoMatch
+        spec.path.add(node)
+        node = node.args[0]
+
+
+def _swaps_last_two(node: FxNode) -> bool:
+    if packet(node) == "t":
+        return True
+    rank = len(shape_of(node))
+    return {d % rank for d in node.args[1:3]} == {rank - 1, rank - 2}
+
+
+def _is_causal_mask(node: Any, path: set[FxNode]) -> bool:
+    """where(tril(ones(L, S)), 0, -inf): SDPA's is_causal, or the same written out."""
+    node = _through_views(node, path)
+    if not (isinstance(node, FxNode) and packet(node) == "where"):
+        return False
+    cond, keep, drop = node.args
+    tril = _through_views(cond, path)
+    if not (isinstance(tril, FxNode) and packet(tril) == "tril"):
+        return False
+    diagonal = tril.args[1] if len(tril.args) > 1 else 0
+    ones = _through_views(tril.args[0], path)
+    if diagonal != 0 or not (isinstance(ones, FxNode) and packet(ones) == "ones"):
+        return False
+    values = [_constant(keep), _constant(drop)]
+    if values != [0.0, float("-inf")]:
+        return False
+    path.update({node, tril, ones, *(x for x in (keep, drop) if isinstance(x, FxNode))})
+    return True
+
+
+def _constant(value: Any) -> float | None:
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, FxNode) and packet(value) == "scalar_tensor":
+        return float(value.args[0])
+    return None
+
+
+def _scores(node: Any, spec: AttentionSpec, hosts: dict[str, str]) -> FxNode:
+    """Walk from the softmax's input back to q @ kᵀ, collecting scale and mask."""
+    while True:
+        node = _through_views(node, spec.path)
+        if not isinstance(node, FxNode) or node.op != "call_function":
+            raise _NoMatch
+        op = packet(node)
+        if op in ("bmm", "mm"):
+            return node
+        spec.path.add(node)
+        if op in SCALAR_MULS and len(node.args) == 2 and not _is_tensor(node.args[1]):
+            factor = _host_scalar(node.args[1], hosts)
+            spec.scale.append(factor if op == "mul" else f"(1 / {factor})")
+        elif op == "add" and len(node.args) == 2 and _is_tensor(node.args[1]):
+            if _is_causal_mask(node.args[1], spec.path) and not spec.causal:
+                spec.causal = True
+            else:
+                mask = _through_views(node.args[1], spec.path)
+                if spec.mask is not None or not (
+                    isinstance(mask, FxNode) and mask.op == "placeholder" and mask.name in hosts
+                ):
+                    raise _NoMatch
+                mask_val = mask.meta["val"]
+                if not mask_val.dtype.is_floating_point or mask_val.dim() > spec.rank:
+                    raise _NoMatch
+                spec.mask = hosts[mask.name]
+        else:
+            raise _NoMatch
+        node = node.args[0]
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, FxNode) and isinstance(value.meta.get("val"), torch.Tensor)
+
+
+def match_attention(traced: Traced) -> AttentionSpec | None:
+    """The attention the graph computes, or None when it is not (only) attention."""
+    graph: Graph = traced.graph.graph
+    hosts = {p.node_name: p.host for p in traced.placeholders}
+    output = next(n for n in graph.nodes if n.op == "output").args[0]
+    results = list(output) if isinstance(output, (list, tuple)) else [output]
+    if len(results) != 1:
+        return None
+    try:
+        return _match(graph, results[0], hosts)
+    except (_NoMatch, IndexError, KeyError, ValueError, TypeError):
+        return None
+
+
+def _match(graph: Graph, result: Any, hosts: dict[str, str]) -> AttentionSpec | None:
+    path: set[FxNode] = set()
+    pv = _through_views(result, path)
+    if not (isinstance(pv, FxNode) and packet(pv) in ("bmm", "mm")):
+        return None
+    probabilities = _through_views(pv.args[0], path)
+    if not (isinstance(probabilities, FxNode) and packet(probabilities) in SOFTMAXES):
+        return None
+    rank = len(shape_of(probabilities))
+    if probabilities.args[1] % rank != rank - 1 or rank not in (3, 4):
+        return None
+    dtype = probabilities.meta["val"].dtype
+    batch = [str(size) for size in shape_of(probabilities)[:-2]]
+    spec = AttentionSpec("", "", "", rank, dtype, path=path | {pv, probabilities}, batch=batch)
+    qk = _scores(probabilities.args[0], spec, hosts)
+    spec.path.add(qk)
+    spec.q, q_transposed = _scaled_source(qk.args[0], spec, hosts)
+    spec.k, k_transposed = _scaled_source(qk.args[1], spec, hosts)
+    spec.v, v_transposed = _scaled_source(pv.args[1], spec, hosts)
+    if q_transposed or not k_transposed or v_transposed:
+        return None
+    by_host = {hosts.get(n.name): n for n in graph.nodes if n.op == "placeholder"}
+    dtypes = {by_host[h].meta["val"].dtype for h in (spec.q, spec.k, spec.v)}
+    if len(dtypes) != 1:
+        return None
+    spec.dtype = dtypes.pop()  # the operands' dtype, which the kernel's dots take
+    inputs = {spec.q, spec.k, spec.v} | ({spec.mask} if spec.mask else set())
+    for node in graph.nodes:
+        if node.op == "placeholder":
+            if node.users and hosts.get(node.name) not in inputs:
+                return None
+        elif _is_tensor(node) and node.users and node not in spec.path:
+            return None  # other tensor work: not only attention
+    return spec

@@ -1,0 +1,74 @@
+"""Attention as one flash-attention kernel: written out and scaled_dot_product_attention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.builtin.attention import AttentionLowered
+from agents.builtin.attention_match import match_attention
+from agents.builtin.reference import trace_reference
+from agents.builtin.stages import lower_graph
+from tests.agents.builtin.builtin_harness import check, task
+
+# the interpreter evaluates masked-off lanes too (exp(-inf) and the like)
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+QKV = "q, k, v"
+KERNELBENCH_FORM = Path(__file__).parent / "tasks" / "sdpa_kernelbench_form.py"
+
+
+def _qkv(shape: str, dtype: str = "torch.float32", keys: str = "") -> str:
+    """q, k, v of a shape; keys: another (batch.., seq, dim) for k and v."""
+    kv = keys or shape
+    return ", ".join(f"torch.randn({s}, dtype={dtype})" for s in (shape, kv, kv))
+
+
+ATTENTION = {
+    "sdpa": dict(expr="F.scaled_dot_product_attention(q, k, v)", inputs=_qkv("2, 2, 20, 16")),
+    "sdpa_causal_fp16": dict(
+        expr="F.scaled_dot_product_attention(q, k, v, is_causal=True)",
+        inputs=_qkv("1, 2, 20, 16", "torch.float16"),
+    ),
+    "sdpa_bf16_fewer_keys": dict(
+        expr="F.scaled_dot_product_attention(q, k, v)",
+        inputs=_qkv("1, 2, 20, 16", "torch.bfloat16", keys="1, 2, 9, 16"),
+    ),
+    "written_out_3d_scaled": dict(
+        expr="torch.softmax(torch.bmm(q, k.transpose(1, 2)) / 4.0, dim=-1) @ v",
+        inputs=_qkv("2, 12, 16"),
+    ),
+    "additive_mask": dict(
+        expr="F.scaled_dot_product_attention(q, k, v, attn_mask=m)",
+        inputs=_qkv("1, 2, 12, 16") + ", torch.randn(12, 12)",
+        args="q, k, v, m",
+    ),
+    # a head wider than one 128-wide q . k step, and an output wider than one program's
+    "wide_head": dict(expr="F.scaled_dot_product_attention(q, k, v)", inputs=_qkv("1, 1, 6, 160")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTENTION))
+def test_attention_matches_reference(name: str, tmp_path: Path) -> None:
+    case = {"args": QKV, **ATTENTION[name]}
+    check(task(**case), tmp_path, name)
+
+
+@pytest.mark.parametrize("name", sorted(ATTENTION))
+def test_attention_is_one_kernel(name: str) -> None:
+    case = {"args": QKV, **ATTENTION[name]}
+    assert isinstance(lower_graph(trace_reference(task(**case), "torch")), AttentionLowered)
+
+
+def test_attention_with_an_epilogue_is_not_matched() -> None:
+    """An op after the attention is not the flash kernel's: the graph goes to the partitioner."""
+    expr = "F.scaled_dot_product_attention(q, k, v) * 2"
+    source = task(expr, inputs=_qkv("1, 1, 8, 16"), args=QKV)
+    assert match_attention(trace_reference(source, "torch")) is None
+
+
+def test_kernelbench_form_matches_reference(tmp_path: Path) -> None:
+    source = KERNELBENCH_FORM.read_text()
+    assert isinstance(lower_graph(trace_reference(source, "torch")), AttentionLowered)
+    check(source, tmp_path, "sdpa")
