@@ -22,7 +22,7 @@ SPLIT_K_PROGRAMS = 264  # two programs per SM on an H100/H200 (132 SMs)
 SPLIT_K_MIN_STEPS = 8  # a chunk is at least this many BLOCK_K steps
 # the host code's variables and the kernels' locals, which no input may be named
 NAMES = {"m_size", "n_size", "k_size", "batch", "narrow", "block_n", "block_k", "tiles"}
-NAMES |= {"k_chunk", "part", "pid_k", "k_start", "s", "split", "block_m"}
+NAMES |= {"k_chunk", "part", "pid_k", "k_start", "k_end", "s", "split", "block_m"}
 
 
 def _launch(writer: KernelWriter, grid: str, keywords: dict[str, str]) -> str:

@@ -125,3 +125,19 @@ def diagonal_product(lw: Lowerer, node: FxNode, op: str) -> Value | None:
         val = node.meta["val"]
         return lw.make(node.name, shape_of(node), val.dtype, pw.POINTWISE["mul"], [scale, y])
     return None
+
+
+def skip_zero_tiles(lw: Lowerer, node: FxNode, op: str, masked: Value) -> None:
+    """`triu(a @ b)` / `tril(a @ b)` returned as it is: tiles wholly on the zeroed side of
+    the diagonal skip their K loop (the mask stores their zeros), half the work of a
+    square product."""
+    product = masked.operands[0] if masked.operands else None
+    if lw.dot is None or not isinstance(product, Value) or product.kind != "dot":
+        return
+    if any(user.op != "output" for user in node.users):
+        return  # an epilogue after the mask could make the zeros something else
+    diagonal = masked.operands[3]
+    if op == "triu":  # kept where column - row >= diagonal
+        lw.dot.zero_tiles = f"pid_n * BLOCK_N + BLOCK_N - 1 - pid_m * BLOCK_M < {diagonal}"
+    else:  # tril: kept where column - row <= diagonal
+        lw.dot.zero_tiles = f"pid_n * BLOCK_N - (pid_m * BLOCK_M + BLOCK_M - 1) > {diagonal}"

@@ -95,11 +95,19 @@ class MatmulWriter(KernelWriter):
 
     def _k_loop(self, dot: Dot, m: int, n: int) -> None:
         """Accumulate the tile's A @ B products over this program's K chunk, BLOCK_K a step."""
+        skip = [
+            "# a tile the mask zeroes entirely skips its products",
+            f"if {dot.zero_tiles}:",
+            f"{INDENT}k_end = k_start",
+        ]
+        skip = skip if dot.zero_tiles else []
         self.body += [
             "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
             "pid_k = tl.program_id(axis=2)",
             "k_start = pid_k * k_chunk",
-            "for k0 in range(k_start, tl.minimum(k_start + k_chunk, K), BLOCK_K):",
+            "k_end = tl.minimum(k_start + k_chunk, K)",
+            *skip,
+            "for k0 in range(k_start, k_end, BLOCK_K):",
             INDENT + "k = k0 + offs_k",
         ]
         role_a = {"b": "pid_b", "m": "offs_m[:, None]", "k": "k[None, :]"}

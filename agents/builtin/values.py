@@ -102,6 +102,8 @@ class Dot:
     a: DotOperand
     b: DotOperand
     k_size: str  # host expression of the contraction size
+    # true for a tile (pid_m, pid_n) the epilogue zeroes entirely (triu of the product)
+    zero_tiles: str = ""
 
 
 @dataclass

@@ -200,11 +200,12 @@ class _RecordedKernel:
 
 
 def full_size_launches(
-    source: str, folder: Path
+    source: str, folder: Path, code: str | None = None
 ) -> list[tuple[str, tuple[int, ...], dict[str, Any]]]:
-    """(kernel, grid, launch keywords) of each launch the default candidate makes for the
-    task's full-size inputs; the inputs live on the meta device and no kernel runs."""
-    code = generate(source).code
+    """(kernel, grid, launch keywords) of each launch the candidate (the default one unless
+    `code` is given) makes for the task's full-size inputs; the inputs live on the meta
+    device and no kernel runs."""
+    code = code if code is not None else generate(source).code
     module = load(code, folder, "candidate")
     launches: list[tuple[str, tuple[int, ...], dict[str, Any]]] = []
     for name in dir(module):

@@ -39,7 +39,12 @@ VARIANTS = {
     ),
     "upper_triangular": dict(
         expr="torch.triu(torch.matmul(x, y))",
-        inputs="torch.triu(torch.randn(9, 9)), torch.triu(torch.randn(9, 9))",
+        inputs="torch.triu(torch.randn(40, 40)), torch.triu(torch.randn(40, 40))",
+        args="x, y",
+    ),
+    "lower_triangular_offset": dict(
+        expr="torch.tril(torch.matmul(x, y), diagonal=-3)",
+        inputs="torch.randn(40, 24), torch.randn(24, 40)",
         args="x, y",
     ),
 }
@@ -48,6 +53,17 @@ VARIANTS = {
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_matmul_variant_matches_reference(name: str, tmp_path: Path) -> None:
     check(task(**VARIANTS[name]), tmp_path, name)
+
+
+def test_tiles_a_triangular_mask_zeroes_skip_their_products(tmp_path: Path) -> None:
+    small_tiles = {**SPLIT_K, "SPLIT_K_PROGRAMS": 0}  # 16 x 16 tiles: 3 x 3 of them
+    for name, skipped in (("upper_triangular", "< 0"), ("lower_triangular_offset", "> -3")):
+        source = task(**VARIANTS[name])
+        code = render_with(source, small_tiles)
+        assert f"- 1 - pid_m * BLOCK_M {skipped}:" in code or f"BLOCK_M - 1) {skipped}:" in code
+        check_code(source, code, tmp_path)
+    masked_then_shifted = task(**{**VARIANTS["upper_triangular"], "expr": "torch.triu(x @ y) + 1"})
+    assert "k_end = k_start" not in render_with(masked_then_shifted, small_tiles)
 
 
 def test_leading_dims_fold_into_rows_on_the_host(tmp_path: Path) -> None:
