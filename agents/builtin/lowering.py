@@ -33,6 +33,7 @@ from agents.builtin.matmul_views import (
     feeds_matmul_only,
     operand_source,
     returned_view,
+    skip_zero_tiles,
 )
 from agents.builtin.pooling import POOLS, lower_pool
 from agents.builtin.reference import Traced
@@ -609,7 +610,9 @@ class Lowerer:
             return views.index_view(self, node, op)
         self.fused.append(op)
         if op in views.TRIANGLES:
-            return views.triangle(self, node, op)
+            masked = views.triangle(self, node, op)
+            skip_zero_tiles(self, node, op, masked)
+            return masked
         if op == "diag_embed":
             return views.diag_embed(self, node, op)
         if op == "cat":
