@@ -29,6 +29,7 @@ from machine import events as ev
 from machine.conductor import FATAL_AGENT_ERRORS
 from machine.llm_wiring import CALL_STEP
 from machine.repeats import repeated_step
+from machine.search.stopping import steps_used, stop_reason
 from machine.search.strategies import Plan, plan_round
 from machine.search.tree import Node, lineage, node_id_of, search_tree
 from machine.speed_of_light import speed_of_light
@@ -60,7 +61,7 @@ class SearchDriver:
                 continue
             stop = self._stop(nodes)
             if stop is None:
-                steps_left = self.run.spec.limit_steps - _steps_used(nodes)
+                steps_left = self.run.spec.limit_steps - steps_used(nodes)
                 plans = plan_round(self.settings.strategy, nodes, self.settings.width, steps_left)
                 if plans:
                     await self._create(plans, nodes)
@@ -97,7 +98,7 @@ class SearchDriver:
 
     async def _create(self, plans: list[Plan], nodes: list[Node]) -> None:
         round_ = max((n.round for n in nodes), default=0) + 1
-        step = _steps_used(nodes)
+        step = steps_used(nodes)
         for plan in plans:
             step += 1
             parents = [plan.parent.node_id] if plan.parent else []
@@ -185,28 +186,10 @@ class SearchDriver:
     # --- when to stop --------------------------------------------------------------------------
 
     def _stop(self, nodes: list[Node]) -> tuple[str, str] | None:
-        best = self.state.best
-        for node in nodes:
-            if node.status == "no_code" and node.stage in FATAL_AGENT_ERRORS:
-                if node.stage == "budget_exhausted" and best is not None:
-                    return "verified", f"LLM budget spent; keeping {node_id_of(best.step)}"
-                missing = node.attempt.missing
-                return FATAL_AGENT_ERRORS[node.stage], missing.summary if missing else node.stage
-            result = node.attempt.result
-            if result is not None and result.reference_error:
-                return "reference_error", f"the task file fails on its own: {result.message}"
-        if best is not None and self.run.spec.task_type != "profile":
-            return "verified", f"{node_id_of(best.step)} verified"
+        best, spec = self.state.best, self.run.spec
+        best_step = best.step if best else None
         target = self.settings.target_sol
-        reached = [n for n in nodes if target and n.sol is not None and n.sol >= target]
-        if reached:
-            node = reached[0]
-            return "verified", f"{node.node_id} reached {node.sol:.2f} of speed-of-light"
-        if _steps_used(nodes) >= self.run.spec.limit_steps:
-            if best is not None:
-                return "verified", f"step budget spent; keeping {node_id_of(best.step)}"
-            return "limit_reached", f"no kernel verified in {self.run.spec.limit_steps} steps"
-        return None
+        return stop_reason(nodes, best_step, spec.task_type, target, spec.limit_steps)
 
     async def _finish(self, reason: str, message: str) -> None:
         best = self.state.best
@@ -249,10 +232,6 @@ class SearchDriver:
 
 def _missing(step: int, role: str, agent: str, exc: AgentError) -> ev.CodeMissing:
     return ev.CodeMissing(step, agent, exc.reason, str(exc), role, list(getattr(exc, "ops", [])))
-
-
-def _steps_used(nodes: list[Node]) -> int:
-    return max((n.step for n in nodes), default=0)
 
 
 def attempt_summary(attempt: StepAttempt) -> AttemptSummary:

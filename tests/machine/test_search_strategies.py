@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from machine import events as ev
+from machine.search.stopping import stop_reason
 from machine.search.strategies import nearest_untried, plan_round
 from machine.search.tree import Node, candidate_rows, search_tree
 from machine.speed_of_light import share_of_light, speed_of_light
@@ -165,3 +166,44 @@ def test_a_node_reports_its_share_of_speed_of_light() -> None:
     timed["timings"].update({"bytes_moved": 4e9, "device_copy_bytes_per_s": 4e12})
     node: Node = search_tree(_state([(1, None, timed, False)]))[0]
     assert node.sol == 0.5
+
+
+def _on_gpu(ms: float) -> dict[str, Any]:
+    """A timed result whose bytes and device rates put the bound at 1 ms."""
+    result = _timed(ms)
+    result["timings"].update({"bytes_moved": 4e9, "device_copy_bytes_per_s": 4e12})
+    return result
+
+
+def test_target_sol_stops_once_a_node_reaches_it() -> None:
+    nodes = search_tree(_state([(1, None, _on_gpu(2.0), False), (2, "n1", _on_gpu(1.1), False)]))
+    assert stop_reason(nodes, 2, "profile", 0.95, 10) is None  # 0.91 of the bound
+    assert stop_reason(nodes, 2, "profile", 0.9, 10) == (
+        "verified",
+        "n2 reached 0.91 of speed-of-light",
+    )
+
+
+def test_a_search_ends_at_its_budget_or_its_first_kernel_when_not_profiling() -> None:
+    nodes = search_tree(
+        _state([(1, None, _failed("compile"), False), (2, "n1", _timed(3.0), False)])
+    )
+    assert stop_reason(nodes, 2, "precision_only", None, 10) == ("verified", "n2 verified")
+    assert stop_reason(nodes, 2, "profile", None, 10) is None
+    assert stop_reason(nodes, 2, "profile", None, 2) == (
+        "verified",
+        "step budget spent; keeping n2",
+    )
+    failed = nodes[:1]
+    assert stop_reason(failed, None, "profile", None, 1)[0] == "limit_reached"  # type: ignore[index]
+
+
+def test_an_agent_error_another_node_cannot_fix_ends_the_search() -> None:
+    events: list[ev.Event] = [SAMPLES["task.created"]]
+    events += [
+        ev.NodeCreated(1, "n1", [], "builtin", "first candidate"),
+        ev.CodeMissing(1, "builtin", "unsupported", "cannot lower: aten.foo", ops=["aten.foo"]),
+    ]
+    nodes = search_tree(fold(enumerate(events, start=1)))
+    reason, message = stop_reason(nodes, None, "profile", None, 10) or ("", "")
+    assert reason == "unsupported" and "aten.foo" in message
