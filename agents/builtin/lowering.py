@@ -140,7 +140,9 @@ def group_norm_request(node: FxNode) -> tuple[FxNode, Any] | None:
         return node.args[0], node.args[6]
     if op == "_native_batch_norm_legit" and node.target._overloadname == "no_stats":
         view = node.args[0]
-        if isinstance(view, FxNode) and packet(view) in VIEWS and view.args[0].op == "placeholder":
+        if not (isinstance(view, FxNode) and view.op == "call_function"):
+            return None  # a stage's buffer: the instance norm's input was computed
+        if packet(view) in VIEWS and view.args[0].op == "placeholder":
             x = view.args[0]
             xs, vs = shape_of(x), shape_of(view)
             if len(xs) == len(vs) and is_one(vs[0]) and _same_shape(xs[2:], vs[2:]):

@@ -253,7 +253,20 @@ def _stage_of(graph: Graph, signatures: dict[FxNode, Signature]) -> tuple[dict[F
             inputs = [stage[a] for a in node.all_input_nodes if a in stage]
             if inputs:
                 stage[node] = max(inputs)
+    _views_to_consumers(graph, stage)
     return stage, len(index)
+
+
+def _views_to_consumers(graph: Graph, stage: dict[FxNode, int]) -> None:
+    """A view of an earlier stage's result goes to the stage that reads it, which reads
+    the buffer through the view's index arithmetic (`linear(x).view(n, g, -1).sum(2)`: the
+    matmul stage writes its tile as it is, the reduction reads it as (n, g, c/g))."""
+    for node in reversed(graph.nodes):
+        if node not in stage or packet(node) not in FOLDED_VIEWS | PASS_THROUGH:
+            continue
+        consumers = {stage.get(user, -1) for user in node.users}
+        if len(consumers) == 1 and (later := consumers.pop()) > stage[node]:
+            stage[node] = later
 
 
 # ---- one graph per stage -----------------------------------------------------------------

@@ -38,6 +38,9 @@ FRAGMENTS = {
         inputs="torch.randn(6, 24)",
     ),
     "gram_row_sums": dict(expr="torch.mm(x, x.t()).sum(dim=1)"),
+    "gemm_view_group_sums": dict(
+        expr="self.lin(x).view(6, 4, 5).sum(2)", body=LINEAR, inputs="torch.randn(6, 24)"
+    ),
     "matmul_softmax_fp16": dict(
         expr="torch.softmax(x @ y, dim=1)",
         inputs="torch.randn(6, 24, dtype=torch.float16), torch.randn(24, 20, dtype=torch.float16)",
@@ -64,6 +67,7 @@ STAGES = {
     "matmul_row_norm": ["matmul", "reduction"],
     "gemm_sum_sigmoid": ["matmul", "reduction"],
     "gram_row_sums": ["matmul", "reduction"],
+    "gemm_view_group_sums": ["matmul", "reduction"],
     "gemm_softmax_wide_rows": ["matmul", "reduction"],
     "matmul_softmax_fp16": ["matmul", "reduction"],
     "mlp_block": ["matmul", "matmul"],
