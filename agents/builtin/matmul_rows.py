@@ -25,7 +25,10 @@ from agents.builtin.stages import Lowered
 from agents.builtin.values import FULL, Dot, Plan, Value
 
 ROW_TILE = 512  # the widest output row a program holds next to its K loop's operand tiles
-FUSED_BLOCK_M = 16  # rows per program: tl.dot's smallest tile side
+# rows per program: every program reads all of B (from L2), so more rows mean less
+# traffic; 32 x 512 fp32 accumulators are 64 registers a thread over 8 warps
+WIDE_ROWS_BLOCK_M = 32  # rows wider than 128
+NARROW_ROWS_BLOCK_M = 64
 FUSED_BLOCK_K = 32
 REDUCED = 1  # the one dim the reduction reduces: the product's columns
 
@@ -161,11 +164,12 @@ class MatmulRows(Lowered):
             f"n_rows = {kept}",
             f"R = {reduced}",
             "block_r = max(triton.next_power_of_2(R), 16)",
+            f"block_m = {NARROW_ROWS_BLOCK_M} if block_r <= 128 else {WIDE_ROWS_BLOCK_M}",
         ]
         args = [host for _, host in writer.params()]
-        args += [f"BLOCK_M={FUSED_BLOCK_M}", "BLOCK_R=block_r", f"BLOCK_K={FUSED_BLOCK_K}"]
-        args.append("num_warps=4 if block_r <= 128 else 8")
-        lines.append(f"{writer.name}[(triton.cdiv(n_rows, {FUSED_BLOCK_M}),)]({', '.join(args)})")
+        args += ["BLOCK_M=block_m", "BLOCK_R=block_r", f"BLOCK_K={FUSED_BLOCK_K}"]
+        args.append("num_warps=4 if block_m * block_r <= 4096 else 8")
+        lines.append(f"{writer.name}[(triton.cdiv(n_rows, block_m),)]({', '.join(args)})")
         return lines
 
     def design(self, op_name: str) -> str:
