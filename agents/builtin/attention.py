@@ -32,7 +32,7 @@ def {name}(
     m_s0, m_s1, m_s2, m_s3, o_s0, o_s1, o_s2, o_s3,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr,
     BLOCK_DV: tl.constexpr, WHOLE_HEAD: tl.constexpr, CAUSAL: tl.constexpr,
-    HAS_MASK: tl.constexpr,
+    HAS_MASK: tl.constexpr, MASK_KEEPS: tl.constexpr,
 ):
     # BLOCK_M queries of one (batch, head), BLOCK_DV output columns
     pid_m = tl.program_id(axis=0)
@@ -77,9 +77,12 @@ def {name}(
             keep = keep & (offs_n[None, :] <= offs_m[:, None])
         if HAS_MASK:
             mask_rows = mask_ptr + b * m_s0 + h * m_s1 + offs_m[:, None] * m_s2
-            bias_mask = row_mask[:, None] & keep
-            bias = tl.load(mask_rows + offs_n[None, :] * m_s3, mask=bias_mask, other=0.0)
-            s += bias.to(tl.float32)
+            in_bounds = row_mask[:, None] & keep
+            given = tl.load(mask_rows + offs_n[None, :] * m_s3, mask=in_bounds, other=0)
+            if MASK_KEEPS:  # a boolean mask: true where a score is kept
+                keep = keep & (given != 0)
+            else:  # an additive mask
+                s += given.to(tl.float32)
         s = tl.where(keep, s, -float("inf"))
         # online softmax; a row whose keys are all masked so far keeps m = -inf (no nan)
         m_new = tl.maximum(m_i, tl.max(s, axis=1))
@@ -148,7 +151,7 @@ class AttentionLowered(Lowered):
         summary = [
             f"Fused into {name}: q @ kᵀ, scale"
             + (", causal mask" if spec.causal else "")
-            + (", additive mask" if spec.mask else "")
+            + ("" if not spec.mask else ", boolean mask" if spec.mask_keeps else ", additive mask")
             + ", softmax, @ v (flash attention: online softmax, scores never stored).",
             "Plan: BLOCK_M queries x BLOCK_DV output columns per program, keys BLOCK_N a step.",
         ]
@@ -161,28 +164,30 @@ class AttentionLowered(Lowered):
         assert spec is not None
         scale = " * ".join(spec.scale) or "1.0"
         four = "" if spec.rank == 4 else ".unsqueeze(1)"  # (batch, seq, dim): one head
+        # 4-D views of the inputs (names of their own: an input may be called q or mask)
         lines = [
             f"out = torch.empty({spec.q}.shape[:-1] + ({spec.v}.shape[-1],), "
             f"device={spec.q}.device, dtype={spec.q}.dtype)",
-            f"q, k, v, o = {spec.q}{four}, {spec.k}{four}, {spec.v}{four}, out{four}",
+            f"q4, k4, v4, o4 = {spec.q}{four}, {spec.k}{four}, {spec.v}{four}, out{four}",
         ]
         if spec.mask:
             scores = f"{spec.q}.shape[:-1] + ({spec.k}.shape[-2],)"
-            lines.append(f"mask = {spec.mask}.expand({scores}){four}")
+            lines.append(f"m4 = {spec.mask}.expand({scores}){four}")
         else:
-            lines.append("mask = q  # not read: no mask")
+            lines.append("m4 = q4  # not read: no mask")
         lines += [
-            f"block_d = min(max(triton.next_power_of_2(q.shape[3]), 16), {HEAD_CHUNK})",
-            "block_dv = min(max(triton.next_power_of_2(v.shape[3]), 16), MAX_DV)",
-            "grid = (triton.cdiv(q.shape[2], BLOCK_M), q.shape[0] * q.shape[1], "
-            "triton.cdiv(v.shape[3], block_dv))",
+            f"block_d = min(max(triton.next_power_of_2(q4.shape[3]), 16), {HEAD_CHUNK})",
+            "block_dv = min(max(triton.next_power_of_2(v4.shape[3]), 16), MAX_DV)",
+            "grid = (triton.cdiv(q4.shape[2], BLOCK_M), q4.shape[0] * q4.shape[1], "
+            "triton.cdiv(v4.shape[3], block_dv))",
         ]
-        args = ["q", "k", "v", "mask", "o", f"float({scale})", "q.shape[1]", "q.shape[2]"]
-        args += ["k.shape[2]", "q.shape[3]", "v.shape[3]"]
-        args += [f"{t}.stride({j})" for t in ("q", "k", "v", "mask", "o") for j in range(4)]
+        args = ["q4", "k4", "v4", "m4", "o4", f"float({scale})", "q4.shape[1]", "q4.shape[2]"]
+        args += ["k4.shape[2]", "q4.shape[3]", "v4.shape[3]"]
+        args += [f"{t}4.stride({j})" for t in "qkvmo" for j in range(4)]
         args += ["BLOCK_M=BLOCK_M", "BLOCK_N=BLOCK_N", "BLOCK_D=block_d", "BLOCK_DV=block_dv"]
-        args.append("WHOLE_HEAD=block_d >= q.shape[3]")
+        args.append("WHOLE_HEAD=block_d >= q4.shape[3]")
         args += [f"CAUSAL={spec.causal}", f"HAS_MASK={spec.mask is not None}"]
+        args.append(f"MASK_KEEPS={spec.mask_keeps}")
         args += [f"{k}={config[k]}" for k in LAUNCH_KEYS if k in config]
         lines.append(f"{name}[grid]({', '.join(args)})")
         lines.append(return_line(self.traced, ["out"]))
@@ -192,7 +197,8 @@ class AttentionLowered(Lowered):
         spec = self.spec
         assert spec is not None
         mask = " with a causal mask" if spec.causal else ""
-        mask += " with an additive mask" if spec.mask else ""
+        if spec.mask:
+            mask += " with a boolean mask" if spec.mask_keeps else " with an additive mask"
         return (
             f"Attention{mask} as one flash-attention kernel: each program takes BLOCK_M "
             "queries of one (batch, head), walks the keys BLOCK_N at a time, and keeps the "

@@ -41,7 +41,8 @@ class AttentionSpec:
     dtype: torch.dtype
     scale: list[str] = field(default_factory=list)  # host factors of the scores' scale
     causal: bool = False
-    mask: str | None = None  # host expression of an additive mask, broadcast to the scores
+    mask: str | None = None  # host expression of a mask input, broadcast to the scores
+    mask_keeps: bool = False  # the mask is true (non-zero) where a score is kept, else added
     path: set[FxNode] = field(default_factory=set)  # the nodes the kernel computes
     batch: list[str] = field(default_factory=list)  # the leading (batch, head) sizes
 
@@ -108,24 +109,57 @@ def _swaps_last_two(node: FxNode) -> bool:
     return {d % rank for d in node.args[1:3]} == {rank - 1, rank - 2}
 
 
-def _is_causal_mask(node: Any, path: set[FxNode]) -> bool:
-    """where(tril(ones(L, S)), 0, -inf): SDPA's is_causal, or the same written out."""
-    node = _through_views(node, path)
-    if not (isinstance(node, FxNode) and packet(node) == "where"):
-        return False
-    cond, keep, drop = node.args
-    tril = _through_views(cond, path)
-    if not (isinstance(tril, FxNode) and packet(tril) == "tril"):
-        return False
-    diagonal = tril.args[1] if len(tril.args) > 1 else 0
-    ones = _through_views(tril.args[0], path)
-    if diagonal != 0 or not (isinstance(ones, FxNode) and packet(ones) == "ones"):
-        return False
-    values = [_constant(keep), _constant(drop)]
-    if values != [0.0, float("-inf")]:
-        return False
-    path.update({node, tril, ones, *(x for x in (keep, drop) if isinstance(x, FxNode))})
-    return True
+def _kept_where(cond: Any, spec: AttentionSpec, hosts: dict[str, str]) -> None:
+    """Record a condition that is true where a score is kept: tril(ones(L, S)) (causal),
+    or a tensor input (a boolean mask, or one compared with 0)."""
+    cond = _through_views(cond, spec.path)
+    if isinstance(cond, FxNode) and packet(cond) == "tril":
+        diagonal = cond.args[1] if len(cond.args) > 1 else 0
+        ones = _through_views(cond.args[0], spec.path)
+        if diagonal != 0 or not (isinstance(ones, FxNode) and packet(ones) == "ones"):
+            raise _NoMatch
+        if spec.causal:
+            raise _NoMatch
+        spec.causal = True
+        spec.path.update({cond, ones})
+        return
+    if not (isinstance(cond, FxNode) and cond.op == "placeholder" and cond.name in hosts):
+        raise _NoMatch
+    if spec.mask is not None or cond.meta["val"].dim() > spec.rank:
+        raise _NoMatch
+    spec.mask, spec.mask_keeps = hosts[cond.name], True
+
+
+def _dropped_where(cond: Any, spec: AttentionSpec, hosts: dict[str, str]) -> None:
+    """A condition true where a score is dropped: `x == 0` or `~x` of a kept condition."""
+    cond = _through_views(cond, spec.path)
+    if not isinstance(cond, FxNode) or cond.op != "call_function":
+        raise _NoMatch
+    spec.path.add(cond)
+    negated = packet(cond) in ("logical_not", "bitwise_not")
+    if negated or (packet(cond) == "eq" and _constant(cond.args[1]) == 0.0):
+        _kept_where(cond.args[0], spec, hosts)
+    else:
+        raise _NoMatch
+
+
+def _added_mask(other: Any, spec: AttentionSpec, hosts: dict[str, str]) -> None:
+    """What is added to the scores: where(kept, 0, -inf) (SDPA's causal and boolean masks)
+    or a float input (an additive mask)."""
+    mask = _through_views(other, spec.path)
+    if isinstance(mask, FxNode) and packet(mask) == "where":
+        cond, keep, drop = mask.args
+        if [_constant(keep), _constant(drop)] != [0.0, float("-inf")]:
+            raise _NoMatch
+        spec.path.update({mask, *(x for x in (keep, drop) if isinstance(x, FxNode))})
+        _kept_where(cond, spec, hosts)
+        return
+    if not (isinstance(mask, FxNode) and mask.op == "placeholder" and mask.name in hosts):
+        raise _NoMatch
+    value = mask.meta["val"]
+    if spec.mask is not None or not value.dtype.is_floating_point or value.dim() > spec.rank:
+        raise _NoMatch
+    spec.mask = hosts[mask.name]
 
 
 def _constant(value: Any) -> float | None:
@@ -150,18 +184,9 @@ def _scores(node: Any, spec: AttentionSpec, hosts: dict[str, str]) -> FxNode:
             factor = _host_scalar(node.args[1], hosts)
             spec.scale.append(factor if op == "mul" else f"(1 / {factor})")
         elif op == "add" and len(node.args) == 2 and _is_tensor(node.args[1]):
-            if _is_causal_mask(node.args[1], spec.path) and not spec.causal:
-                spec.causal = True
-            else:
-                mask = _through_views(node.args[1], spec.path)
-                if spec.mask is not None or not (
-                    isinstance(mask, FxNode) and mask.op == "placeholder" and mask.name in hosts
-                ):
-                    raise _NoMatch
-                mask_val = mask.meta["val"]
-                if not mask_val.dtype.is_floating_point or mask_val.dim() > spec.rank:
-                    raise _NoMatch
-                spec.mask = hosts[mask.name]
+            _added_mask(node.args[1], spec, hosts)
+        elif op == "masked_fill" and _constant(node.args[2]) == float("-inf"):
+            _dropped_where(node.args[1], spec, hosts)
         else:
             raise _NoMatch
         node = node.args[0]

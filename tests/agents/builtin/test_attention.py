@@ -44,6 +44,21 @@ ATTENTION = {
         inputs=_qkv("1, 2, 12, 16") + ", torch.randn(12, 12)",
         args="q, k, v, m",
     ),
+    "boolean_mask": dict(
+        expr="F.scaled_dot_product_attention(q, k, v, attn_mask=m)",
+        inputs=_qkv("1, 2, 12, 16") + ", torch.rand(2, 12, 12) > 0.3",
+        args="q, k, v, m",
+    ),
+    "written_out_masked_fill_causal_fp16": dict(
+        expr="torch.softmax((q @ k.transpose(-2, -1) * 0.25).masked_fill("
+        "torch.tril(torch.ones(12, 12, device=q.device)) == 0, float('-inf')), dim=-1) @ v",
+        inputs=_qkv("1, 2, 12, 16", "torch.float16"),
+    ),
+    "written_out_masked_fill_given_mask": dict(
+        expr="torch.softmax((q @ k.transpose(-2, -1)).masked_fill(m == 0, float('-inf')), -1) @ v",
+        inputs=_qkv("2, 12, 16") + ", (torch.rand(2, 12, 12) > 0.3).float()",
+        args="q, k, v, m",
+    ),
     # a head wider than one 128-wide q . k step, and an output wider than one program's
     "wide_head": dict(expr="F.scaled_dot_product_attention(q, k, v)", inputs=_qkv("1, 1, 6, 160")),
 }
