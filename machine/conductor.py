@@ -9,40 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from machine.graph import STATES, TRANSITIONS
 from machine.state import TaskState
 
-STATES: list[dict[str, Any]] = [
-    {"name": "created"},
-    {"name": "designing"},
-    {"name": "coding"},
-    {"name": "verifying"},
-    {"name": "deciding"},
-    {"name": "finished", "final": True},
-]
-
-# Guards: `has_steps_left` holds limit_steps; `is_verified` holds "a kernel verified".
-TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "start", "source": "created", "dest": "designing"},
-    {"trigger": "designed", "source": "designing", "dest": "coding"},
-    {"trigger": "coded", "source": "coding", "dest": "verifying"},
-    {"trigger": "code_missing", "source": "coding", "dest": "deciding"},
-    {"trigger": "design_missing", "source": "designing", "dest": "deciding"},
-    {"trigger": "checked", "source": "verifying", "dest": "deciding"},
-    {"trigger": "fix_code", "source": "deciding", "dest": "coding", "conditions": "has_steps_left"},
-    {"trigger": "optimize", "source": "deciding", "dest": "coding", "conditions": "has_steps_left"},
-    {
-        "trigger": "fix_design",
-        "source": "deciding",
-        "dest": "designing",
-        "conditions": "has_steps_left",
-    },
-    {"trigger": "finish", "source": "deciding", "dest": "finished", "conditions": "is_verified"},
-    {
-        "trigger": "stop",
-        "source": ["created", "designing", "coding", "deciding"],
-        "dest": "finished",
-    },
-]
+__all__ = ["STATES", "TRANSITIONS", "Decision", "Rules", "decide", "mermaid_graph"]
 
 ACTIONS_STARTING_A_STEP = {"fix_code": "code", "optimize": "code", "fix_design": "design"}
 
@@ -85,12 +55,23 @@ class Rules:
     profile_patience: int = 3  # profile mode: stop after this many steps without a faster kernel
 
 
+def has_steps_left(state: TaskState) -> bool:
+    """The guard of every transition that starts a step, and `decide`'s limit."""
+    assert state.spec is not None
+    return state.step < state.spec.limit_steps
+
+
+def is_verified(state: TaskState) -> bool:
+    """The guard of `finish`: a kernel verified."""
+    return state.best is not None
+
+
 def decide(state: TaskState, rules: Rules) -> Decision:
     """Pick the next step from the folded state. Pure."""
     spec = state.spec
     assert spec is not None
     last = state.last_attempt
-    steps_left = state.step < spec.limit_steps
+    steps_left = has_steps_left(state)
     best = state.best
 
     if last is not None and last.missing:

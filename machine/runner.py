@@ -21,7 +21,8 @@ from agents.replay import ReplayProvider
 from agents.types import AgentError, AgentRequest, Attempt, Provider, Target
 from machine import events as ev
 from machine.agent_factory import AgentConfigError, AgentContext, chat_backend, make_provider
-from machine.conductor import STATES, TRANSITIONS, Decision, Rules, decide
+from machine.conductor import Decision, Rules, decide, has_steps_left, is_verified
+from machine.graph import STATES, TRANSITIONS
 from machine.interrupted import LLM_OUTAGE, Interrupted
 from machine.knowledge_source import knowledge_for
 from machine.launch import TaskLaunch
@@ -81,10 +82,10 @@ class TaskRun:
     # --- guards ---------------------------------------------------------------------------
 
     def has_steps_left(self) -> bool:
-        return self.folded.step < self.spec.limit_steps
+        return has_steps_left(self.folded)
 
     def is_verified(self) -> bool:
-        return self.folded.best is not None
+        return is_verified(self.folded)
 
     # --- states ---------------------------------------------------------------------------
 

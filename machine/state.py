@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from machine import events as ev
+from machine.graph import INITIAL, after
 from verifier.result import TimeBreakdown, VerifyResult
 
 # what changes run to run, left out of what an agent is told (so prompts replay exactly)
@@ -68,7 +69,9 @@ class StepAttempt:
 class TaskState:
     spec: ev.TaskCreated | None = None
     reference: ev.ReferenceProposed | None = None  # the reference was written from prose
-    status: str = "new"  # the Conductor state; "finished" at the end
+    status: str = (
+        "new"  # the graph state (machine/graph.py) its events led to; the runner resumes there
+    )
     step: int = 0
     action: str | None = None  # what the current step started with: design | code
     design: str | None = None
@@ -141,22 +144,23 @@ def _update_attempt(state: TaskState, step: int, **changes: Any) -> tuple[StepAt
 def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
     state = replace(state, last_seq=seq or state.last_seq + 1)
     if isinstance(event, ev.TaskCreated):
-        return replace(state, spec=event, status="created")
+        return replace(state, spec=event, status=INITIAL)
     if isinstance(event, ev.ReferenceProposed):
         return replace(state, reference=event)
     if isinstance(event, ev.StepStarted):
-        status = "designing" if event.action == "design" else "coding"
+        status = after("fix_design" if event.action == "design" else "fix_code")  # its state
         return replace(
             state, step=event.step, action=event.action, status=status, pending_decision=None
         )
     if isinstance(event, ev.DesignProduced):
-        return replace(state, design=event.text, status="coding")
+        return replace(state, design=event.text, status=after("designed"))
     if isinstance(event, ev.CodeProduced):
         attempts = _update_attempt(state, event.step, code=event.code, notes=dict(event.notes))
-        return replace(state, attempts=attempts, status="verifying")
+        return replace(state, attempts=attempts, status=after("coded"))
     if isinstance(event, ev.CodeMissing):
         attempts = _update_attempt(state, event.step, missing=event)
-        return replace(state, attempts=attempts, status="deciding")
+        trigger = "code_missing" if event.role == "coder" else "design_missing"
+        return replace(state, attempts=attempts, status=after(trigger))
     if isinstance(event, ev.DeviceLeased):
         return replace(state, held_device=event.device)
     if isinstance(event, ev.DeviceReleased):
@@ -165,20 +169,20 @@ def apply(state: TaskState, event: ev.Event, seq: int = 0) -> TaskState:
         attempts = _update_attempt(
             state, event.step, result=event.result, breakdown=event.breakdown
         )
-        return replace(state, attempts=attempts, status="deciding")
+        return replace(state, attempts=attempts, status=after("checked"))
     if isinstance(event, ev.VerifyRepeated):
         earlier = next(a for a in state.attempts if a.step == event.repeat_of)
         attempts = _update_attempt(
             state, event.step, result=earlier.result, repeat_of=event.repeat_of
         )
-        return replace(state, attempts=attempts, status="deciding")
+        return replace(state, attempts=attempts, status=after("checked"))
     if isinstance(event, ev.NodeCreated):
         return replace(state, nodes=(*state.nodes, event))
     if isinstance(event, ev.ConductorDecided):
         return replace(state, decisions=(*state.decisions, event), pending_decision=event)
     if isinstance(event, ev.TaskFinished):
         return replace(
-            state, finished=event, status="finished", held_device=None, pending_decision=None
+            state, finished=event, status=after("stop"), held_device=None, pending_decision=None
         )
     if isinstance(event, ev.TaskInterrupted):
         return replace(state, interrupted=True, held_device=None)
