@@ -17,6 +17,7 @@ from torch.fx import Node as FxNode
 
 from agents.builtin import pointwise_ops as pw
 from agents.builtin import view_lowering as views
+from agents.builtin.adaptive_pooling import ADAPTIVE_POOLS, lower_adaptive_pool
 from agents.builtin.composites import COMPOSITES, batch_norm, lower_composite, normalize
 from agents.builtin.conv_lowering import (
     CONV_LOCALS,
@@ -625,6 +626,8 @@ class Lowerer:
             return lower_convolution(self, node)
         if op in POOLS:
             return lower_pool(self, node, op)
+        if op in ADAPTIVE_POOLS:
+            return lower_adaptive_pool(self, node, op)
         if op in REDUCTIONS:
             return self._lower_reduction(node, op)
         if op in SCANS:

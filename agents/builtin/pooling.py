@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 POOLS = pw.POOLS
 
 
-def _output_dims(lw: Lowerer, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
+def output_dims(lw: Lowerer, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
     """The F dims the pooled output walks: aligned, or (a 1-D pool, traced as a 2-D one
     on an unsqueezed input) the same sizes once the size-1 dims are dropped."""
     dims = lw.align(shape)
@@ -89,7 +89,7 @@ def lower_pool(lw: Lowerer, node: FxNode, op: str) -> Any:
         raise CannotLower(f"{op} (only floating-point inputs are pooled)")
     viewed = load_view(lw, x_node) if isinstance(x_node, FxNode) else None
     shape = tuple(values.shape)
-    dims = _output_dims(lw, shape)
+    dims = output_dims(lw, shape)
     if viewed is None or dims is None:
         raise CannotLower(f"{op} (the pooled tensor must be an input or a view of one)")
     base, exprs = viewed

@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from agents.builtin.adaptive_pooling import HELPER as ADAPTIVE_HELPER
+from agents.builtin.adaptive_pooling import HELPER_SOURCE as ADAPTIVE_HELPER_SOURCE
 from agents.builtin.conv_writer import conv_launch_lines, conv_writers
 from agents.builtin.kernel_writer import INDENT, KernelWriter
 from agents.builtin.matmul_launch import matmul_launch_lines
@@ -307,7 +309,10 @@ def module_source(
     parts = ["\n".join(header)]
     if any(w.uses_multiply() for w in writers):
         parts.append(MULTIPLY_HELPER)
-    parts += [w.kernel() for w in writers]
+    kernels = [w.kernel() for w in writers]
+    if any(f"{ADAPTIVE_HELPER}(" in k for k in kernels):
+        parts.append(ADAPTIVE_HELPER_SOURCE)
+    parts += kernels
     sig = f"self, {traced.init_signature}" if traced.init_signature else "self"
     model = [
         "class ModelNew(nn.Module):",

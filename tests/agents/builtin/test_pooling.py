@@ -54,3 +54,16 @@ def test_pooling_indices_are_refused_by_name() -> None:
     source = task("F.max_pool2d(x, 2, return_indices=True)[1]", inputs=NCHW)
     with pytest.raises(Unsupported, match=r"aten\.max_pool2d_with_indices \(return_indices"):
         generate(source)
+
+
+ADAPTIVE = {
+    "adaptive_avg2d_uneven": dict(expr="F.adaptive_avg_pool2d(x, (4, 3))", inputs=NCHW),
+    "adaptive_avg1d": dict(expr="F.adaptive_avg_pool1d(x, 6) * 2", inputs=NCL),
+    "adaptive_avg3d": dict(expr="F.adaptive_avg_pool3d(x, (3, 2, 4))", inputs=NCDHW),
+    "adaptive_max2d_nan": dict(expr="F.adaptive_max_pool2d(x, (3, 5))", inputs=NAN_NCHW),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADAPTIVE))
+def test_adaptive_pooling_matches_reference(name: str, tmp_path: Path) -> None:
+    check(task(**ADAPTIVE[name]), tmp_path, name)
