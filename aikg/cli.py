@@ -63,11 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["tui"]:
-        from tui.cli import main as tui_main
+        from tui.tui_command import main as tui_main
 
         return tui_main(argv[1:])
     if argv[:1] == ["verify"]:
-        from verifier.cli import main as verify_main
+        from verifier.verify_command import main as verify_main
 
         return verify_main(argv[1:])
     parser = build_parser()

@@ -80,7 +80,7 @@ async def _append_task(db: Path, task_id: str) -> None:
 def measure_in_tmux(db: Path, updates: int) -> tuple[float, list[float]]:
     """Launch to first screen, and append-to-visible latencies, in a real terminal."""
     socket = f"aikg-bench-{time.monotonic_ns()}"
-    command = f"cd {ROOT} && env -u COLUMNS -u LINES {sys.executable} -m tui.cli --db {db}"
+    command = f"cd {ROOT} && env -u COLUMNS -u LINES {sys.executable} -m tui.tui_command --db {db}"
     start = time.perf_counter()
     _tmux(socket, "new-session", "-d", "-s", "bench", "-x", "120", "-y", "40", command)
     try:

@@ -38,7 +38,7 @@ class ReplayStop(Exception):
     """The replay reached the end of what it was asked to replay."""
 
 
-class ReplayDiverged(Exception):
+class EventsDiverged(Exception):
     """A replayed event differs from the recorded one."""
 
 
@@ -148,7 +148,7 @@ class ReplayRecorder:
             for observer in self._observers:
                 observer(event, self.state)
             if why is not None:
-                raise ReplayDiverged(f"seq {seq} ({want.TYPE}): {why}")
+                raise EventsDiverged(f"seq {seq} ({want.TYPE}): {why}")
         return self.state
 
 
@@ -164,7 +164,7 @@ class RecordedProvider:
     def _raise_missing(self, step: int) -> None:
         missing = self._missing.get(step)
         if missing is None:
-            raise ReplayDiverged(f"step {step}: the recorded run has no output for this request")
+            raise EventsDiverged(f"step {step}: the recorded run has no output for this request")
         if missing.reason == "unsupported":
             raise Unsupported(missing.ops, missing.message)
         if missing.reason == "no_code":
@@ -203,7 +203,7 @@ class RecordedVerifier:
     async def verify(self, job: VerifyJob) -> VerifyResult:
         await asyncio.sleep(0)
         if not self._results:
-            raise ReplayDiverged("the replay verifies more often than the recorded run did")
+            raise EventsDiverged("the replay verifies more often than the recorded run did")
         return self._results.pop(0)
 
     async def close(self) -> None:
@@ -281,7 +281,7 @@ async def replay_task(
         await drive(run)
     except ReplayStop:
         pass
-    except (ReplayDiverged, AgentError) as exc:
+    except (EventsDiverged, AgentError) as exc:
         divergence = str(exc)
     finally:
         await context.close()

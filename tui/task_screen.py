@@ -16,7 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from tui import render
+from tui import views
 from tui.messages import StoreChanged
 from tui.model import Projection, Snapshot, TaskRecord
 from tui.screens import PromptScreen
@@ -109,23 +109,23 @@ class TaskScreen(Screen[None]):
         self._show_header(record, snap)
         dark = self.app.current_theme.dark
         calls = list(snap.calls.values())
-        versions = render.code_versions(snap)
-        views: dict[str, tuple[Callable[[], RenderableType], object]] = {
-            "design": (lambda: render.design(snap), snap.state.design),
-            "code": (lambda: render.code(snap, dark), (versions[-1:], dark)),
+        versions = views.code_versions(snap)
+        tabs: dict[str, tuple[Callable[[], RenderableType], object]] = {
+            "design": (lambda: views.design(snap), snap.state.design),
+            "code": (lambda: views.code(snap, dark), (versions[-1:], dark)),
             "diff": (
-                lambda: render.diff(snap, self.diff_old, self.diff_new),
+                lambda: views.diff(snap, self.diff_old, self.diff_new),
                 (len(versions), self.diff_old, self.diff_new),
             ),
-            "verify": (lambda: render.verify(snap), snap.state.attempts),
+            "verify": (lambda: views.verify(snap), snap.state.attempts),
             "decisions": (
-                lambda: render.decisions(snap),
+                lambda: views.decisions(snap),
                 (snap.state.decisions, snap.state.finished),
             ),
-            "llm": (lambda: render.llm(snap), [(c.status, len(c.text)) for c in calls]),
+            "llm": (lambda: views.llm(snap), [(c.status, len(c.text)) for c in calls]),
         }
         self.query_one("#view-tree", SearchTreeView).show(snap.state, dark)
-        for name, (make, key) in views.items():
+        for name, (make, key) in tabs.items():
             if self._rendered.get(name) == key:
                 continue
             self._rendered[name] = key
@@ -139,7 +139,7 @@ class TaskScreen(Screen[None]):
             (
                 str(record.events[i].seq),
                 record.events[i].type,
-                render.event_summary(record.events[i], record.decoded[i]),
+                views.event_summary(record.events[i], record.decoded[i]),
             )
             for i in new
         )
@@ -235,7 +235,7 @@ class TaskScreen(Screen[None]):
         start = len(events) - 1 if self.index is None else self.index
         for k in range(1, len(events) + 1):
             i = (start + direction * k) % len(events)
-            if needle in render.event_text(events[i]):
+            if needle in views.event_text(events[i]):
                 self._replay_at(i)
                 return
         self.notify(f"no event matches {self.search_text!r}", severity="warning")
@@ -247,7 +247,7 @@ class TaskScreen(Screen[None]):
 
     def action_diff_version(self, which: str, delta: int) -> None:
         """Move the diff's "from" (`old`) or "to" (`new`) version by `delta`."""
-        count = len(render.code_versions(self.snapshot()))
+        count = len(views.code_versions(self.snapshot()))
         if count < 2:
             return
         new = count if self.diff_new is None else min(self.diff_new, count)

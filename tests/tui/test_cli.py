@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_missing_db_is_a_one_line_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.db"
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--db", str(missing)],
+        [sys.executable, "-m", "tui.tui_command", "--db", str(missing)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -27,7 +27,7 @@ def test_a_file_that_is_not_a_store_is_a_one_line_error(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.db"
     bogus.write_text("not a database\n")
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--db", str(bogus)],
+        [sys.executable, "-m", "tui.tui_command", "--db", str(bogus)],
         cwd=ROOT,
         capture_output=True,
         text=True,

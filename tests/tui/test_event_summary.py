@@ -6,7 +6,7 @@ import pytest
 
 from machine import events as ev
 from store.events import StoredEvent
-from tui.render import event_summary
+from tui.views import event_summary
 
 
 @pytest.mark.parametrize(

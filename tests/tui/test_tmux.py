@@ -21,9 +21,8 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 def session(canned_db: Path) -> Iterator[str]:
     name = "dashboard"
     # COLUMNS/LINES from the test runner would override the pane's real size.
-    start(
-        name, f"cd {ROOT} && env -u COLUMNS -u LINES {sys.executable} -m tui.cli --db {canned_db}"
-    )
+    command = f"{sys.executable} -m tui.tui_command --db {canned_db}"
+    start(name, f"cd {ROOT} && env -u COLUMNS -u LINES {command}")
     try:
         yield name
     finally:

@@ -1,4 +1,4 @@
-"""``python -m verifier.cli`` as a subprocess: exit codes, human and JSON output."""
+"""``python -m verifier.verify_command`` as a subprocess: exit codes, human and JSON output."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .conftest import ADVERSARIAL, GOOD, HERE
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "verifier.cli", *args],
+        [sys.executable, "-m", "verifier.verify_command", *args],
         capture_output=True,
         text=True,
         timeout=120,

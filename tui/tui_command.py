@@ -1,6 +1,6 @@
 """`aikg tui [--db PATH] [--task TASK_ID]`: open the dashboard on an event store.
 
-Also runnable as `python -m tui.cli`. The store is resolved like every other command:
+Also runnable as `python -m tui.tui_command`. The store is resolved like every other command:
 --db, then $AIKG_DB, then ./.aikg/events.db.
 """
 
