@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from transitions.extensions.asyncio import AsyncMachine
 
+from agents.llm.analyst import analyse_failure_with
 from agents.llm.client import ChatBackend, LLMUnavailable
-from agents.llm.conductor import analyse_failure_with
 from agents.llm.prompts import PromptLibrary
 from agents.replay import ReplayProvider
 from agents.types import AgentError, AgentRequest, Attempt, Provider, Target

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from agents.llm.analyst import analyse_failure, analyse_failure_with
 from agents.llm.client import ChatBackend, LLMCallFailed, LLMUnavailable, OpenAIChat, Reply
-from agents.llm.conductor import analyse_failure, analyse_failure_with
 from agents.llm.parsing import extract_code, extract_design, parse_decision
 from agents.llm.prompts import PromptError, PromptLibrary
 from agents.llm.provider import LLMProvider, OpenAIProvider, ReplyWithoutCode

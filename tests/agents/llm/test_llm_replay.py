@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agents.llm.conductor import analyse_failure_with
+from agents.llm.analyst import analyse_failure_with
 from agents.llm.prompts import PromptLibrary
 from agents.llm.provider import OpenAIProvider
 from agents.llm.settings import RoleSettings

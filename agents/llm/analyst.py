@@ -1,4 +1,7 @@
-"""The Conductor's optional LLM analysis of a failure: fix the code or the design?
+"""The analyst: an LLM that, when `conductor.llm_analysis` is on, reads a failure and says
+whether to fix the code or the design; the rule-based Conductor (machine/conductor.py) still
+decides everything else. Its config role and prompts keep the name `conductor`, which
+recorded logs and config files use.
 
 An unreadable reply or a failed call falls back to fixing the code, and the reason says
 why; only an outage of the endpoint (`LLMUnavailable`) stops the analysis, to be resumed.

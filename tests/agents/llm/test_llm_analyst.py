@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from agents.llm.analyst import analyse_failure
 from agents.llm.client import LLMUnavailable
-from agents.llm.conductor import analyse_failure
 from agents.llm.prompts import PromptLibrary
 from agents.llm.settings import MissingApiKey, RoleSettings
 from agents.types import AgentRequest, Attempt, Target
