@@ -194,7 +194,9 @@ class Lowerer:
         if matmuls:
             if len(matmuls) > 1 or requests or groups:
                 others = [r[0] for r in requests] + [g[0] for g in groups]
-                raise self._several_kernels(matmuls + others, "one matmul with an epilogue")
+                raise self._several_kernels(
+                    matmuls + others, "one matmul or convolution with an epilogue"
+                )
             return len(shape_of(matmuls[0])), shape_of(matmuls[0]), ()
         if groups:
             if len(groups) > 1 or requests:
@@ -822,7 +824,9 @@ class Lowerer:
         names = re.findall(r"[A-Za-z_]\w*", str(size))
         if not set(names) & self.traced.symbols.keys() or any(n not in words for n in names):
             return None
-        return re.sub(r"[A-Za-z_]\w*", lambda m: words[m.group(0)], str(size))
+        host = re.sub(r"[A-Za-z_]\w*", lambda m: words[m.group(0)], str(size))
+        # a sum or quotient stays one factor where products of sizes are written out
+        return f"({host})" if re.search(r"[-+/%]", host) else host
 
     def _output(self, node: Any, name: str) -> Output:
         if isinstance(node, FxNode) and isinstance(self.values[node.name], NotLowered):

@@ -328,6 +328,8 @@ def _lower_stage(
     used = {v.source for v in reachable_loads(roots)}
     if plan.dot is not None:  # the matmul's operands are read by its K loop
         used |= {plan.dot.a.source, plan.dot.b.source}
+    if plan.conv is not None:  # so are the convolution's input and weight
+        used |= {plan.conv.x, plan.conv.w}
     sources = [s for s in plan.sources if s.name in used]
     return replace(plan, outputs=outputs, sources=sources)
 

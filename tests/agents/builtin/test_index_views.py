@@ -20,6 +20,8 @@ from tests.agents.builtin.builtin_harness import check, task
         ("x.chunk(3, 1)[1] * 2", "torch.randn(4, 6)"),
         ("x.split([2, 4], 1)[1] + 1", "torch.randn(4, 6)"),
         ("x[:, :16].sum(1)", "torch.randn(4, 33)"),
+        # R = (x.shape[1] - 1) * (x.shape[2] - 2): each size a factor of its own
+        ("x[:, 1:, 2:].sum(dim=(1, 2))", "torch.randn(3, 5, 6)"),
     ],
 )
 def test_select_slice_and_narrow_fold_into_the_load(expr: str, inputs: str, tmp_path: Path) -> None:
