@@ -32,6 +32,7 @@ from agents.builtin.matmul_launch import NAMES as MATMUL_NAMES
 from agents.builtin.matmul_views import (
     diagonal_product,
     feeds_matmul_only,
+    matrix_vector,
     operand_source,
     returned_view,
     skip_zero_tiles,
@@ -114,10 +115,12 @@ def reachable_loads(roots: list[Value]) -> list[Value]:
 def reduction_request(node: FxNode) -> tuple[FxNode, tuple[int, ...]] | None:
     """(tensor reduced, dims reduced) for an op that reduces, else None."""
     op = packet(node)
-    if op not in REDUCTIONS | COMPOSITES | SCANS.keys():
+    if op not in REDUCTIONS | COMPOSITES | SCANS.keys() | {"mv"}:
         return None
     x, args, kw = node.args[0], node.args, node.kwargs
     rank = len(shape_of(x))
+    if op == "mv":  # a matrix times a vector: each row's products summed
+        return x, (1,)
     if op in {"_softmax", "_log_softmax"} or op in SCANS:
         return x, _norm_dims(args[1], rank)
     if op == "_native_batch_norm_legit":
@@ -624,6 +627,8 @@ class Lowerer:
             return views.cat(self, node, op)
         if op in MATMULS:
             return self._lower_matmul(node, op)
+        if op == "mv":
+            return matrix_vector(self, node)
         if op in CONVS:
             return lower_convolution(self, node)
         if op in POOLS:

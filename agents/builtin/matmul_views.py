@@ -141,3 +141,15 @@ def skip_zero_tiles(lw: Lowerer, node: FxNode, op: str, masked: Value) -> None:
         lw.dot.zero_tiles = f"pid_n * BLOCK_N + BLOCK_N - 1 - pid_m * BLOCK_M < {diagonal}"
     else:  # tril: kept where column - row <= diagonal
         lw.dot.zero_tiles = f"pid_n * BLOCK_N - (pid_m * BLOCK_M + BLOCK_M - 1) > {diagonal}"
+
+
+def matrix_vector(lw: Lowerer, node: FxNode) -> Value:
+    """`mv(a, v)` (`torch.matmul` of a matrix and a vector): a row reduction, the sum over
+    k of a[m, k] * v[k], so a (the bytes that matter) is read once at bandwidth by the
+    reduction kernels; the iteration space is a's shape, reducing dim 1."""
+    a = lw.operand(node, node.args[0], 0)
+    v = lw.operand(node, node.args[1], 1)
+    dtype = node.meta["val"].dtype
+    shape = shape_of(node.args[0])
+    product = lw.make(lw.fresh(node.name), shape, dtype, pw.POINTWISE["mul"], [a, v])
+    return lw.reduce(product, "sum", False, node.name)

@@ -124,3 +124,19 @@ def test_few_tiles_split_k_and_a_vector_takes_the_narrow_kernel(tmp_path: Path) 
     assert kernel == "op_kernel"
     assert keywords["NARROW"] is True and keywords["BLOCK_N"] == 1
     assert grid[0] * grid[2] >= 132
+
+
+VECTORS = {
+    "matrix_vector_bias": dict(
+        expr="torch.matmul(x, y) + 1", inputs="torch.randn(20, 300), torch.randn(300)", args="x, y"
+    ),
+    "vector_matrix": dict(
+        expr="torch.matmul(y, x)", inputs="torch.randn(12, 20), torch.randn(12)", args="x, y"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VECTORS))
+def test_matrix_vector_products_match_reference(name: str, tmp_path: Path) -> None:
+    code = check(task(**VECTORS[name]), tmp_path, name)
+    assert ("tl.dot" in code) == (name == "vector_matrix")  # mv: a row reduction
