@@ -13,17 +13,20 @@ above 128 walk q·k in 128-wide chunks; output columns beyond BLOCK_DV go to mor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
+from torch.fx import Graph, GraphModule
+from torch.fx import Node as FxNode
 
-from agents.builtin.attention_match import AttentionSpec, match_attention
+from agents.builtin.attention_match import AttentionSpec, attention_within, match_attention
 from agents.builtin.kernel_writer import INDENT
-from agents.builtin.reference import Traced
+from agents.builtin.reference import Placeholder, Traced
 from agents.builtin.render import kernel_name, module_source, return_line
-from agents.builtin.stages import Lowered, Stage
+from agents.builtin.stages import Lowered, Stage, lower_graph
 from agents.builtin.values import Plan
+from agents.types import Unsupported
 
 KERNEL = """@triton.jit
 def {name}(
@@ -100,6 +103,7 @@ def {name}(
     out_ptrs = out_ptr + b * o_s0 + h * o_s1 + offs_m[:, None] * o_s2 + offs_dv[None, :] * o_s3
     out_mask = row_mask[:, None] & (offs_dv[None, :] < DV)
     tl.store(out_ptrs, out.to(out_ptr.dtype.element_ty), mask=out_mask)"""
+RESULT_NODE, RESULT_BUFFER = "attention_result", "attention_buf"
 HEAD_CHUNK = 128  # widest q . k step; wider heads walk it in chunks
 LAUNCH_KEYS = ("num_warps", "num_stages")
 
@@ -139,36 +143,53 @@ class AttentionKernel:
 
 @dataclass
 class AttentionLowered(Lowered):
-    """A graph that is exactly one attention."""
+    """One attention kernel, and the stages of the graph's rest that read its result."""
 
     spec: AttentionSpec | None = None
+    rest: Lowered | None = None  # what the graph does with the attention's result
 
     def render(self, op_name: str, config: dict[str, Any], interpreter: bool) -> str:
         spec = self.spec
         assert spec is not None
-        name = kernel_name(op_name)
-        kernel = AttentionKernel(name, spec.dtype, interpreter)
+        config = self.stage_config(config)
+        name = kernel_name(f"{op_name}_attention" if self.rest else op_name)
         summary = [
             f"Fused into {name}: q @ kᵀ, scale"
             + (", causal mask" if spec.causal else "")
             + ("" if not spec.mask else ", boolean mask" if spec.mask_keeps else ", additive mask")
             + ", softmax, @ v (flash attention: online softmax, scores never stored).",
-            "Plan: BLOCK_M queries x BLOCK_DV output columns per program, keys BLOCK_N a step.",
+            "Plan: BLOCK_Q queries x BLOCK_DV output columns per program, keys BLOCK_KV a step.",
         ]
-        forward = self._forward(name, config)
-        title = f"Triton kernel for `{op_name}`"
-        return module_source(title, self.traced, config, summary, [kernel], forward)  # type: ignore[list-item]
+        writers: list[Any] = [AttentionKernel(name, spec.dtype, interpreter)]
+        if self.rest is None:
+            forward = [*self._forward(name, config, "out"), return_line(self.traced, ["out"])]
+            title = f"Triton kernel for `{op_name}`"
+        else:
+            rest_summary, rest_writers, rest_forward = self.rest.stage_parts(
+                op_name, config, interpreter
+            )
+            summary += [f"  Writes {RESULT_BUFFER}; then:", *rest_summary]
+            writers += rest_writers
+            forward = [
+                "# attention",
+                *self._forward(name, config, RESULT_BUFFER),
+                *rest_forward,
+                return_line(self.traced, self.outputs),
+            ]
+            title = f"Triton kernels for `{op_name}`: an attention, then its result's stages"
+        return module_source(title, self.traced, config, summary, writers, forward)
 
-    def _forward(self, name: str, config: dict[str, Any]) -> list[str]:
+    def _forward(self, name: str, config: dict[str, Any], out: str) -> list[str]:
+        """Allocate `out` and launch the attention kernel into it."""
         spec = self.spec
         assert spec is not None
         scale = " * ".join(spec.scale) or "1.0"
         four = "" if spec.rank == 4 else ".unsqueeze(1)"  # (batch, seq, dim): one head
         # 4-D views of the inputs (names of their own: an input may be called q or mask)
         lines = [
-            f"out = torch.empty({spec.q}.shape[:-1] + ({spec.v}.shape[-1],), "
+            f"{out} = torch.empty({spec.q}.shape[:-1] + ({spec.v}.shape[-1],), "
             f"device={spec.q}.device, dtype={spec.q}.dtype)",
-            f"q4, k4, v4, o4 = {spec.q}{four}, {spec.k}{four}, {spec.v}{four}, out{four}",
+            f"q4, k4, v4, o4 = {spec.q}{four}, {spec.k}{four}, {spec.v}{four}, {out}{four}",
         ]
         if spec.mask:
             scores = f"{spec.q}.shape[:-1] + ({spec.k}.shape[-2],)"
@@ -178,19 +199,18 @@ class AttentionLowered(Lowered):
         lines += [
             f"block_d = min(max(triton.next_power_of_2(q4.shape[3]), 16), {HEAD_CHUNK})",
             "block_dv = min(max(triton.next_power_of_2(v4.shape[3]), 16), MAX_DV)",
-            "grid = (triton.cdiv(q4.shape[2], BLOCK_M), q4.shape[0] * q4.shape[1], "
+            "grid = (triton.cdiv(q4.shape[2], BLOCK_Q), q4.shape[0] * q4.shape[1], "
             "triton.cdiv(v4.shape[3], block_dv))",
         ]
         args = ["q4", "k4", "v4", "m4", "o4", f"float({scale})", "q4.shape[1]", "q4.shape[2]"]
         args += ["k4.shape[2]", "q4.shape[3]", "v4.shape[3]"]
         args += [f"{t}4.stride({j})" for t in "qkvmo" for j in range(4)]
-        args += ["BLOCK_M=BLOCK_M", "BLOCK_N=BLOCK_N", "BLOCK_D=block_d", "BLOCK_DV=block_dv"]
+        args += ["BLOCK_M=BLOCK_Q", "BLOCK_N=BLOCK_KV", "BLOCK_D=block_d", "BLOCK_DV=block_dv"]
         args.append("WHOLE_HEAD=block_d >= q4.shape[3]")
         args += [f"CAUSAL={spec.causal}", f"HAS_MASK={spec.mask is not None}"]
         args.append(f"MASK_KEEPS={spec.mask_keeps}")
         args += [f"{k}={config[k]}" for k in LAUNCH_KEYS if k in config]
         lines.append(f"{name}[grid]({', '.join(args)})")
-        lines.append(return_line(self.traced, ["out"]))
         return lines
 
     def design(self, op_name: str) -> str:
@@ -200,10 +220,11 @@ class AttentionLowered(Lowered):
         if spec.mask:
             mask += " with a boolean mask" if spec.mask_keeps else " with an additive mask"
         return (
-            f"Attention{mask} as one flash-attention kernel: each program takes BLOCK_M "
-            "queries of one (batch, head), walks the keys BLOCK_N at a time, and keeps the "
+            f"Attention{mask} as one flash-attention kernel: each program takes BLOCK_Q "
+            "queries of one (batch, head), walks the keys BLOCK_KV at a time, and keeps the "
             "softmax's running maximum and sum (online softmax), rescaling its fp32 "
             "accumulator when the maximum grows; the L x S scores never go to memory."
+            + ("" if self.rest is None else " Then: " + self.rest.design(op_name))
         )
 
 
@@ -214,8 +235,35 @@ def _plan(spec: AttentionSpec) -> Plan:
 
 
 def lower_attention(traced: Traced) -> Lowered | None:
-    """The one-kernel lowering of a graph that is exactly one attention, else None."""
+    """One attention kernel for a graph that is one attention, or that attention and the
+    stages of what the rest of the graph does with its result; else None."""
     spec = match_attention(traced)
-    if spec is None:
+    if spec is not None:
+        return AttentionLowered(traced, [Stage(_plan(spec), [], [])], ["out"], spec)
+    found = attention_within(traced)
+    if found is None:
         return None
-    return AttentionLowered(traced, [Stage(_plan(spec), [], [])], ["out"], spec)
+    spec, result = found
+    try:
+        rest = lower_graph(_rest_of(traced, result))
+    except Unsupported:
+        return None  # the partitioner names what stops the whole graph
+    if type(rest) is not Lowered:
+        return None  # the rest renders its own way (a fused matmul-rows, another attention)
+    stages = [Stage(_plan(spec), [], [RESULT_BUFFER]), *rest.stages]
+    return AttentionLowered(traced, stages, rest.outputs, spec, rest)
+
+
+def _rest_of(traced: Traced, result: FxNode) -> Traced:
+    """The graph with the attention's result read from its buffer (a new input)."""
+    graph = Graph()
+    copies: dict[FxNode, FxNode] = {}
+    graph.output(graph.graph_copy(traced.graph.graph, copies))
+    first = next(n for n in graph.nodes if n.op != "placeholder")
+    with graph.inserting_before(first):
+        read = graph.placeholder(RESULT_NODE)
+    read.meta = dict(result.meta)
+    copies[result].replace_all_uses_with(read)
+    graph.eliminate_dead_code()
+    placeholders = [*traced.placeholders, Placeholder(RESULT_NODE, RESULT_BUFFER, "buffer")]
+    return replace(traced, graph=GraphModule(traced.graph, graph), placeholders=placeholders)

@@ -204,13 +204,47 @@ def match_attention(traced: Traced) -> AttentionSpec | None:
     results = list(output) if isinstance(output, (list, tuple)) else [output]
     if len(results) != 1:
         return None
+    spec = _attempt(graph, results[0], hosts)
+    if spec is None:
+        return None
+    inputs = {spec.q, spec.k, spec.v} | ({spec.mask} if spec.mask else set())
+    for node in graph.nodes:
+        if node.op == "placeholder":
+            if node.users and hosts.get(node.name) not in inputs:
+                return None
+        elif _is_tensor(node) and node.users and node not in spec.path:
+            return None  # other tensor work: not only attention
+    return spec
+
+
+def attention_within(traced: Traced) -> tuple[AttentionSpec, FxNode] | None:
+    """An attention on the inputs whose result the rest of the graph reads: its spec and
+    the node of its result (after the views back to the inputs' rank)."""
+    graph: Graph = traced.graph.graph
+    hosts = {p.node_name: p.host for p in traced.placeholders}
+    for pv in graph.nodes:
+        if pv.op != "call_function" or packet(pv) not in ("bmm", "mm"):
+            continue
+        result = pv
+        while len(result.users) == 1 and packet(next(iter(result.users))) in SHAPE_ONLY:
+            result = next(iter(result.users))
+        spec = _attempt(graph, result, hosts)
+        inner = spec.path - {result} if spec else set()
+        users = [user for node in inner for user in node.users if _is_tensor(user)]
+        if spec and all(user in spec.path for user in users):  # sizes may be read elsewhere
+            return spec, result
+    return None
+
+
+def _attempt(graph: Graph, result: Any, hosts: dict[str, str]) -> AttentionSpec | None:
     try:
-        return _match(graph, results[0], hosts)
+        return _match(graph, result, hosts)
     except (_NoMatch, IndexError, KeyError, ValueError, TypeError):
         return None
 
 
 def _match(graph: Graph, result: Any, hosts: dict[str, str]) -> AttentionSpec | None:
+    """The attention whose result is `result`, its inputs graph inputs (or views of them)."""
     path: set[FxNode] = set()
     pv = _through_views(result, path)
     if not (isinstance(pv, FxNode) and packet(pv) in ("bmm", "mm")):
@@ -236,11 +270,4 @@ def _match(graph: Graph, result: Any, hosts: dict[str, str]) -> AttentionSpec | 
     if len(dtypes) != 1:
         return None
     spec.dtype = dtypes.pop()  # the operands' dtype, which the kernel's dots take
-    inputs = {spec.q, spec.k, spec.v} | ({spec.mask} if spec.mask else set())
-    for node in graph.nodes:
-        if node.op == "placeholder":
-            if node.users and hosts.get(node.name) not in inputs:
-                return None
-        elif _is_tensor(node) and node.users and node not in spec.path:
-            return None  # other tensor work: not only attention
     return spec

@@ -50,7 +50,7 @@ from agents.builtin.render import (
     return_line,
 )
 from agents.builtin.search import configs_for, search_space
-from agents.builtin.values import Plan
+from agents.builtin.values import Output, Plan
 from agents.builtin.view_lowering import INDEX_VIEWS, SPLIT_VIEWS
 from agents.types import Unsupported
 
@@ -130,6 +130,8 @@ class Lowered:
             summary += [f"Stage {number}. {fuses}", f"  {plan_line}", *_io_lines(stage)]
             forward.append(f"# stage {number}: {describe(stage.plan)}")
             forward += launch_lines(stage.plan, self.traced, config, stage_writers)
+            # an output written in a matmul's shape and read through a view of it
+            forward += [f"{o.name} = {o.returned}" for o in stage.plan.outputs if o.returned]
             writers += stage_writers
         return summary, writers, forward
 
@@ -322,7 +324,7 @@ def _lower_stage(
         output_is_tuple=len(writes) > 1,
     )
     plan = Lowerer(stage_traced).lower()
-    outputs = [replace(o, name=names[n]) for o, n in zip(plan.outputs, writes, strict=True)]
+    outputs = [_renamed(o, names[n]) for o, n in zip(plan.outputs, writes, strict=True)]
     # an input read only for its size (sym_size) needs no pointer
     roots = [o.value for o in outputs] + plan.reductions
     used = {v.source for v in reachable_loads(roots)}
@@ -332,6 +334,12 @@ def _lower_stage(
         used |= {plan.conv.x, plan.conv.w}
     sources = [s for s in plan.sources if s.name in used]
     return replace(plan, outputs=outputs, sources=sources)
+
+
+def _renamed(output: Output, name: str) -> Output:
+    """An output under its host name; a view it is returned through follows the name."""
+    returned = name + output.returned[len(output.name) :] if output.returned else ""
+    return replace(output, name=name, returned=returned)
 
 
 def _staged(traced: Traced, graph: Graph, signatures: dict[FxNode, Signature]) -> Lowered:

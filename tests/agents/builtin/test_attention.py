@@ -76,11 +76,40 @@ def test_attention_is_one_kernel(name: str) -> None:
     assert isinstance(lower_graph(trace_reference(task(**case), "torch")), AttentionLowered)
 
 
-def test_attention_with_an_epilogue_is_not_matched() -> None:
-    """An op after the attention is not the flash kernel's: the graph goes to the partitioner."""
-    expr = "F.scaled_dot_product_attention(q, k, v) * 2"
-    source = task(expr, inputs=_qkv("1, 1, 8, 16"), args=QKV)
-    assert match_attention(trace_reference(source, "torch")) is None
+QKV_SMALL = _qkv("1, 2, 8, 16")
+# an attention on the inputs, then stages that read its result from a buffer
+ATTENTION_THEN = {
+    "sdpa_then_scale_and_residual": (
+        dict(expr="F.scaled_dot_product_attention(q, k, v) * 2 + q", inputs=QKV_SMALL),
+        ["attention", "pointwise"],
+    ),
+    "sdpa_then_heads_merged_and_projected": (
+        dict(
+            expr="self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2)"
+            ".reshape(1, 8, 32))",
+            body="self.proj = nn.Linear(32, 20)",
+            inputs=QKV_SMALL,
+        ),
+        ["attention", "matmul"],
+    ),
+    "sdpa_then_layer_norm": (
+        dict(
+            expr="F.layer_norm(F.scaled_dot_product_attention(q, k, v) + q, (16,))",
+            inputs=QKV_SMALL,
+        ),
+        ["attention", "reduction"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTENTION_THEN))
+def test_attention_then_its_result_s_stages(name: str, tmp_path: Path) -> None:
+    case, families = ATTENTION_THEN[name]
+    source = task(**{"args": QKV, **case})
+    assert match_attention(trace_reference(source, "torch")) is None  # not only attention
+    lowered = lower_graph(trace_reference(source, "torch"))
+    assert [stage.plan.family for stage in lowered.stages] == families
+    check(source, tmp_path, name)
 
 
 def test_kernelbench_form_matches_reference(tmp_path: Path) -> None:

@@ -52,6 +52,10 @@ FRAGMENTS = {
         body="self.wide = nn.Linear(8, 520)",
         inputs="torch.randn(3, 8)",
     ),
+    # a linear over (batch, seq, features): the product written 2-D, read back 3-D
+    "linear_3d_softmax": dict(
+        expr="torch.softmax(self.lin(x), -1)", body=LINEAR, inputs="torch.randn(2, 6, 24)"
+    ),
     "mlp_block": dict(
         expr="self.out(F.gelu(self.lin(x) * 0.5))",
         body=LINEAR + "; self.out = nn.Linear(20, 16)",
@@ -70,6 +74,7 @@ STAGES = {
     "gemm_view_group_sums": ["matmul", "reduction"],
     "gemm_softmax_wide_rows": ["matmul", "reduction"],
     "matmul_softmax_fp16": ["matmul", "reduction"],
+    "linear_3d_softmax": ["matmul", "reduction"],
     "mlp_block": ["matmul", "matmul"],
 }
 

@@ -6,7 +6,7 @@ class Model(nn.Module):
     """KernelBench level 1 task 97's form (typed forward, torch.rand inputs), small sizes."""
 
     def __init__(self):
-        super(Model, self).__init__()
+        super(Model, self).__init__()  # noqa: UP008  (as KernelBench writes it)
 
     def forward(self, Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
         out = torch.nn.functional.scaled_dot_product_attention(Q, K, V)
