@@ -14,6 +14,7 @@ one store.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -32,6 +33,11 @@ def _times(index: str, factor: int) -> str:
     return index if factor == 1 else f"{index} * {factor}"
 
 
+def phases(conv: Conv) -> int:
+    """Output phases of a transposed convolution (1 if unstrided or not transposed)."""
+    return math.prod(conv.stride) if conv.transposed else 1
+
+
 def _conv(plan: Plan) -> Conv:
     assert plan.conv is not None
     return plan.conv
@@ -47,6 +53,9 @@ class ConvWriter(KernelWriter):
         self.fp32_dot = "ieee" if interpreter else fp32_dot
         self.conv = _conv(plan)
         self.spatial = plan.rank - 2
+        # a strided transposed convolution's taps kernel takes one output phase (o mod
+        # stride per dim) a program, so it loops over the taps that land there only
+        self.phases = phases(self.conv) if mode == "taps" else 1
 
     # ---- sizes -----------------------------------------------------------------------
     def _extent_params(self) -> list[tuple[str, str]]:
@@ -68,7 +77,7 @@ class ConvWriter(KernelWriter):
     # ---- the body --------------------------------------------------------------------
     def _write_body(self) -> None:
         rank = self.plan.rank
-        pixels = " * ".join(["n0", *(f"n{d}" for d in range(2, rank))])
+        pixels = self._pixels()
         taps = " * ".join(f"KS{d}" for d in range(self.spatial))
         if self.mode in ("gemm", "taps"):
             self._gemm_tile()
@@ -82,10 +91,12 @@ class ConvWriter(KernelWriter):
         self.body += [f"m_mask = offs_m < {pixels}", "# output pixel -> batch, position"]
         rem = "offs_m"
         for d in reversed(range(2, rank)):
-            self.body.append(f"o{d} = {rem} % n{d}")
-            self.body.append(f"rem_m = {rem} // n{d}")
+            self.body.append(f"o{d} = {rem} % {self._extent(d)}")
+            self.body.append(f"rem_m = {rem} // {self._extent(d)}")
             rem = "rem_m"
         self.body.append(f"batch = {rem}")
+        if self.phases > 1:
+            self._phase_positions()
         if self.mode in ("gemm", "taps"):
             self.body += [
                 "n_mask = offs_n < COUT_G",
@@ -102,14 +113,44 @@ class ConvWriter(KernelWriter):
             self._direct_loop(taps)
         self._epilogue()
 
+    def _pixels(self) -> str:
+        """Output pixels of a program's GEMM: all, or those of its phase."""
+        return " * ".join(["n0", *(self._extent(d) for d in range(2, self.plan.rank))])
+
+    def _extent(self, d: int) -> str:
+        """Output positions along dim d a program walks: n<d>, or n<d> / stride per phase."""
+        s = self.conv.stride[d - 2]
+        return f"((n{d} + {s - 1}) // {s})" if self.phases > 1 and s > 1 else f"n{d}"
+
     def _gemm_tile(self) -> None:
         """Tiles of one group's GEMM in groups of GROUP_M rows, as in the matmul kernel."""
-        pixels = " * ".join(["n0", *(f"n{d}" for d in range(2, self.plan.rank))])
+        group = ["group = tl.program_id(axis=1)"]
+        if self.phases > 1:
+            group = [
+                f"group = tl.program_id(axis=1) // {self.phases}",
+                f"phase = tl.program_id(axis=1) % {self.phases}",
+            ]
         self.body += [
             "pid = tl.program_id(axis=0)",
-            "group = tl.program_id(axis=1)",
-            *grouped_tiles(pixels, "COUT_G"),
+            *group,
+            *grouped_tiles(self._pixels(), "COUT_G"),
         ]
+
+    def _phase_positions(self) -> None:
+        """This program's phase -> its offset per dim; output position = offset + stride *
+        the walked position, masked past the output's end."""
+        self.body.append("# output phase: o = offset + stride * j along each strided dim")
+        rem = "phase"
+        strided = [d for d in range(self.spatial) if self.conv.stride[d] > 1]
+        for d in reversed(strided):
+            s = self.conv.stride[d]
+            self.body.append(f"ph{d} = {rem} % {s}" if d != strided[0] else f"ph{d} = {rem}")
+            if d != strided[0]:
+                self.body.append(f"rem_p = {rem} // {s}")
+                rem = "rem_p"
+        for d in strided:
+            self.body.append(f"o{d + 2} = ph{d} + {self.conv.stride[d]} * o{d + 2}")
+            self.body.append(f"m_mask = m_mask & (o{d + 2} < n{d + 2})")
 
     def _taps(self, k: str, indent: str, channel: bool = True) -> list[str]:
         """k -> (input channel in the group, tap per spatial dim), the weight's own order;
@@ -147,7 +188,8 @@ class ConvWriter(KernelWriter):
                 valid += [f"(p{d} >= 0)", f"(p{d} < XS{d})"]
             else:
                 lines.append(f"p{d} = q{d} // {s}")
-                valid += [f"(q{d} >= 0)", f"(q{d} % {s} == 0)", f"(p{d} < XS{d})"]
+                landed = [] if self.phases > 1 else [f"(q{d} % {s} == 0)"]  # else per tap
+                valid += [f"(q{d} >= 0)", *landed, f"(p{d} < XS{d})"]
         return lines, valid
 
     def _weight_offset(self, ci: str, t: str, channel: str, local: str) -> str:
@@ -209,6 +251,16 @@ class ConvWriter(KernelWriter):
             f"{i}a_mask = " + " & ".join(["m_mask", *valid]),
             f"{i}a_base = x_base + {spatial}",
             f"{i}w_base = {w_tap}",
+        ]
+        if self.phases > 1:  # only the taps that land on this phase's outputs
+            lands = [
+                f"((ph{d} + {c.padding[d]} - {_times(f't{d}', c.dilation[d])}) % {s} == 0)"
+                for d, s in enumerate(c.stride)
+                if s > 1
+            ]
+            self.body.append(f"{i}if {' & '.join(lands)}:")
+            i, ii = ii, ii + INDENT
+        self.body += [
             f"{i}for c0 in range(0, CIN_G, BLOCK_K):",
             f"{ii}ci = c0 + tl.arange(0, BLOCK_K)",
             f"{ii}k_mask = ci < CIN_G",
@@ -288,11 +340,20 @@ def _launch(writer: KernelWriter, blocks: dict[str, str], options: dict[str, str
 
 
 def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWriter]) -> list[str]:
-    """Few channels per group or a short K: the direct kernel; else the implicit GEMM."""
+    """Few channels per group or a short K: the direct kernel; channels that fill BLOCK_K
+    steps: the K loop per tap; else the flattened implicit GEMM."""
     gemm, taps_first, direct = writers
     sizes = dict(gemm.params())
     taps = " * ".join(sizes[f"KS{d}"] for d in range(plan.rank - 2))
-    pixels = " * ".join(f"({size})" for size in [plan.f_sizes[0], *plan.f_sizes[2:]])
+    conv = _conv(plan)
+    batch, spatial = f"({plan.f_sizes[0]})", plan.f_sizes[2:]
+    pixels = " * ".join([batch, *(f"({size})" for size in spatial)])
+    tiles = "triton.cdiv({}, BLOCK_M) * triton.cdiv(cout_g, BLOCK_N)"
+    taps_grid = f"({tiles.format('pixels')}, {conv.groups})"
+    if phases(conv) > 1:  # a program per output phase: the pixels of one phase each
+        strides = zip(spatial, conv.stride, strict=True)
+        per_phase = " * ".join([batch, *(f"triton.cdiv({n}, {s})" for n, s in strides)])
+        taps_grid = f"({tiles.format(per_phase)}, {conv.groups * phases(conv)})"
     options = {k: str(config[k]) for k in ("num_warps", "num_stages") if k in config}
     gemm_blocks = {k: k for k in GEMM_BLOCKS}
     direct_blocks = {"BLOCK_M": "DIRECT_BLOCK_M", "BLOCK_N": "DIRECT_BLOCK_N"}
@@ -305,16 +366,15 @@ def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWr
         f"{INDENT}grid = (triton.cdiv(pixels, DIRECT_BLOCK_M), "
         f"triton.cdiv({plan.f_sizes[1]}, DIRECT_BLOCK_N))",
         INDENT + _launch(direct, direct_blocks, direct_options),
+        "elif triton.cdiv(cin_g, BLOCK_K) * BLOCK_K * 4 <= cin_g * 5:",
+        f"{INDENT}# the input channels fill BLOCK_K steps: a K loop per tap; grid axis 1: the",
+        f"{INDENT}# group" + (" and the output phase" if phases(conv) > 1 else ""),
+        f"{INDENT}grid = {taps_grid}",
+        INDENT + _launch(taps_first, gemm_blocks, options),
         "else:",
-        f"{INDENT}# one implicit GEMM per group (grid axis 1)",
-        f"{INDENT}grid = (triton.cdiv(pixels, BLOCK_M) * triton.cdiv(cout_g, BLOCK_N), "
-        f"{_conv(plan).groups})",
-        f"{INDENT}if triton.cdiv(cin_g, BLOCK_K) * BLOCK_K * 4 <= cin_g * 5:",
-        f"{INDENT * 2}# the input channels fill BLOCK_K steps: a K loop per tap",
-        INDENT * 2 + _launch(taps_first, gemm_blocks, options),
-        f"{INDENT}else:",
-        f"{INDENT * 2}# K = input channels x taps flattened, decomposed per element",
-        INDENT * 2 + _launch(gemm, gemm_blocks, options),
+        f"{INDENT}# K = input channels x taps flattened; grid axis 1: the group",
+        f"{INDENT}grid = ({tiles.format('pixels')}, {conv.groups})",
+        INDENT + _launch(gemm, gemm_blocks, options),
     ]
 
 

@@ -57,6 +57,16 @@ CONVS = {
         body="self.c = nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, dilation=2)",
         inputs="torch.randn(1, 32, 4, 3)",
     ),
+    # ... a strided transposed one: a program per output phase, only the taps that land
+    "conv_transpose1d_phases_output_padding": dict(
+        body="self.c = nn.ConvTranspose1d(32, 16, 4, stride=3, padding=1, output_padding=2)",
+        inputs="torch.randn(2, 32, 5)",
+    ),
+    "conv_transpose3d_phases_grouped": dict(
+        body="self.c = nn.ConvTranspose3d(64, 32, (2, 3, 3), stride=(2, 1, 3), groups=2)",
+        inputs="torch.randn(1, 64, 2, 3, 2)",
+        expr="torch.tanh(self.c(x))",
+    ),
     # direct kernel (few output channels per group)
     "conv2d_depthwise": dict(
         body="self.c = nn.Conv2d(6, 6, 3, stride=2, padding=1, groups=6)",
