@@ -230,8 +230,9 @@ def attention_within(traced: Traced) -> tuple[AttentionSpec, FxNode] | None:
             result = next(iter(result.users))
         spec = _attempt(graph, result, hosts)
         inner = spec.path - {result} if spec else set()
-        users = [user for node in inner for user in node.users if _is_tensor(user)]
-        if spec and all(user in spec.path for user in users):  # sizes may be read elsewhere
+        # sizes may be read elsewhere, and dead nodes (a cast of the softmax) read nothing
+        users = [u for node in inner for u in node.users if _is_tensor(u) and u.users]
+        if spec and all(user in spec.path for user in users):
             return spec, result
     return None
 

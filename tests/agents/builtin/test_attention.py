@@ -79,8 +79,12 @@ def test_attention_is_one_kernel(name: str) -> None:
 QKV_SMALL = _qkv("1, 2, 8, 16")
 # an attention on the inputs, then stages that read its result from a buffer
 ATTENTION_THEN = {
-    "sdpa_then_scale_and_residual": (
-        dict(expr="F.scaled_dot_product_attention(q, k, v) * 2 + q", inputs=QKV_SMALL),
+    "sdpa_then_scale_and_residual_fp16": (
+        # fp16: SDPA traces through fp32 casts, one of them dead
+        dict(
+            expr="F.scaled_dot_product_attention(q, k, v) * 2 + q",
+            inputs=_qkv("1, 2, 8, 16", "torch.float16"),
+        ),
         ["attention", "pointwise"],
     ),
     "sdpa_then_heads_merged_and_projected": (
