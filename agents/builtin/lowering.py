@@ -32,6 +32,7 @@ from agents.builtin.matmul_launch import NAMES as MATMUL_NAMES
 from agents.builtin.matmul_views import (
     diagonal_product,
     feeds_matmul_only,
+    is_matrix_vector,
     matrix_vector,
     operand_source,
     returned_view,
@@ -114,13 +115,13 @@ def reachable_loads(roots: list[Value]) -> list[Value]:
 
 def reduction_request(node: FxNode) -> tuple[FxNode, tuple[int, ...]] | None:
     """(tensor reduced, dims reduced) for an op that reduces, else None."""
+    if is_matrix_vector(node):  # a matrix times a vector: each row's products summed
+        return node.args[0], (1,)
     op = packet(node)
-    if op not in REDUCTIONS | COMPOSITES | SCANS.keys() | {"mv"}:
+    if op not in REDUCTIONS | COMPOSITES | SCANS.keys():
         return None
     x, args, kw = node.args[0], node.args, node.kwargs
     rank = len(shape_of(x))
-    if op == "mv":  # a matrix times a vector: each row's products summed
-        return x, (1,)
     if op in {"_softmax", "_log_softmax"} or op in SCANS:
         return x, _norm_dims(args[1], rank)
     if op == "_native_batch_norm_legit":
@@ -187,7 +188,7 @@ class Lowerer:
 
     def _iteration_space(self) -> tuple[int, tuple[Any, ...], tuple[int, ...]]:
         calls = [n for n in self.gm.graph.nodes if n.op == "call_function"]
-        matmuls = [n for n in calls if packet(n) in MATMULS | CONVS]
+        matmuls = [n for n in calls if packet(n) in MATMULS | CONVS and not is_matrix_vector(n)]
         groups = [(n, *g) for n in calls if (g := group_norm_request(n)) is not None]
         requests = [
             (n, *r)
@@ -625,10 +626,10 @@ class Lowerer:
             return views.diag_embed(self, node, op)
         if op == "cat":
             return views.cat(self, node, op)
+        if is_matrix_vector(node):
+            return matrix_vector(self, node)
         if op in MATMULS:
             return self._lower_matmul(node, op)
-        if op == "mv":
-            return matrix_vector(self, node)
         if op in CONVS:
             return lower_convolution(self, node)
         if op in POOLS:

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 
 from torch.fx import Node as FxNode
 
+from agents.builtin import index_views as iv
 from agents.builtin import pointwise_ops as pw
-from agents.builtin.fx_nodes import packet, permutation, shape_of
+from agents.builtin.fx_nodes import is_one, packet, permutation, shape_of
 from agents.builtin.values import CannotLower, Source, Value, identity
+from agents.builtin.view_lowering import load_view
 
 if TYPE_CHECKING:
     from agents.builtin.lowering import Lowerer
@@ -69,7 +71,7 @@ def feeds_matmul_only(node: FxNode) -> bool:
     if not node.users:
         return False
     for user in node.users:
-        if packet(user) in MATMUL_OPERANDS:
+        if packet(user) in MATMUL_OPERANDS and not is_matrix_vector(user):
             if node not in user.args[MATMUL_OPERANDS[packet(user)] :]:
                 return False
         elif not feeds_matmul_only(user):
@@ -144,12 +146,24 @@ def skip_zero_tiles(lw: Lowerer, node: FxNode, op: str, masked: Value) -> None:
 
 
 def matrix_vector(lw: Lowerer, node: FxNode) -> Value:
-    """`mv(a, v)` (`torch.matmul` of a matrix and a vector): a row reduction, the sum over
-    k of a[m, k] * v[k], so a (the bytes that matter) is read once at bandwidth by the
-    reduction kernels; the iteration space is a's shape, reducing dim 1."""
+    """`mv(a, v)` (`torch.matmul` of a matrix and a vector), or `mm(a, b)` with b one
+    column: a row reduction, the sum over k of a[m, k] * v[k], so a (the bytes that
+    matter) is read once at bandwidth by the reduction kernels; the iteration space is a's
+    shape, reducing dim 1."""
     a = lw.operand(node, node.args[0], 0)
-    v = lw.operand(node, node.args[1], 1)
+    viewed = load_view(lw, node.args[1])
+    if viewed is None:
+        raise CannotLower(packet(node))
+    column, exprs = viewed
+    walks = (1,) if packet(node) == "mv" else (1, None)  # b's column dim is size 1
+    v = lw.indexed_load(column, (1,), iv.materialize(exprs, walks))
     dtype = node.meta["val"].dtype
     shape = shape_of(node.args[0])
     product = lw.make(lw.fresh(node.name), shape, dtype, pw.POINTWISE["mul"], [a, v])
-    return lw.reduce(product, "sum", False, node.name)
+    return lw.reduce(product, "sum", packet(node) == "mm", node.name)
+
+
+def is_matrix_vector(node: FxNode) -> bool:
+    """An mv, or an mm whose result has one column (the size is the traced literal 1)."""
+    op = packet(node)
+    return op == "mv" or (op == "mm" and is_one(shape_of(node)[-1]))

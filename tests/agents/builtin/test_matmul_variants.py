@@ -105,24 +105,25 @@ def test_split_k_matches_reference(name: str, tmp_path: Path) -> None:
     check_code(source, code, tmp_path)
 
 
-def test_few_tiles_split_k_and_a_vector_takes_the_narrow_kernel(tmp_path: Path) -> None:
-    """KernelBench 6 (256 x 256, K = 524288) and 4 (2048 x 1048576 times a vector), on
-    meta tensors with the default configuration: both fill the GPU."""
+def test_few_tiles_split_k_and_few_columns_take_their_kernels(tmp_path: Path) -> None:
+    """On meta tensors with the default configuration: KernelBench 6 (256 x 256, K = 524288)
+    splits K, 4 (2048 x 1048576 times one column) is a row reduction, and four columns
+    take the narrow kernel, split too; each fills the GPU."""
     large_k = task(
         "torch.matmul(x, y)", inputs="torch.rand(256, 524288), torch.rand(524288, 256)", args="x, y"
     )
     (kernel, grid, keywords), combine = full_size_launches(large_k, tmp_path)
-    assert kernel == "op_kernel"
-    assert grid[0] * grid[2] >= 132 and combine[0] == "op_combine_kernel"
+    assert kernel == "op_kernel" and combine[0] == "op_combine_kernel"
+    assert grid[0] * grid[2] >= 132
     assert keywords["NARROW"] is False and keywords["SPLIT"] is True
-    vector = task(
-        "torch.matmul(x, y)",
-        inputs="torch.rand(2048, 1048576), torch.rand(1048576, 1)",
-        args="x, y",
-    )
-    (kernel, grid, keywords), _ = full_size_launches(vector, tmp_path)
-    assert kernel == "op_kernel"
-    assert keywords["NARROW"] is True and keywords["BLOCK_N"] == 1
+    inputs = "torch.rand(2048, 1048576), torch.rand(1048576, {})"
+    one_column = task("torch.matmul(x, y)", inputs=inputs.format(1), args="x, y")
+    assert full_size_launches(one_column, tmp_path) == [
+        ("op_looped_kernel", (2048,), {"BLOCK_M": 1, "BLOCK_R": 1024, "num_warps": 4})
+    ]
+    four_columns = task("torch.matmul(x, y)", inputs=inputs.format(4), args="x, y")
+    (kernel, grid, keywords), _ = full_size_launches(four_columns, tmp_path)
+    assert keywords["NARROW"] is True and keywords["BLOCK_N"] == 4
     assert grid[0] * grid[2] >= 132
 
 
@@ -132,6 +133,11 @@ VECTORS = {
     ),
     "vector_matrix": dict(
         expr="torch.matmul(y, x)", inputs="torch.randn(12, 20), torch.randn(12)", args="x, y"
+    ),
+    "one_column_transposed": dict(
+        expr="torch.relu(x.t() @ y)",
+        inputs="torch.randn(300, 20), torch.randn(300, 1)",
+        args="x, y",
     ),
 }
 
