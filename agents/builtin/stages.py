@@ -23,6 +23,7 @@ import torch
 from torch.fx import Graph, GraphModule
 from torch.fx import Node as FxNode
 
+from agents.builtin.conv_lowering import CONVS
 from agents.builtin.design import design_text
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.kernel_writer import KernelWriter
@@ -159,13 +160,13 @@ def _io_lines(stage: Stage) -> list[str]:
 # ---- which kernel computes what ---------------------------------------------------------
 def _signatures(graph: Graph) -> dict[FxNode, Signature]:
     """What each kernel-bounding node computes: a reduction's (input shape, reduced dims), a
-    group norm's input shape and group count, and for each matmul its own name (two matmuls
-    never share a kernel). Nodes of different signatures go to different kernels."""
+    group norm's input shape and group count, and for each matmul or convolution its own name
+    (two never share a kernel). Nodes of different signatures go to different kernels."""
     signatures: dict[FxNode, Signature] = {}
     for node in graph.nodes:
         if node.op != "call_function":
             continue
-        if packet(node) in MATMULS:
+        if packet(node) in MATMULS | CONVS:
             signatures[node] = ((f"matmul {node.name}",), ())
         elif (group := group_norm_request(node)) is not None:
             x, groups = group

@@ -123,3 +123,25 @@ def test_convolution_picks_its_kernel_by_channels(
     )
     launches = full_size_launches(source, tmp_path)
     assert [name for name, _, _ in launches] == [kernel]
+
+
+STAGED = {
+    # KernelBench 86: a depthwise then a pointwise convolution, one kernel each
+    "depthwise_separable": dict(
+        expr="self.b(self.a(x))",
+        body="self.a = nn.Conv2d(4, 4, 3, padding=1, groups=4); self.b = nn.Conv2d(4, 16, 1)",
+        inputs="torch.randn(2, 4, 5, 6)",
+    ),
+    # a reduction of the convolution's output: the reduction's R is (H - k + 1) * (W - k + 1)
+    "conv_relu_spatial_mean": dict(
+        expr="torch.relu(self.a(x)).mean(dim=(2, 3))",
+        body="self.a = nn.Conv2d(4, 16, 3)",
+        inputs="torch.randn(2, 4, 7, 6)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STAGED))
+def test_a_convolution_next_to_other_kernels_is_a_stage(name: str, tmp_path: Path) -> None:
+    code = check(task(**STAGED[name]), tmp_path, name)
+    assert "stage 2" in code
