@@ -66,14 +66,10 @@ ATTENTION = {
 
 @pytest.mark.parametrize("name", sorted(ATTENTION))
 def test_attention_matches_reference(name: str, tmp_path: Path) -> None:
-    case = {"args": QKV, **ATTENTION[name]}
-    check(task(**case), tmp_path, name)
-
-
-@pytest.mark.parametrize("name", sorted(ATTENTION))
-def test_attention_is_one_kernel(name: str) -> None:
-    case = {"args": QKV, **ATTENTION[name]}
-    assert isinstance(lower_graph(trace_reference(task(**case), "torch")), AttentionLowered)
+    source = task(**{"args": QKV, **ATTENTION[name]})
+    lowered = lower_graph(trace_reference(source, "torch"))
+    assert isinstance(lowered, AttentionLowered) and lowered.rest is None  # one kernel
+    check(source, tmp_path, name)
 
 
 QKV_SMALL = _qkv("1, 2, 8, 16")

@@ -81,12 +81,9 @@ STAGES = {
 
 @pytest.mark.parametrize("name", sorted(FRAGMENTS))
 def test_fragment_matches_reference(name: str, tmp_path: Path) -> None:
-    check(task(**FRAGMENTS[name]), tmp_path, name)
-
-
-@pytest.mark.parametrize("name", sorted(FRAGMENTS))
-def test_fragment_stages(name: str) -> None:
-    lowered = lower_graph(trace_reference(task(**FRAGMENTS[name]), "torch"))
+    source = task(**FRAGMENTS[name])
+    lowered = lower_graph(trace_reference(source, "torch"))
     assert [stage.plan.family for stage in lowered.stages] == STAGES[name]
     # a matmul, then a reduction of its rows: also one kernel, for rows that fit a tile
     assert isinstance(lowered, MatmulRows) == (name in ROW_FUSED)
+    check(source, tmp_path, name)
