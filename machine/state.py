@@ -10,8 +10,9 @@ from machine import events as ev
 from machine.graph import INITIAL, after
 from verifier.result import TimeBreakdown, VerifyResult
 
-# what changes run to run, left out of what an agent is told (so prompts replay exactly)
-NOISE = ("duration_s", "breakdown")
+# what changes run to run, left out of what an agent is told (so prompts replay exactly):
+# the wall time, its breakdown, and when the job held the device gate (monotonic clock)
+NOISE = ("duration_s", "breakdown", "device_spans")
 
 
 @dataclass(frozen=True)
