@@ -18,7 +18,6 @@ other line is the agent's. About 1-2 minutes on one H200; `--first-config-only` 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
@@ -30,6 +29,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks" / "gpu"))
+
+from gpu_bench import bench_ms, import_source, report  # noqa: E402
 
 from agents.builtin.reference import trace_reference  # noqa: E402
 from agents.builtin.search import MATMUL_FP32_CONFIGS  # noqa: E402
@@ -68,20 +70,7 @@ def candidate_module(config: dict[str, Any], precision: str, folder: Path) -> An
     if "input_precision='tf32x3'" not in code:
         raise SystemExit("the rendered fp32 matmul no longer says input_precision='tf32x3'")
     code = code.replace("input_precision='tf32x3'", f"input_precision={precision!r}")
-    path = folder / f"matmul_{len(list(folder.iterdir()))}.py"
-    path.write_text(code)
-    spec = importlib.util.spec_from_file_location(f"matmul_fp32_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.ModelNew()
-
-
-def bench_ms(fn: Any) -> float:
-    from triton.testing import do_bench
-
-    return float(do_bench(fn, warmup=10, rep=50))
+    return import_source(code, folder, "matmul").ModelNew()
 
 
 def errors(got: torch.Tensor, truth: torch.Tensor, torch_out: torch.Tensor) -> dict[str, Any]:
@@ -169,14 +158,7 @@ def main() -> int:
         for name, shape in SHAPES.items():
             if args.only is None or name in args.only:
                 records += run_shape(name, shape, configs, Path(folder))
-    report = {
-        "device": torch.cuda.get_device_name(),
-        "torch": torch.__version__,
-        "triton": __import__("triton").__version__,
-        "seconds": time.perf_counter() - started,
-        "records": records,
-    }
-    (args.out / "matmul_fp32.json").write_text(json.dumps(report, indent=2))
+    (args.out / "matmul_fp32.json").write_text(json.dumps(report(records, started), indent=2))
     print(table(records))
     return 0
 

@@ -16,7 +16,6 @@ needed). `--skip-compile` leaves torch.compile out (a quicker look at the kernel
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
@@ -29,6 +28,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks" / "gpu"))
+
+from gpu_bench import bench_ms, import_source, report  # noqa: E402
 
 from agents.builtin.reference import trace_reference  # noqa: E402
 from agents.builtin.search import REDUCTION_CONFIGS  # noqa: E402
@@ -157,14 +159,7 @@ def candidate_module(case: Case, shape: tuple[int, ...], folder: Path) -> Any:
     """The built-in agent's candidate for the case (its first, default configuration)."""
     lowered = lower_graph(trace_reference(case.source(shape), "torch"))
     code = lowered.render(case.name, dict(REDUCTION_CONFIGS[0]), False)
-    path = folder / f"{case.name}_{len(list(folder.iterdir()))}.py"
-    path.write_text(code)
-    spec = importlib.util.spec_from_file_location(f"roofline_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_source(code, folder, case.name)
 
 
 def reference_module(case: Case, shape: tuple[int, ...]) -> tuple[torch.nn.Module, list]:
@@ -172,12 +167,6 @@ def reference_module(case: Case, shape: tuple[int, ...]) -> tuple[torch.nn.Modul
     exec(compile(case.source(shape), f"<{case.name}>", "exec"), namespace)
     init = namespace["get_init_inputs"]()
     return namespace["Model"](*init), init
-
-
-def bench_ms(fn: Any) -> float:
-    from triton.testing import do_bench
-
-    return float(do_bench(fn, warmup=10, rep=60))
 
 
 def _bytes(tensors: list[torch.Tensor]) -> int:
@@ -265,14 +254,8 @@ def main() -> int:
                 print(json.dumps(record), flush=True)
                 torch.cuda.empty_cache()
                 # rewritten after every case, so a run cut short keeps what it measured
-                report = {
-                    "device": torch.cuda.get_device_name(),
-                    "torch": torch.__version__,
-                    "triton": __import__("triton").__version__,
-                    "seconds": time.perf_counter() - started,
-                    "records": records,
-                }
-                (args.out / "reduction_roofline.json").write_text(json.dumps(report, indent=2))
+                report_text = json.dumps(report(records, started), indent=2)
+                (args.out / "reduction_roofline.json").write_text(report_text)
     print(table(records))
     return 0
 
