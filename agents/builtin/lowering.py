@@ -484,7 +484,7 @@ class Lowerer:
 
     def _load(self, node: FxNode, host: str) -> Value:
         """A read of a graph input; its dims wait for a permute when it does not align."""
-        name = host.replace("self.", "").replace(".", "_")
+        name = re.sub(r"\W+", "_", host.replace("self.", "")).strip("_")  # self.seq[0].weight
         if name in self.taken or re.fullmatch(r"[inr]\d+|out\d*|rem_.*|acc_.*|pid_.*", name):
             name += "_in"
         val = node.meta["val"]

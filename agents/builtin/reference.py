@@ -60,6 +60,12 @@ class Traced:
     int_attrs: dict[str, int] = field(default_factory=dict)  # e.g. groups, for group norm
 
 
+def _attribute(path: str) -> str:
+    """The host expression of a parameter's dotted path: `self.network[0].weight` for the
+    first layer of an nn.Sequential (`network.0.weight`), `self.linear.weight` otherwise."""
+    return "self" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path.split("."))
+
+
 def load_module(source: str, name: str = "aikg_reference") -> types.ModuleType:
     """Execute a task file in a fresh module namespace."""
     module = types.ModuleType(name)
@@ -258,8 +264,8 @@ def trace_reference(source: str, framework: str) -> Traced:
     is_module = isinstance(model, torch.nn.Module)
     named_params = list(model.named_parameters()) if is_module else []
     named_buffers = list(model.named_buffers()) if is_module else []
-    roles = [(f"self.{n}", "param") for n, _ in named_params]
-    roles += [(f"self.{n}", "buffer") for n, _ in named_buffers]
+    roles = [(_attribute(n), "param") for n, _ in named_params]
+    roles += [(_attribute(n), "buffer") for n, _ in named_buffers]
     roles += [(a, "input") for a in forward_args]
     phs = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if len(phs) != len(roles):

@@ -56,6 +56,12 @@ FRAGMENTS = {
     "linear_3d_softmax": dict(
         expr="torch.softmax(self.lin(x), -1)", body=LINEAR, inputs="torch.randn(2, 6, 24)"
     ),
+    # parameters inside an nn.Sequential: self.net[0].weight on the host
+    "sequential_mlp": dict(
+        expr="self.net(x)",
+        body="self.net = nn.Sequential(nn.Linear(24, 20), nn.ReLU(), nn.Linear(20, 16))",
+        inputs="torch.randn(6, 24)",
+    ),
     "mlp_block": dict(
         expr="self.out(F.gelu(self.lin(x) * 0.5))",
         body=LINEAR + "; self.out = nn.Linear(20, 16)",
@@ -76,6 +82,7 @@ STAGES = {
     "matmul_softmax_fp16": ["matmul", "reduction"],
     "linear_3d_softmax": ["matmul", "reduction"],
     "mlp_block": ["matmul", "matmul"],
+    "sequential_mlp": ["matmul", "matmul"],
 }
 
 
