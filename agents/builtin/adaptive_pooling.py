@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from torch.fx import Node as FxNode
 
 from agents.builtin.fx_nodes import shape_of
-from agents.builtin.pooling import output_dims
+from agents.builtin.pooling import output_dims, wide_index
 from agents.builtin.values import CannotLower, NotLowered
 from agents.builtin.view_lowering import load_view
 
@@ -103,7 +103,9 @@ def lower_adaptive_pool(lw: Lowerer, node: FxNode, op: str) -> Any:
         raise CannotLower(f"{op} (an input read through a reshape)")
     lead = len(shape) - nd
     outs = ["0" if d is None else f"i{d}" for d in dims]
-    base_offset = " + ".join(f"{outs[k]} * {strides[k]}" for k in range(lead) if outs[k] != "0")
+    base_offset = " + ".join(
+        f"{wide_index(outs[k])} * {strides[k]}" for k in range(lead) if outs[k] != "0"
+    )
     ptr = f"{base.source}_ptr" + (f" + {base_offset}" if base_offset else "")
     longest = []
     for j, (size, m) in enumerate(zip(in_shape[-nd:], sizes_out, strict=True)):

@@ -44,6 +44,12 @@ def output_dims(lw: Lowerer, shape: tuple[Any, ...]) -> tuple[int | None, ...] |
     return tuple(None if is_one(s) else next(walk) for s in shape)
 
 
+def wide_index(index: str) -> str:
+    """A batch or channel index in 64 bits: the input can outgrow int32 offsets (KernelBench
+    45 pools 16 x 64 x 2048 x 2048, 2**32 elements); within an image positions stay 32-bit."""
+    return index if index == "0" else f"{index}.to(tl.int64)"
+
+
 def _window_formula(kind: str, inside: str) -> Any:
     """Fold one window position into the running result (a[0]; a[1] is the new load)."""
     if kind == "max":
@@ -99,11 +105,12 @@ def lower_pool(lw: Lowerer, node: FxNode, op: str) -> Any:
     sizes = [lw.size_text(s) for s in shape_of(x_node)[lead:]]
     if any(s is None for s in sizes):
         raise CannotLower(f"{op} (an input size with no kernel expression)")
+    wide = [wide_index(o) for o in outs]
     lw.uses_indices = True
     result: Value | None = None
     for offsets in spec.offsets:
         places = [pw.position(spec, j, k, outs[lead + j], sizes[j]) for j, k in enumerate(offsets)]
-        tokens = outs[:lead] + [p.index for p in places]
+        tokens = wide[:lead] + [p.index for p in places]
         load = lw.indexed_load(base, dims, tuple(iv.compose(exprs, tokens)))
         inside = " & ".join(c for p in places for c in p.inside)
         if result is None:
