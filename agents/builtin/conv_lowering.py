@@ -40,6 +40,15 @@ def padding_for_convolution(node: FxNode) -> bool:
     return packet(node) == PAD and all(packet(u) in CONVS for u in node.users)
 
 
+def convolution_operands(node: FxNode) -> set[FxNode]:
+    """The input and weight of a convolution that the graph computes (a zero pad of an
+    input aside, which folds into the padding): each needs a buffer of its own."""
+    x = node.args[0]
+    if isinstance(x, FxNode) and packet(x) == PAD:
+        x = x.args[0]
+    return {a for a in (x, node.args[1]) if isinstance(a, FxNode) and a.op == "call_function"}
+
+
 def _input_padding(x: FxNode, spatial: int, transposed: bool) -> tuple[FxNode, list[int]]:
     """The tensor the convolution reads and the zeros padded before each spatial dim."""
     if packet(x) != PAD:

@@ -23,7 +23,7 @@ import torch
 from torch.fx import Graph, GraphModule
 from torch.fx import Node as FxNode
 
-from agents.builtin.conv_lowering import CONVS
+from agents.builtin.conv_lowering import CONVS, convolution_operands
 from agents.builtin.design import design_text
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.kernel_writer import KernelWriter
@@ -375,9 +375,13 @@ def _lower_stages(traced: Traced, graph: Graph, stage: dict[FxNode, int], count:
 
 def _copied_values(graph: Graph) -> set[FxNode]:
     """The computed values that views or a `cat` read (`(x + 1).view(...)`): a kernel
-    cannot fold such a view into a load, so a copy stage writes the value to a buffer."""
+    cannot fold such a view into a load, so a copy stage writes the value to a buffer. So
+    do a convolution's computed input and weight (`conv(relu(x))`): its kernel gathers them
+    by index arithmetic from memory."""
     copied = set()
     for node in graph.nodes:
+        if node.op == "call_function" and packet(node) in CONVS:
+            copied |= convolution_operands(node)
         if node.op != "call_function" or packet(node) not in FOLDED_VIEWS | {"cat"}:
             continue
         for x in node.args[0] if packet(node) == "cat" else [node.args[0]]:

@@ -132,6 +132,17 @@ STAGED = {
         body="self.a = nn.Conv2d(4, 4, 3, padding=1, groups=4); self.b = nn.Conv2d(4, 16, 1)",
         inputs="torch.randn(2, 4, 5, 6)",
     ),
+    # a computed input (padded: the pad still folds in) or weight: a copy stage writes it
+    "conv_of_padded_relu": dict(
+        expr="self.a(F.pad(torch.relu(x), (1, 0, 0, 2)))",
+        body="self.a = nn.Conv2d(4, 16, 3)",
+        inputs="torch.randn(2, 4, 5, 6)",
+    ),
+    "conv_of_scaled_weight": dict(
+        expr="F.conv1d(x, self.w * 2, stride=2)",
+        body="self.w = nn.Parameter(torch.randn(16, 4, 3))",
+        inputs="torch.randn(2, 4, 9)",
+    ),
     # a reduction of the convolution's output: the reduction's R is (H - k + 1) * (W - k + 1)
     "conv_relu_spatial_mean": dict(
         expr="torch.relu(self.a(x)).mean(dim=(2, 3))",
