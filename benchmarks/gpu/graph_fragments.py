@@ -21,13 +21,11 @@ markdown table. About 3 minutes on one H200 (compiling is most of it).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
 import tempfile
 import time
-import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,29 +35,12 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks" / "gpu"))
 
-TASK = """
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+import gpu_bench  # noqa: E402
+from gpu_bench import import_source  # noqa: E402
 
-
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        {body}
-
-    def forward(self, {args}):
-        return {expr}
-
-
-def get_inputs():
-    return [{inputs}]
-
-
-def get_init_inputs():
-    return []
-"""
+from tests.agents.builtin.builtin_harness import task  # noqa: E402  (the tests' task files)
 
 
 @dataclass
@@ -71,16 +52,15 @@ class Fragment:
     small: dict[str, int]  # sizes in the interpreter
     body: str = "pass"
     args: str = "x"
-    parts: list[tuple[str, str, str, str]] = field(
-        default_factory=list
-    )  # (expr, body, args, inputs)
+    # the stages as tasks of their own: (expr, body, args, input shapes "m k|k n")
+    parts: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def source(self, sizes: dict[str, int]) -> str:
-        return TASK.format(
-            body=self.body.format(**sizes),
-            args=self.args,
-            expr=self.expr.format(**sizes),
+        return task(
+            self.expr.format(**sizes),
             inputs=self.inputs.format(**sizes),
+            args=self.args,
+            body=self.body.format(**sizes),
         )
 
 
@@ -206,24 +186,12 @@ FRAGMENTS = [
 ]
 
 
-def load(source: str, path: Path) -> types.ModuleType:
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(f"fragments_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def bench_ms(fn: Callable[[], Any], device: str) -> float:
     if device == "cpu":  # the interpreter: one timed call, a check of the script only
         started = time.perf_counter()
         fn()
         return (time.perf_counter() - started) * 1e3
-    from triton.testing import do_bench
-
-    return float(do_bench(fn, warmup=10, rep=60, return_mode="median"))
+    return gpu_bench.bench_ms(fn)
 
 
 def candidate_source(source: str, interpreter: bool) -> tuple[str, Any]:
@@ -238,8 +206,8 @@ def candidate_source(source: str, interpreter: bool) -> tuple[str, Any]:
 
 def build(source: str, code: str, folder: Path, stem: str, device: str) -> tuple[Any, Any, list]:
     """(reference model, candidate model, inputs) under one seed."""
-    reference = load(source, folder / f"ref_{stem}.py")
-    candidate = load(code, folder / f"new_{stem}.py")
+    reference = import_source(source, folder, f"ref_{stem}")
+    candidate = import_source(code, folder, f"new_{stem}")
     torch.manual_seed(0)
     model = reference.Model().to(device).eval()
     torch.manual_seed(0)
@@ -256,9 +224,7 @@ def part_source(part: tuple[str, str, str, str], sizes: dict[str, int], dtype: s
         f"torch.randn({', '.join(str(sizes[d]) for d in shape.split())}{dtype})"
         for shape in shapes.split("|")
     )
-    return TASK.format(
-        body=body.format(**sizes), args=args, expr=expr.format(**sizes), inputs=inputs
-    )
+    return task(expr.format(**sizes), inputs=inputs, args=args, body=body.format(**sizes))
 
 
 def run(fragment: Fragment, small: bool, folder: Path, device: str) -> dict[str, Any]:
@@ -356,6 +322,7 @@ def main() -> None:
         os.environ["TRITON_INTERPRET"] = "1"  # before the candidates import triton
     chosen = [f for f in FRAGMENTS if not args.only or f.name in args.only.split(",")]
     records = []
+    started_all = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for fragment in chosen:
             started = time.perf_counter()
@@ -367,8 +334,10 @@ def main() -> None:
             print(json.dumps(record), flush=True)
             records.append(record)
     args.out.mkdir(parents=True, exist_ok=True)
-    device = torch.cuda.get_device_name() if args.device != "cpu" else "cpu (interpreter)"
-    report = {"device": device, "torch": torch.__version__, "fragments": records}
+    if args.device == "cpu":
+        report = {"device": "cpu (interpreter)", "torch": torch.__version__, "records": records}
+    else:
+        report = gpu_bench.report(records, started_all)
     (args.out / "graph_fragments.json").write_text(json.dumps(report, indent=1))
     print(table(records))
 
