@@ -56,6 +56,8 @@ from agents.builtin.view_lowering import INDEX_VIEWS, SPLIT_VIEWS
 from agents.types import Unsupported
 
 aten = torch.ops.aten
+# sizes (a convolution output's H * W for its group norm) are recomputed by each stage
+SIZES = (torch.SymInt, int)
 Signature = tuple[tuple[str, ...], tuple[int, ...]]
 # reductions that split into a per-row reduction and one over the rows (max/min: values only)
 SPLITS = {
@@ -252,7 +254,7 @@ def _stage_of(graph: Graph, signatures: dict[FxNode, Signature]) -> tuple[dict[F
     for node in graph.nodes:
         if node in keys:
             stage[node] = index[keys[node]]
-        elif node.op == "call_function":
+        elif node.op == "call_function" and not isinstance(node.meta.get("val"), SIZES):
             inputs = [stage[a] for a in node.all_input_nodes if a in stage]
             if inputs:
                 stage[node] = max(inputs)
@@ -420,11 +422,53 @@ def _with_copy_stages(traced: Traced, error: Unsupported) -> Lowered:
         raise error from None
 
 
+# reductions whose result over one element is that element
+ONE_ELEMENT = {"sum", "mean", "amax", "amin", "prod", "logsumexp", "max", "min"}
+
+
+def _one_element_reductions(traced: Traced) -> Traced:
+    """The graph without reductions over dims of size 1 (`x.max(dim=1, keepdim=True)` of an
+    (N, 1) tensor): each is its input, squeezed where keepdim is off. A kernel cannot take
+    a reduced dim that its values do not walk, and such a reduction is no stage boundary."""
+    graph = Graph()
+    graph.output(graph.graph_copy(traced.graph.graph, {}))
+    changed = False
+    for node in list(graph.nodes):
+        op = packet(node) if node.op == "call_function" else ""
+        request = reduction_request(node) if op in ONE_ELEMENT else None
+        if request is None or not isinstance(request[0], FxNode):
+            continue
+        x, dims = request
+        value = x.meta["val"]
+        if not value.dtype.is_floating_point or any(shape_of(x)[d] != 1 for d in dims):
+            continue
+        keepdim = node.args[2] if len(node.args) > 2 else node.kwargs.get("keepdim", False)
+        with graph.inserting_before(node):
+            result = x if keepdim else graph.call_function(aten.squeeze.dims, (x, list(dims)))
+        result.meta.setdefault("val", value if keepdim else value.squeeze(dims))
+        if op in ("max", "min") and len(node.args) > 1:  # (values, indices)
+            if any(user.args[1] != 0 and user.users for user in node.users):
+                continue  # the indices are read: left to the kernels
+            for user in list(node.users):
+                if user.args[1] == 0:
+                    user.replace_all_uses_with(result)
+                graph.erase_node(user)
+        else:
+            node.replace_all_uses_with(result)
+        graph.erase_node(node)
+        changed = True
+    if not changed:
+        return traced
+    graph.eliminate_dead_code()
+    return replace(traced, graph=GraphModule(traced.graph, graph))
+
+
 def lower_graph(traced: Traced) -> Lowered:
     """One fused kernel where one suffices, else stages (raises Unsupported)."""
     from agents.builtin.attention import lower_attention  # both build on Lowered
     from agents.builtin.matmul_rows import fuse_matmul_rows
 
+    traced = _one_element_reductions(traced)
     attention = lower_attention(traced)
     if attention is not None:
         return attention

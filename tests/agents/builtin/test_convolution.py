@@ -132,6 +132,12 @@ STAGED = {
         body="self.a = nn.Conv2d(4, 4, 3, padding=1, groups=4); self.b = nn.Conv2d(4, 16, 1)",
         inputs="torch.randn(2, 4, 5, 6)",
     ),
+    # level 2's pattern: the group norm's stage recomputes the output's H * W itself
+    "conv_group_norm_relu": dict(
+        expr="torch.relu(self.gn(self.a(x)))",
+        body="self.a = nn.Conv2d(4, 16, 3); self.gn = nn.GroupNorm(4, 16)",
+        inputs="torch.randn(2, 4, 7, 6)",
+    ),
     # a computed input (padded: the pad still folds in) or weight: a copy stage writes it
     "conv_of_padded_relu": dict(
         expr="self.a(F.pad(torch.relu(x), (1, 0, 0, 2)))",
