@@ -62,6 +62,19 @@ FRAGMENTS = {
         body="self.net = nn.Sequential(nn.Linear(24, 20), nn.ReLU(), nn.Linear(20, 16))",
         inputs="torch.randn(6, 24)",
     ),
+    # reductions over a dim of size 1 are their input (KernelBench level 2, tasks 18 and 80)
+    "gemm_then_one_element_reductions": dict(
+        expr="torch.logsumexp(torch.max(self.lin(x).sum(1, keepdim=True), 1, keepdim=True)[0]"
+        ".mean(1, keepdim=True), 1, keepdim=True).sum(1)",
+        body=LINEAR,
+        inputs="torch.randn(6, 24)",
+    ),
+    "gemm_max_minus_its_mean": dict(
+        expr="F.gelu((y := torch.max(self.lin(x), dim=1, keepdim=True).values)"
+        " - y.mean(dim=1, keepdim=True))",
+        body=LINEAR,
+        inputs="torch.randn(6, 24)",
+    ),
     "mlp_block": dict(
         expr="self.out(F.gelu(self.lin(x) * 0.5))",
         body=LINEAR + "; self.out = nn.Linear(20, 16)",
@@ -69,7 +82,8 @@ FRAGMENTS = {
     ),
 }
 ROW_FUSED = {"gemm_logsumexp", "matmul_row_norm", "gemm_sum_sigmoid", "gram_row_sums"}
-ROW_FUSED |= {"gemm_softmax_wide_rows", "matmul_softmax_fp16"}
+ROW_FUSED |= {"gemm_softmax_wide_rows", "matmul_softmax_fp16", "gemm_then_one_element_reductions"}
+ROW_FUSED |= {"gemm_max_minus_its_mean"}
 # (families of the stages in launch order)
 STAGES = {
     "gemm_logsumexp": ["matmul", "reduction"],
@@ -81,6 +95,8 @@ STAGES = {
     "gemm_softmax_wide_rows": ["matmul", "reduction"],
     "matmul_softmax_fp16": ["matmul", "reduction"],
     "linear_3d_softmax": ["matmul", "reduction"],
+    "gemm_then_one_element_reductions": ["matmul", "reduction"],
+    "gemm_max_minus_its_mean": ["matmul", "reduction"],
     "mlp_block": ["matmul", "matmul"],
     "sequential_mlp": ["matmul", "matmul"],
 }
