@@ -188,7 +188,7 @@ class AttentionLowered(Lowered):
         # 4-D views of the inputs (names of their own: an input may be called q or mask)
         lines = [
             f"{out} = torch.empty({spec.q}.shape[:-1] + ({spec.v}.shape[-1],), "
-            f"device={spec.q}.device, dtype={spec.q}.dtype)",
+            f"device={spec.q}.device, dtype={spec.out_dtype or f'{spec.q}.dtype'})",
             f"q4, k4, v4, o4 = {spec.q}{four}, {spec.k}{four}, {spec.v}{four}, {out}{four}",
         ]
         if spec.mask:

@@ -1,10 +1,11 @@
 """Find attention in a traced graph: `softmax(q @ kᵀ * scale [+ mask]) @ v`.
 
 `F.scaled_dot_product_attention` traces into the same ops (its scale split over q and k,
-`is_causal` a `where(tril(ones))` added to the scores), so one matcher takes both. The
-whole graph must be the attention: every tensor op is either on the matched path, a view
-or expand between its pieces, or the causal mask's construction; anything else (a second
-attention, an epilogue) leaves the graph to the partitioner.
+`is_causal` a `where(tril(ones))` added to the scores), so one matcher takes both.
+`match_attention` takes a graph that is only the attention (every tensor op on the matched
+path: views and casts between its pieces, the masks' construction); `attention_within`
+finds one on the inputs whose result the rest of the graph reads, for attention.py to
+launch before the rest's stages.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ SHAPE_ONLY = {"view", "_unsafe_view", "reshape", "expand", "clone", "contiguous"
 SHAPE_ONLY |= {"_to_copy", "to", "convert_element_type"}
 SOFTMAXES = {"_softmax", "_safe_softmax", "softmax"}
 SCALAR_MULS = {"mul", "div"}
-MASK_BUILDERS = {"ones", "tril", "scalar_tensor", "where", "full", "ones_like"}
 HOST_OPS = {operator.mul: "*", operator.truediv: "/", operator.pow: "**"}
 HOST_OPS |= {operator.add: "+", operator.sub: "-"}
 
@@ -45,6 +45,7 @@ class AttentionSpec:
     mask_keeps: bool = False  # the mask is true (non-zero) where a score is kept, else added
     path: set[FxNode] = field(default_factory=set)  # the nodes the kernel computes
     batch: list[str] = field(default_factory=list)  # the leading (batch, head) sizes
+    out_dtype: torch.dtype | None = None  # the result's dtype where it is not q's
 
 
 class _NoMatch(Exception):
@@ -271,4 +272,6 @@ def _match(graph: Graph, result: Any, hosts: dict[str, str]) -> AttentionSpec | 
     if len(dtypes) != 1:
         return None
     spec.dtype = dtypes.pop()  # the operands' dtype, which the kernel's dots take
+    result_dtype = result.meta["val"].dtype
+    spec.out_dtype = None if result_dtype == spec.dtype else result_dtype
     return spec

@@ -59,6 +59,11 @@ ATTENTION = {
         inputs=_qkv("2, 12, 16") + ", (torch.rand(2, 12, 12) > 0.3).float()",
         args="q, k, v, m",
     ),
+    # q, k, v cast to fp16 in forward: the kernel reads fp32, the result is fp16
+    "written_out_cast_to_fp16": dict(
+        expr="torch.softmax(q.half() @ k.half().transpose(1, 2), dim=-1) @ v.half()",
+        inputs=_qkv("2, 12, 16"),
+    ),
     # a head wider than one 128-wide q . k step, and an output wider than one program's
     "wide_head": dict(expr="F.scaled_dot_product_attention(q, k, v)", inputs=_qkv("1, 1, 6, 160")),
 }
