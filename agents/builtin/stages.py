@@ -23,6 +23,7 @@ import torch
 from torch.fx import Graph, GraphModule
 from torch.fx import Node as FxNode
 
+from agents.builtin.adaptive_pooling import ADAPTIVE_POOLS
 from agents.builtin.conv_lowering import CONVS, convolution_operands
 from agents.builtin.design import design_text
 from agents.builtin.errors import LLM_HINT
@@ -39,6 +40,7 @@ from agents.builtin.lowering import (
     reduction_request,
     shape_of,
 )
+from agents.builtin.pooling import POOLS
 from agents.builtin.reference import Placeholder, Traced
 from agents.builtin.render import (
     describe,
@@ -384,14 +386,33 @@ def _copied_values(graph: Graph) -> set[FxNode]:
     for node in graph.nodes:
         if node.op == "call_function" and packet(node) in CONVS:
             copied |= convolution_operands(node)
+        if node.op == "call_function" and packet(node) in POOLS | ADAPTIVE_POOLS.keys():
+            # so does a pool's (`max_pool2d(relu(conv(x)))`): it loads each window position
+            pooled = _computed(node.args[0], PASS_THROUGH)
+            copied |= {pooled} if pooled is not None else set()
         if node.op != "call_function" or packet(node) not in FOLDED_VIEWS | {"cat"}:
             continue
         for x in node.args[0] if packet(node) == "cat" else [node.args[0]]:
-            while isinstance(x, FxNode) and packet(x) in FOLDED_VIEWS | PASS_THROUGH:
-                x = x.args[0]
-            if isinstance(x, FxNode) and x.op == "call_function" and packet(x) not in CONSTANTS:
-                copied.add(x)  # a constant is recomputed where it is read
+            source = _computed(x, FOLDED_VIEWS | PASS_THROUGH)
+            copied |= {source} if source is not None else set()
     return copied
+
+
+def _computed(x: Any, through: set[str]) -> FxNode | None:
+    """The computed value under the views `through`; None for an input or a constant (a
+    constant is recomputed where it is read)."""
+    while isinstance(x, FxNode) and packet(x) in through:
+        x = x.args[0]
+    if isinstance(x, FxNode) and x.op == "call_function" and packet(x) not in CONSTANTS:
+        return x
+    return None
+
+
+def _tensors(val: Any) -> bool:
+    """A tensor, or a tuple of them (max pooling's values and indices), not a size."""
+    if isinstance(val, (tuple, list)):
+        return bool(val) and all(isinstance(v, torch.Tensor) for v in val)
+    return isinstance(val, torch.Tensor)
 
 
 def _with_copy_stages(traced: Traced, error: Unsupported) -> Lowered:
@@ -411,7 +432,7 @@ def _with_copy_stages(traced: Traced, error: Unsupported) -> Lowered:
     # other work on the inputs alone, and sizes, are recomputed where they are needed
     stage: dict[FxNode, int] = {}
     for node in graph.nodes:
-        if node.op != "call_function" or not isinstance(node.meta.get("val"), torch.Tensor):
+        if node.op != "call_function" or not _tensors(node.meta.get("val")):
             continue
         after = [stage[a] + (a in cuts) for a in node.all_input_nodes if a in stage]
         if after or node in feeds:

@@ -67,3 +67,26 @@ ADAPTIVE = {
 @pytest.mark.parametrize("name", sorted(ADAPTIVE))
 def test_adaptive_pooling_matches_reference(name: str, tmp_path: Path) -> None:
     check(task(**ADAPTIVE[name]), tmp_path, name)
+
+
+COMPUTED = {
+    "relu_then_max_pool": dict(expr="F.max_pool2d(torch.relu(x), 2)", inputs=NCHW),
+    "conv_relu_max_pool": dict(
+        expr="F.max_pool2d(torch.relu(self.conv(x)), 2, stride=1, padding=1)",
+        body="self.conv = nn.Conv2d(3, 4, 3)",
+        inputs=NCHW,
+    ),
+    "conv_avg_pool1d_scaled": dict(
+        expr="F.avg_pool1d(self.conv(x), 3) * 2",
+        body="self.conv = nn.Conv1d(3, 4, 3)",
+        inputs=NCL,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPUTED))
+def test_pooling_a_computed_value_takes_a_stage_of_its_own(name: str, tmp_path: Path) -> None:
+    """The pooled value is written to a buffer by the stage that computes it; the pooling
+    stage reads its windows from there."""
+    code = check(task(**COMPUTED[name]), tmp_path, name)
+    assert "_buf" in code and "stage2_kernel" in code
