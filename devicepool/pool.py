@@ -1,6 +1,8 @@
 """Async, FIFO-fair leases of devices (`cpu`, `cpu:N`, `cuda:N`, `ascend:N`) to tasks.
 
-A device takes up to `capacity` leases at once. A lease may time out
+A device takes up to `capacity` leases at once. A holder that asks with `share=N` may put
+up to N of its own jobs on one lease (a search round's candidates of one task, verified side
+by side: docs/search.md) when no place is free; other holders see one lease. A lease may time out
 (`LeaseTimeout`). A device whose verifications fail `quarantine_after` times in a row
 (reported with `report_failure`, reset by `report_success`) is quarantined: it gets no
 new leases, unless it is the last healthy device of its kind. Listeners hear every
@@ -60,6 +62,7 @@ class Lease:
     holder: str
     since: float = field(default_factory=time.time)
     slot: int = 0  # which of the device's `capacity` places this lease holds
+    jobs: int = 1  # the holder's jobs on this place at once (up to the `share` they asked)
 
 
 @dataclass
@@ -74,6 +77,7 @@ class Quarantine:
 class _Waiter:
     kind: str
     holder: str
+    share: int
     future: asyncio.Future[Lease]
 
 
@@ -147,12 +151,13 @@ class DevicePool:
 
     @asynccontextmanager
     async def lease(
-        self, holder: str, kind: str = "cpu", timeout: float | None = None
+        self, holder: str, kind: str = "cpu", timeout: float | None = None, share: int = 1
     ) -> AsyncIterator[str]:
         """Wait (FIFO among waiters) for a free device of `kind`; always released.
 
         `timeout` (default: the pool's `lease_timeout_s`; None waits for ever) bounds the
-        wait; past it `LeaseTimeout` is raised and the holder leaves the queue.
+        wait; past it `LeaseTimeout` is raised and the holder leaves the queue. `share`: with
+        no place free, join a lease `holder` already has that carries fewer than `share` jobs.
         """
         if kind not in self.kinds():
             raise DevicePoolError(
@@ -161,7 +166,7 @@ class DevicePool:
             )
         limit = self.lease_timeout_s if timeout is None else timeout
         try:
-            lease = await asyncio.wait_for(self._acquire(holder, kind), limit)
+            lease = await asyncio.wait_for(self._acquire(holder, kind, share), limit)
         except asyncio.TimeoutError:
             raise LeaseTimeout(
                 f"{holder}: no {kind} device came free in {limit:g}s "
@@ -209,11 +214,14 @@ class DevicePool:
     def _held_count(self, kind: str) -> int:
         return sum(len(h) for d, h in self._leases.items() if device_kind(d) == kind)
 
-    async def _acquire(self, holder: str, kind: str) -> Lease:
+    async def _acquire(self, holder: str, kind: str, share: int) -> Lease:
         free = self._free_device(kind)
         if free is not None and not any(w.kind == kind for w in self._waiters):
             return self._grant(free, holder)
-        waiter = _Waiter(kind, holder, asyncio.get_running_loop().create_future())
+        joined = self._join(holder, kind, share)  # takes no place another holder waits for
+        if joined is not None:
+            return joined
+        waiter = _Waiter(kind, holder, share, asyncio.get_running_loop().create_future())
         self._waiters.append(waiter)
         try:
             return await waiter.future
@@ -235,6 +243,20 @@ class DevicePool:
         ]
         return min(candidates, key=lambda d: len(self._leases[d]), default=None)
 
+    def _join(self, holder: str, kind: str, share: int) -> Lease | None:
+        """One more job on a lease `holder` holds of `kind`, if one carries fewer than `share`."""
+        held = [
+            le
+            for d, leases in self._leases.items()
+            if device_kind(d) == kind and d not in self.quarantined
+            for le in leases
+            if le.holder == holder and le.jobs < share
+        ]
+        lease = min(held, key=lambda le: le.jobs, default=None)
+        if lease is not None:
+            lease.jobs += 1
+        return lease
+
     def _grant(self, device: str, holder: str) -> Lease:
         taken = {held.slot for held in self._leases[device]}
         slot = next(i for i in range(len(taken) + 1) if i not in taken)
@@ -244,9 +266,10 @@ class DevicePool:
         return lease
 
     def _release(self, lease: Lease) -> None:
+        lease.jobs -= 1
         held = self._leases[lease.device]
         index = next((i for i, le in enumerate(held) if le is lease), None)
-        if index is not None:
+        if index is not None and lease.jobs == 0:
             del held[index]
             self._notify("released", lease)
         self._wake_waiters()
@@ -256,10 +279,15 @@ class DevicePool:
             if waiter.future.done():  # cancelled; its task removes it when it runs
                 continue
             device = self._free_device(waiter.kind)
-            if device is None:
+            lease = (
+                self._grant(device, waiter.holder)
+                if device is not None
+                else self._join(waiter.holder, waiter.kind, waiter.share)
+            )
+            if lease is None:
                 continue
             self._waiters.remove(waiter)
-            waiter.future.set_result(self._grant(device, waiter.holder))
+            waiter.future.set_result(lease)
 
     def _notify(self, what: str, info: Lease | Quarantine) -> None:
         for listener in self._listeners:

@@ -80,3 +80,29 @@ async def test_capacity_allows_sharing_and_kind_is_checked() -> None:
     with pytest.raises(DevicePoolError, match="no cuda device"):
         async with pool.lease("a", "cuda"):
             pass
+
+
+async def test_a_holder_shares_its_lease_up_to_share_jobs_and_others_still_wait() -> None:
+    pool = DevicePool(["cpu:0", "cpu:1"])
+    seen: list[str] = []
+    pool.subscribe(lambda what, lease: seen.append(f"{what} {lease.holder}"))
+    on: dict[str, str] = {}
+    done = asyncio.Event()
+
+    async def job(holder: str, name: str, share: int) -> None:
+        async with pool.lease(holder, "cpu", share=share) as device:
+            on[name] = device
+            await done.wait()
+
+    # a's four jobs: a free device each first, then a place a holds (at most 2 jobs on it)
+    jobs = [asyncio.create_task(job("a", f"a{i}", 2)) for i in range(4)]
+    jobs.append(asyncio.create_task(job("b", "b", 2)))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert sorted(on.values()) == ["cpu:0", "cpu:0", "cpu:1", "cpu:1"]
+    assert "b" not in on and pool.queue_length == 1  # b holds no lease to share: it waits
+    assert [len(held) for held in pool.occupancy().values()] == [1, 1]  # places, not jobs
+    done.set()
+    await asyncio.gather(*jobs)
+    assert on["b"] in ("cpu:0", "cpu:1") and pool.occupancy() == {"cpu:0": [], "cpu:1": []}
+    assert seen.count("leased a") == seen.count("released a") == 2  # one per place
