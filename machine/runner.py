@@ -18,9 +18,10 @@ from agents.llm.analyst import analyse_failure_with
 from agents.llm.client import ChatBackend, LLMUnavailable
 from agents.llm.prompts import PromptLibrary
 from agents.replay import ReplayProvider
-from agents.types import AgentError, AgentRequest, Attempt, Provider, Target
+from agents.types import AgentError, AgentRequest, Provider
 from machine import events as ev
 from machine.agent_factory import AgentConfigError, AgentContext, chat_backend, make_provider
+from machine.agent_request import attempt_summary, task_request
 from machine.conductor import Decision, Rules, decide, has_steps_left, is_verified
 from machine.graph import STATES, TRANSITIONS
 from machine.interrupted import LLM_OUTAGE, Interrupted
@@ -206,29 +207,14 @@ class TaskRun:
         feedback = last.feedback if last else None
         if last is not None and last.repeat_of is not None and last.result is not None:
             feedback = {**(feedback or {}), "message": repeat_message(last.repeat_of, last.result)}
-        history = tuple(
-            Attempt(
-                step=a.step,
-                passed=a.passed,
-                stage=a.result.stage if a.result is not None else "no_code",
-                message=attempt_message(a),
-                candidate_time_ms=a.time_ms,
-                launch_config=a.notes.get("launch_config"),
-            )
-            for a in state.attempts
-        )
-        return AgentRequest(
-            op_name=spec.op_name,
-            reference_source=spec.task_desc,
-            framework=spec.framework,
-            target=Target(spec.backend, spec.arch, spec.impl_type),
-            task_type=spec.task_type,
-            step=state.step,
-            design=state.design,
+        return task_request(
+            spec,
+            state,
+            state.step,
             previous_code=with_code[-1].code if with_code else None,
             feedback=feedback,
             advice=state.decisions[-1].reason if state.decisions else None,
-            history=history,
+            history=tuple(attempt_summary(a, attempt_message(a)) for a in state.attempts),
         )
 
 

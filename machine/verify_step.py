@@ -4,20 +4,17 @@ linear run's `verifying` state and each search node share."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from machine import events as ev
 from machine.verification import job_device
-from verifier.result import VerifyJob
+from verifier.result import VerifyJob, VerifyResult
 
 if TYPE_CHECKING:
     from machine.config import Config
     from machine.runner import TaskRun
     from machine.spec import TaskSpec
-
-RecordResult = Callable[[ev.VerifyFinished], Awaitable[Any]]
 
 
 def uses_small_shapes(backend: str, shapes: str) -> bool:
@@ -41,25 +38,27 @@ def verify_job(spec: TaskSpec, config: Config, code: str) -> VerifyJob:
     )
 
 
-async def verify_on_device(
-    run: TaskRun, step: int, code: str, record: RecordResult | None = None
-) -> None:
-    """Lease a device, verify `code` there, record `verify.finished` (through `record`, which
-    a search uses to keep its nodes' results in order), release the device."""
-    spec, pool, recorder = run.spec, run.device_pool, run.recorder
+async def verify_leased(run: TaskRun, device: str, code: str) -> VerifyResult:
+    """Verify `code` on `device`, which the task holds a lease of; count the outcome against
+    the device's health."""
+    spec, pool = run.spec, run.device_pool
     job = verify_job(spec, run.config, code)
+    slot = pool.slot_of(device, spec.task_id)
+    worker = f"{device}#{slot}" if slot else None
+    result = await run.verifier.verify(replace(job, device=job_device(device), worker=worker))
+    pool.report_result(device, result.stage, result.message)
+    return result
+
+
+async def verify_on_device(run: TaskRun, step: int, code: str) -> None:
+    """Lease a device, verify `code` there, record `verify.finished`, release the device."""
+    spec, pool, recorder = run.spec, run.device_pool, run.recorder
     async with pool.lease(spec.task_id, spec.backend) as device:
         since = time.monotonic()
         try:
             await recorder.append(ev.DeviceLeased(step, device))
-            slot = pool.slot_of(device, spec.task_id)
-            worker = f"{device}#{slot}" if slot else None
-            result = await run.verifier.verify(
-                replace(job, device=job_device(device), worker=worker)
-            )
-            pool.report_result(device, result.stage, result.message)
-            finished = ev.VerifyFinished(step, device, result)  # its breakdown: a field of its own
-            await (record or recorder.append)(finished)
+            result = await verify_leased(run, device, code)
+            await recorder.append(ev.VerifyFinished(step, device, result))  # breakdown inside
         finally:
             held = round(time.monotonic() - since, 3)
             await recorder.append(ev.DeviceReleased(step, device, held))

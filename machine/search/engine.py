@@ -2,7 +2,8 @@
 
 Rounds: the strategy plans up to `width` children from the tree of finished nodes; each
 child is recorded (`node.created`, `step.started`), then all of them are generated at once,
-then verified at once on the device pool (the verifier keeps timing exclusive per device).
+then verified side by side on the device pool (machine/search/side_by_side.py: the nodes share
+the task's device lease; the verifier keeps timing exclusive per device).
 Results are recorded in node order, so the log of a round is the same however the calls
 interleave, and a replay re-drives the identical tree. Resume finishes the open nodes of
 the last round (no node made twice, completed LLM calls served from the log) and goes on.
@@ -20,21 +21,18 @@ from agents.types import (
     AgentRequest,
     Candidate,
     Inspiration,
-    Target,
-)
-from agents.types import (
-    Attempt as AttemptSummary,
 )
 from machine import events as ev
+from machine.agent_request import attempt_summary, task_request
 from machine.conductor import FATAL_AGENT_ERRORS
 from machine.llm_wiring import CALL_STEP
 from machine.repeats import repeated_step
+from machine.search.side_by_side import verify_side_by_side
 from machine.search.stopping import steps_used, stop_reason
 from machine.search.strategies import Plan, plan_round
 from machine.search.tree import Node, lineage, node_id_of, search_tree
 from machine.speed_of_light import speed_of_light
 from machine.state import StepAttempt, TaskState
-from machine.verify_step import verify_on_device
 
 if TYPE_CHECKING:
     from machine.runner import TaskRun
@@ -146,7 +144,7 @@ class SearchDriver:
                 await self.run.recorder.append(ev.VerifyRepeated(node.step, earlier))
             else:
                 fresh.append(node)
-        await self._verify_in_order(fresh)
+        await verify_side_by_side(self.run, [(n.step, n.attempt.code or "") for n in fresh])
         return True
 
     async def _generate(self, node: Node) -> Candidate | AgentError:
@@ -164,24 +162,6 @@ class SearchDriver:
             return await self.run.coder.code(self._request(node, plan))
         except (AgentError, LLMUnavailable) as exc:
             return exc
-
-    async def _verify_in_order(self, nodes: list[Node]) -> None:
-        """Verify `nodes` at once; record their results in node order."""
-        recorded = [asyncio.Event() for _ in nodes]
-
-        async def verify(index: int, node: Node) -> None:
-            async def record(event: ev.VerifyFinished) -> None:
-                if index:
-                    await recorded[index - 1].wait()
-                await self.run.recorder.append(event)
-
-            try:
-                assert node.attempt.code is not None
-                await verify_on_device(self.run, node.step, node.attempt.code, record)
-            finally:
-                recorded[index].set()
-
-        await asyncio.gather(*(verify(i, n) for i, n in enumerate(nodes)))
 
     # --- when to stop --------------------------------------------------------------------------
 
@@ -209,18 +189,14 @@ class SearchDriver:
         spec, state = self.run.spec, self.state
         parent = plan.parent
         path = lineage(search_tree(state), parent)
-        return AgentRequest(
-            op_name=spec.op_name,
-            reference_source=spec.task_desc,
-            framework=spec.framework,
-            target=Target(spec.backend, spec.arch, spec.impl_type),
-            task_type=spec.task_type,
-            step=node.step if node else 1,
-            design=state.design,
+        return task_request(
+            spec,
+            state,
+            node.step if node else 1,
             previous_code=parent.attempt.code if parent else None,
             feedback=parent.attempt.feedback if parent else None,
             advice=plan.idea if node else None,
-            history=tuple(attempt_summary(n.attempt) for n in path),
+            history=tuple(attempt_summary(n.attempt, _said_of(n.attempt)) for n in path),
             node_id=node.node_id if node else None,
             parent_id=parent.node_id if parent else None,
             inspirations=tuple(_inspiration(n) for n in plan.inspirations),
@@ -234,15 +210,8 @@ def _missing(step: int, role: str, agent: str, exc: AgentError) -> ev.CodeMissin
     return ev.CodeMissing(step, agent, exc.reason, str(exc), role, list(getattr(exc, "ops", [])))
 
 
-def attempt_summary(attempt: StepAttempt) -> AttemptSummary:
-    return AttemptSummary(
-        step=attempt.step,
-        passed=attempt.passed,
-        stage=attempt.result.stage if attempt.result is not None else "no_code",
-        message=attempt.missing.summary if attempt.missing else attempt.message,
-        candidate_time_ms=attempt.time_ms,
-        launch_config=attempt.notes.get("launch_config"),
-    )
+def _said_of(attempt: StepAttempt) -> str:
+    return attempt.missing.summary if attempt.missing else attempt.message
 
 
 def _inspiration(node: Node) -> Inspiration:
