@@ -81,6 +81,11 @@ COMPUTED = {
         body="self.conv = nn.Conv1d(3, 4, 3)",
         inputs=NCL,
     ),
+    "linear_max_pool_sum": dict(
+        expr="F.max_pool1d(self.lin(x).unsqueeze(1), 2).squeeze(1).sum(1) * 0.5",
+        body="self.lin = nn.Linear(12, 10)",
+        inputs="torch.randn(4, 12)",
+    ),
 }
 
 
