@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 CONVS = {"convolution"}
 PAD = "constant_pad_nd"
 # the conv kernels' own variables, kept apart from the names of sources and values
-CONV_LOCALS = {"batch", "channel", "group", "ci", "k_mask", "m_mask", "n_mask", "a_mask", "x_base"}
-CONV_LOCALS |= {"tap", "a_base", "w_base", "c0", "phase"}
+CONV_LOCALS = {"batch", "channel", "group", "ci", "k_mask", "m_mask", "n_mask", "x_mask", "x_base"}
+CONV_LOCALS |= {"tap", "a_base", "w_base", "c0", "phase", "x_tile", "w_tile", "w_col"}
 CONV_LOCALS |= {f"{v}{d}" for v in ("o", "p", "q", "t", "ph") for d in range(5)} | {"k0"}
 
 

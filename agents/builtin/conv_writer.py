@@ -29,6 +29,11 @@ GEMM_BLOCKS = ["BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M"]
 DIRECT_BLOCKS = ["BLOCK_M", "BLOCK_N"]
 
 
+# tiles are (channels, pixels): pixels, contiguous along a row of NCHW, are the last dim, the
+# one Triton's default layout spreads a warp's threads along, so loads and stores coalesce
+TILE_NOTE = "# tiles are (output channels, pixels): a warp's threads run along the pixels"
+
+
 def _times(index: str, factor: int) -> str:
     return index if factor == 1 else f"{index} * {factor}"
 
@@ -210,26 +215,27 @@ class ConvWriter(KernelWriter):
 
     def _gemm_loop(self, taps: str) -> None:
         c, x, i = self.conv, self.conv.x, INDENT
-        positions, valid = self._positions("o{d}[:, None]", "t{d}[None, :]")
+        positions, valid = self._positions("o{d}[None, :]", "t{d}[:, None]")
         spatial = " + ".join(f"p{d} * {x}_s{2 + d}" for d in range(self.spatial))
         w_offset = self._weight_offset(
-            "group * CIN_G + ci[:, None]" if c.transposed else "ci[:, None]",
-            "t{d}[:, None]",
-            "channel[None, :]",
-            "offs_n[None, :]",
+            "group * CIN_G + ci[None, :]" if c.transposed else "ci[None, :]",
+            "t{d}[None, :]",
+            "channel[:, None]",
+            "offs_n[:, None]",
         )
         self.body += [
-            "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
+            TILE_NOTE,
+            "acc = tl.zeros((BLOCK_N, BLOCK_M), dtype=tl.float32)",
             f"for k0 in range(0, CIN_G * {taps}, BLOCK_K):",
             f"{i}k = k0 + tl.arange(0, BLOCK_K)",
             f"{i}k_mask = k < CIN_G * {taps}",
             *self._taps("k", i),
             *(i + line for line in positions),
-            f"{i}a_mask = m_mask[:, None] & k_mask[None, :] & " + " & ".join(valid),
-            f"{i}a = tl.load({x}_ptr + x_base[:, None] + ci[None, :] * {x}_s1 + {spatial}, "
-            "mask=a_mask, other=0.0)",
-            f"{i}b = tl.load({c.w}_ptr + {w_offset}, "
-            "mask=k_mask[:, None] & n_mask[None, :], other=0.0)",
+            f"{i}x_mask = k_mask[:, None] & m_mask[None, :] & " + " & ".join(valid),
+            f"{i}x_tile = tl.load({x}_ptr + x_base[None, :] + ci[:, None] * {x}_s1 + {spatial}, "
+            "mask=x_mask, other=0.0)",
+            f"{i}w_tile = tl.load({c.w}_ptr + {w_offset}, "
+            "mask=n_mask[:, None] & k_mask[None, :], other=0.0)",
         ]
         self._dot(i)
 
@@ -241,14 +247,15 @@ class ConvWriter(KernelWriter):
         spatial = " + ".join(f"p{d} * {x}_s{2 + d}" for d in range(self.spatial))
         w_tap = self._weight_tap("t{d}", "channel", "offs_n")
         w_channel = self._weight_input_channel(
-            "group * CIN_G + ci[:, None]" if c.transposed else "ci[:, None]"
+            "group * CIN_G + ci[None, :]" if c.transposed else "ci[None, :]"
         )
         self.body += [
-            "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
+            TILE_NOTE,
+            "acc = tl.zeros((BLOCK_N, BLOCK_M), dtype=tl.float32)",
             f"for tap in range(0, {taps}):",
             *self._taps("tap", i, channel=False),
             *(i + line for line in positions),
-            f"{i}a_mask = " + " & ".join(["m_mask", *valid]),
+            f"{i}x_mask = " + " & ".join(["m_mask", *valid]),
             f"{i}a_base = x_base + {spatial}",
             f"{i}w_base = {w_tap}",
         ]
@@ -264,15 +271,16 @@ class ConvWriter(KernelWriter):
             f"{i}for c0 in range(0, CIN_G, BLOCK_K):",
             f"{ii}ci = c0 + tl.arange(0, BLOCK_K)",
             f"{ii}k_mask = ci < CIN_G",
-            f"{ii}a = tl.load({x}_ptr + a_base[:, None] + ci[None, :] * {x}_s1, "
-            "mask=a_mask[:, None] & k_mask[None, :], other=0.0)",
-            f"{ii}b = tl.load({c.w}_ptr + w_base[None, :] + {w_channel}, "
-            "mask=k_mask[:, None] & n_mask[None, :], other=0.0)",
+            f"{ii}x_tile = tl.load({x}_ptr + a_base[None, :] + ci[:, None] * {x}_s1, "
+            "mask=k_mask[:, None] & x_mask[None, :], other=0.0)",
+            f"{ii}w_tile = tl.load({c.w}_ptr + w_base[:, None] + {w_channel}, "
+            "mask=n_mask[:, None] & k_mask[None, :], other=0.0)",
         ]
         self._dot(ii)
 
     def _dot(self, i: str) -> None:
-        """acc += a @ b: fp32 at the configured precision, bf16 widened in the interpreter."""
+        """acc += w_tile @ x_tile: fp32 at the configured precision, bf16 widened in the
+        interpreter."""
         dtype = next(s.dtype for s in self.plan.sources if s.name == self.conv.x)
         precision = ""
         if dtype == torch.float32:
@@ -280,8 +288,11 @@ class ConvWriter(KernelWriter):
             precision = f", input_precision={self.fp32_dot!r}"
         if self.interpreter and dtype == torch.bfloat16:
             self.body.append(f"{i}# the Triton interpreter has no bf16 tl.dot: widen first")
-            self.body += [f"{i}a = a.to(tl.float32)", f"{i}b = b.to(tl.float32)"]
-        self.body.append(f"{i}acc = tl.dot(a, b, acc{precision})")
+            self.body += [
+                f"{i}x_tile = x_tile.to(tl.float32)",
+                f"{i}w_tile = w_tile.to(tl.float32)",
+            ]
+        self.body.append(f"{i}acc = tl.dot(w_tile, x_tile, acc{precision})")
 
     def _direct_loop(self, taps: str) -> None:
         c, x, i = self.conv, self.conv.x, INDENT
@@ -291,27 +302,28 @@ class ConvWriter(KernelWriter):
             "group * CIN_G + ci" if c.transposed else "ci", "t{d}", "channel", "offs_n % COUT_G"
         )
         self.body += [
-            f"x_base = batch[:, None] * {x}_s0 + (group * CIN_G)[None, :] * {x}_s1",
-            "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
+            TILE_NOTE,
+            f"x_base = batch[None, :] * {x}_s0 + (group * CIN_G)[:, None] * {x}_s1",
+            "acc = tl.zeros((BLOCK_N, BLOCK_M), dtype=tl.float32)",
             "# one multiply-add per (input channel of the group, tap)",
             f"for k in range(0, CIN_G * {taps}):",
             *self._taps("k", i),
             *(i + line for line in positions),
-            f"{i}a_mask = m_mask & " + " & ".join(valid),
-            f"{i}a = tl.load({x}_ptr + x_base + ci * {x}_s1 + ({spatial})[:, None], "
-            "mask=a_mask[:, None] & n_mask[None, :], other=0.0)",
-            f"{i}b = tl.load({c.w}_ptr + {w_offset}, mask=n_mask, other=0.0)",
-            f"{i}acc += a.to(tl.float32) * b.to(tl.float32)[None, :]",
+            f"{i}x_mask = m_mask & " + " & ".join(valid),
+            f"{i}x_tile = tl.load({x}_ptr + x_base + ci * {x}_s1 + ({spatial})[None, :], "
+            "mask=n_mask[:, None] & x_mask[None, :], other=0.0)",
+            f"{i}w_col = tl.load({c.w}_ptr + {w_offset}, mask=n_mask, other=0.0)",
+            f"{i}acc += x_tile.to(tl.float32) * w_col.to(tl.float32)[:, None]",
         ]
 
     def _epilogue(self) -> None:
         """The plan's pointwise work on the fp32 accumulator, then the stores."""
         self.body += [
             "# epilogue on the fp32 accumulator",
-            "i0 = batch[:, None]",
-            "i1 = channel[None, :]",
-            *(f"i{d} = o{d}[:, None]" for d in range(2, self.plan.rank)),
-            "mask = m_mask[:, None] & n_mask[None, :]",
+            "i0 = batch[None, :]",
+            "i1 = channel[:, None]",
+            *(f"i{d} = o{d}[None, :]" for d in range(2, self.plan.rank)),
+            "mask = n_mask[:, None] & m_mask[None, :]",
         ]
         for out in self.plan.outputs:
             value = self.emit(out.value, self.row)
