@@ -259,6 +259,9 @@ def _stage_of(graph: Graph, signatures: dict[FxNode, Signature]) -> tuple[dict[F
         first.setdefault(key, len(first))
     index = {key: i for i, key in enumerate(sorted(first, key=lambda k: (k[0], first[k])))}
     stage: dict[FxNode, int] = {}
+    last = len(index) - 1
+    spaces = {index[key]: key[1] for key in index}  # each stage's signature
+    broadcast_stage = False
     for node in graph.nodes:
         if node in keys:
             stage[node] = index[keys[node]]
@@ -266,8 +269,26 @@ def _stage_of(graph: Graph, signatures: dict[FxNode, Signature]) -> tuple[dict[F
             inputs = [stage[a] for a in node.all_input_nodes if a in stage]
             if inputs:
                 stage[node] = max(inputs)
+                if stage[node] == last and _outside(node, spaces[last]):
+                    stage[node], broadcast_stage = last + 1, True
     _views_to_consumers(graph, stage)
-    return stage, len(index)
+    return stage, len(index) + broadcast_stage
+
+
+def _outside(node: FxNode, signature: Signature) -> bool:
+    """Whether a pointwise node of a reduction's stage makes a tensor of another shape than
+    the reduced one or its rows (a row statistic added to a tensor of another width): its
+    own stage then reads the statistic from a buffer."""
+    shape, dims = signature
+    value = node.meta.get("val")
+    if not dims or not isinstance(value, torch.Tensor) or packet(node) in PASS_THROUGH:
+        return False
+    if packet(node) in FOLDED_VIEWS | {"getitem"}:
+        return False
+    own = [str(size) for size in value.shape]
+    kept = [size for d, size in enumerate(shape) if d not in dims]
+    rows = [("1" if d in dims else size) for d, size in enumerate(shape)]
+    return own not in (list(shape), kept, rows) and any(size != "1" for size in own)
 
 
 def _views_to_consumers(graph: Graph, stage: dict[FxNode, int]) -> None:
@@ -490,6 +511,23 @@ def _one_element_reductions(traced: Traced) -> Traced:
     return replace(traced, graph=GraphModule(traced.graph, graph))
 
 
+def _after_one_kernel_failed(traced: Traced, error: Unsupported) -> Lowered:
+    """A graph of one signature that one kernel cannot take: copy stages for views of
+    computed values, or a stage for a row statistic broadcast onto another shape."""
+    try:
+        return _with_copy_stages(traced, error)
+    except Unsupported:
+        pass
+    graph = traced.graph.graph
+    stage, count = _stage_of(graph, _signatures(graph))
+    if count < 2:
+        raise error
+    try:
+        return _lower_stages(traced, graph, stage, count)
+    except Unsupported:
+        raise error from None
+
+
 def lower_graph(traced: Traced) -> Lowered:
     """One fused kernel where one suffices, else stages (raises Unsupported)."""
     from agents.builtin.attention import lower_attention  # both build on Lowered
@@ -504,7 +542,7 @@ def lower_graph(traced: Traced) -> Lowered:
         try:
             plan = lower(traced)
         except Unsupported as error:
-            return _with_copy_stages(traced, error)
+            return _after_one_kernel_failed(traced, error)
         return Lowered(traced, [Stage(plan, [], [])], [o.name for o in plan.outputs])
     graph = Graph()  # a copy to rewrite: the traced graph stays as traced
     graph.output(graph.graph_copy(traced.graph.graph, {}))

@@ -75,6 +75,17 @@ FRAGMENTS = {
         body=LINEAR,
         inputs="torch.randn(6, 24)",
     ),
+    # a row statistic broadcast onto a tensor of another width: a pointwise stage after it
+    "row_mean_onto_another_width": dict(
+        expr="x.mean(1, keepdim=True) + y",
+        inputs="torch.randn(6, 24), torch.randn(6, 10)",
+        args="x, y",
+    ),
+    "gemm_row_statistic_residual": dict(
+        expr="F.gelu(torch.logsumexp(self.lin(x).mean(1, keepdim=True), 1, keepdim=True)) + x",
+        body=LINEAR,
+        inputs="torch.randn(6, 24)",
+    ),
     "mlp_block": dict(
         expr="self.out(F.gelu(self.lin(x) * 0.5))",
         body=LINEAR + "; self.out = nn.Linear(20, 16)",
@@ -97,6 +108,8 @@ STAGES = {
     "linear_3d_softmax": ["matmul", "reduction"],
     "gemm_then_one_element_reductions": ["matmul", "reduction"],
     "gemm_max_minus_its_mean": ["matmul", "reduction"],
+    "row_mean_onto_another_width": ["reduction", "pointwise"],
+    "gemm_row_statistic_residual": ["matmul", "reduction", "pointwise"],
     "mlp_block": ["matmul", "matmul"],
     "sequential_mlp": ["matmul", "matmul"],
 }
