@@ -1,0 +1,52 @@
+"""The convolution kernels compile for an H100/H200 (sm_90) without a GPU: Triton lowers them
+through its GPU passes and ptxas in a subprocess, so an error the interpreter cannot see (a
+layout, a pipelined loop under a branch) fails here; and each output store runs a warp's
+threads along the pixels (coalesced in NCHW)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import triton
+
+from agents.builtin.reference import trace_reference
+from agents.builtin.search import configs_for, search_space
+from agents.builtin.stages import lower_graph
+from tests.agents.builtin.builtin_harness import task
+
+ROOT = Path(__file__).resolve().parents[3]
+# a strided transposed convolution: the phased taps kernel's channel loop sits under a branch
+SOURCE = task(
+    "torch.relu(self.c(x))",
+    body="self.c = nn.ConvTranspose2d(32, 64, 3, stride=2, padding=1)",
+    inputs="torch.randn(2, 32, 6, 5)",
+)
+SIZES = {"BLOCK_M": 128, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8, "CIN_G": 32, "COUT_G": 64}
+KERNELS = ["op_kernel", "op_taps_kernel", "op_direct_kernel"]
+
+
+def test_convolution_kernels_compile_for_sm90_with_coalesced_stores(tmp_path: Path) -> None:
+    if not Path(triton.__file__).parent.joinpath("backends/nvidia/bin/ptxas").exists():
+        pytest.skip("this Triton wheel carries no ptxas")
+    lowered = lower_graph(trace_reference(SOURCE, "torch"))
+    config = configs_for(search_space(lowered.plan))[0]
+    candidate = tmp_path / "sm90_candidate.py"
+    candidate.write_text(lowered.render("op", dict(config), False))
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env["TRITON_CACHE_DIR"] = str(tmp_path / "cache")
+    script = ROOT / "tests/agents/builtin/sm90_compile.py"
+    command = [sys.executable, str(script), str(candidate), *KERNELS, "--sizes", json.dumps(SIZES)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    layouts = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert [r["kernel"] for r in layouts] == KERNELS
+    for record in layouts:
+        store, layout = record["layout"]
+        # a (BLOCK_N channels, BLOCK_M pixels) tile, a warp's 32 threads along the pixels
+        assert "tensor<64x128x!tt.ptr<f32>" in store, record
+        assert "threadsPerWarp = [1, 32]" in layout and "order = [1, 0]" in layout, record
