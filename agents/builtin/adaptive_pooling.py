@@ -125,7 +125,11 @@ def lower_adaptive_pool(lw: Lowerer, node: FxNode, op: str) -> Any:
         return call
 
     lw.uses_indices = True
-    result = lw.make(node.name, shape, values.dtype, formula, [])
+    # a load of the input's first element (one per lane of the pointwise kernel's block),
+    # which the helper call does not use: it marks the input as read (a stage passes only
+    # the inputs its loads read), and the compiler drops it
+    read = lw.indexed_load(base, (), ("offsets * 0",) + ("0",) * (len(exprs) - 1))
+    result = lw.make(node.name, shape, values.dtype, formula, [], {"reads": read})
     result.dims, result.level = dims, lw.level(dims, [])
     if kind == "max":
         return (result, NotLowered(f"{op} (the indices are not computed)"))

@@ -61,6 +61,11 @@ ADAPTIVE = {
     "adaptive_avg1d": dict(expr="F.adaptive_avg_pool1d(x, 6) * 2", inputs=NCL),
     "adaptive_avg3d": dict(expr="F.adaptive_avg_pool3d(x, (3, 2, 4))", inputs=NCDHW),
     "adaptive_max2d_nan": dict(expr="F.adaptive_max_pool2d(x, (3, 5))", inputs=NAN_NCHW),
+    "adaptive_avg2d_plus_row_maxima": dict(
+        expr="F.adaptive_avg_pool2d(x, (4, 3)) + y.amax(-1, keepdim=True)",
+        inputs=f"{NCHW}, torch.randn(2, 3, 4, 7)",
+        args="x, y",
+    ),
 }
 
 
