@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.reference import trace_reference
@@ -16,6 +18,7 @@ from agents.builtin.search import choose_config, configs_for, search_space
 from agents.builtin.stages import Lowered, lower_graph
 from agents.types import AgentRequest, Candidate, Design, Unsupported
 
+T = TypeVar("T")
 # torch's tracing modes are process-wide state: trace one reference at a time
 _TRACE_LOCK = threading.Lock()
 
@@ -68,13 +71,23 @@ def write_code(request: AgentRequest) -> Candidate:
     )
 
 
+def _off_the_loop(work: Callable[[AgentRequest], T], request: AgentRequest) -> T:
+    """``work(request)``, with a StopIteration turned into a RuntimeError: a Future cannot
+    carry StopIteration, so one escaping into ``asyncio.to_thread`` would leave the await
+    pending for ever instead of failing."""
+    try:
+        return work(request)
+    except StopIteration as exc:
+        raise RuntimeError(f"StopIteration escaped the builtin agent ({exc!r})") from exc
+
+
 class BuiltinProvider:
     """Lowers the reference through torch tracing to Triton in this process; no LLM."""
 
     name = "builtin"
 
     async def design(self, request: AgentRequest) -> Design:
-        return await asyncio.to_thread(plan_design, request)
+        return await asyncio.to_thread(_off_the_loop, plan_design, request)
 
     async def code(self, request: AgentRequest) -> Candidate:
-        return await asyncio.to_thread(write_code, request)
+        return await asyncio.to_thread(_off_the_loop, write_code, request)

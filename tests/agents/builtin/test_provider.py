@@ -151,3 +151,17 @@ def test_init_that_needs_task_globals_falls_back_to_bare_parameters(tmp_path: Pa
     source = source.replace("torch.randn(4, 48)", "torch.randn(4, 4096)")
     code = check(source, tmp_path, "rms_norm")
     assert "self.weight = nn.Parameter(torch.empty((4096,), dtype=torch.float32))" in code
+
+
+def test_a_stop_iteration_inside_the_agent_fails_the_await_instead_of_hanging() -> None:
+    """A Future cannot carry StopIteration: unguarded, ``asyncio.to_thread`` never returns."""
+    from agents.builtin.provider import _off_the_loop
+
+    def exhausted(_: object) -> object:
+        return next(iter(()))
+
+    async def call() -> object:
+        return await asyncio.wait_for(asyncio.to_thread(_off_the_loop, exhausted, None), 10)
+
+    with pytest.raises(RuntimeError, match="StopIteration escaped"):
+        asyncio.run(call())
