@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from torch.fx import Node as FxNode
 
 from agents.builtin.fx_nodes import shape_of
-from agents.builtin.pooling import output_dims, wide_index
+from agents.builtin.pooling import POOLS, output_dims, wide_index
 from agents.builtin.values import CannotLower, NotLowered
 from agents.builtin.view_lowering import load_view
 
@@ -29,6 +29,7 @@ ADAPTIVE_POOLS = {
     "adaptive_max_pool2d": ("max", 2),
     "adaptive_max_pool3d": ("max", 3),
 }
+POOLING_OPS = set(POOLS) | ADAPTIVE_POOLS.keys()  # every pooling op, as a plan's fused names it
 HELPER = "_adaptive_pool"
 HELPER_SOURCE = '''@triton.jit
 def _adaptive_pool(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents.builtin.adaptive_pooling import POOLING_OPS
 from agents.builtin.conv_writer import conv_design
 from agents.builtin.paired_statistics import statistics
 from agents.builtin.reduction_schedule import reduction_passes, splittable, tiled
@@ -21,6 +22,12 @@ def design_text(op_name: str, plan: Plan) -> str:
         )
         if not plan.flat:
             lines.append("Broadcast inputs are read through their strides (0 where broadcast).")
+        if pooled := sorted(set(plan.fused) & POOLING_OPS):
+            lines.append(
+                f"Pooling ({', '.join(pooled)}): each output reads its window from the input, "
+                "one load per window position (adaptive windows in a loop); overlapping "
+                "windows re-read their neighbours' elements from cache."
+            )
     elif plan.family == "conv":
         lines.append(conv_design(plan, sizes))
     elif plan.family == "matmul":

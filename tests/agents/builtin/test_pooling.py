@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from agents.builtin.provider import plan_design
 from agents.types import Unsupported
-from tests.agents.builtin.builtin_harness import check, generate, task
+from tests.agents.builtin.builtin_harness import check, generate, request, task
 
 NCL = "torch.randn(2, 3, 20)"
 NCHW = "torch.randn(2, 3, 9, 10)"
@@ -100,3 +101,8 @@ def test_pooling_a_computed_value_takes_a_stage_of_its_own(name: str, tmp_path: 
     stage reads its windows from there."""
     code = check(task(**COMPUTED[name]), tmp_path, name)
     assert "_buf" in code and "stage2_kernel" in code
+
+
+def test_the_design_says_how_windows_are_read() -> None:
+    text = plan_design(request(task("F.avg_pool2d(x, 2)", inputs=NCHW))).text
+    assert "Pooling (avg_pool2d): each output reads its window from the input" in text
