@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agents.builtin.adaptive_pooling import POOLING_OPS
 from agents.builtin.conv_writer import conv_design
+from agents.builtin.matmul_launch import NARROW_N, SPLIT_K_PROGRAMS
 from agents.builtin.paired_statistics import statistics
 from agents.builtin.reduction_schedule import reduction_passes, splittable, tiled
 from agents.builtin.render import describe, kernel_name
@@ -37,6 +38,11 @@ def design_text(op_name: str, plan: Plan) -> str:
             "tile, looping over K in BLOCK_K steps with tl.dot into an fp32 accumulator; the "
             "epilogue (bias, activation, residual, clamp) runs on the accumulator before the "
             "only store, so the output is written once."
+        )
+        lines.append(
+            f"Per call: with fewer tiles than {SPLIT_K_PROGRAMS} programs, K is cut into chunks "
+            "whose partial tiles a combine kernel sums before the epilogue; with up to "
+            f"{NARROW_N} columns, fp32 FMAs over 64-row blocks replace the tensor-core tile."
         )
     else:
         lines += _reduction_lines(plan)
