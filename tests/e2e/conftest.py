@@ -36,8 +36,16 @@ def by_role(chunk_delay_s: float = 0.0) -> Callable[[dict[str, Any]], Step]:
     return respond
 
 
+# What a reader may meet while a writer creates the log: nothing recorded yet, not an error.
+_NOT_CREATED_YET = ("no such table", "database is locked")
+
+
 def rows(db: Path, stream: str) -> list[tuple[int, str, str]]:
-    """(seq, type, payload) of a stream, read with plain sqlite3 while others write."""
+    """(seq, type, payload) of a stream, read with plain sqlite3 while others write.
+
+    Empty while the log is being created; any other read error is raised, so a failed
+    read is reported as itself, never as a stream that lost its events.
+    """
     if not db.exists():
         return []
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
@@ -45,10 +53,22 @@ def rows(db: Path, stream: str) -> list[tuple[int, str, str]]:
         return conn.execute(
             "SELECT seq, type, payload FROM events WHERE stream = ? ORDER BY seq", (stream,)
         ).fetchall()
-    except sqlite3.OperationalError:
-        return []
+    except sqlite3.OperationalError as exc:
+        if any(reason in str(exc) for reason in _NOT_CREATED_YET):
+            return []
+        raise
     finally:
         conn.close()
+
+
+def said(result: subprocess.CompletedProcess[str]) -> str:
+    """A command's exit code and output, for a failure's message."""
+    return f"exit {result.returncode}\n{result.stdout}{result.stderr}"
+
+
+def story(events: list[tuple[int, str, str]]) -> str:
+    """`1:task.created 2:step.started ...`: a stream in one line, for a failure's message."""
+    return " ".join(f"{seq}:{type_}" for seq, type_, _ in events)
 
 
 @pytest.fixture

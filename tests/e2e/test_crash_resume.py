@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import SWISH, by_role, llm_flags, rows, run_aikg
+from tests.e2e.conftest import SWISH, by_role, llm_flags, rows, run_aikg, said, story
 from tests.support.openai_server import ScriptedOpenAIServer
 
-# A full run (design, wrong kernel, fixed kernel) holds about 30 events; every K from 1 up
-# is a distinct kill point: after task.created, inside each LLM call, around each append,
-# while the verifier runs, just before task.finished.
+# A full run (design, wrong kernel, fixed kernel) holds 21 events (one more for each
+# llm.partial of a slow reply); every K from 1 up is a distinct kill point: after
+# task.created, inside each LLM call, around each append, while the verifier runs, just
+# before task.finished.
 KILL_AFTER = list(range(1, 23))
 
 
@@ -67,17 +68,18 @@ def test_sigkill_then_resume(tmp_path: Path, aikg_env, count: int) -> None:
         asked_before = len(server.requests)
         resumed = run_aikg(["resume", "c", "--json", "-q"], tmp_path, aikg_env)
         finished_before = before[-1][1] == "task.finished"  # the kill came after the end
-        assert resumed.returncode == (1 if finished_before else 0), resumed.stderr
+        final = rows(db, "c")
+        killed = f"killed after: {story(before)}\nfinal: {story(final)}"
+        assert resumed.returncode == (1 if finished_before else 0), f"{killed}\n{said(resumed)}"
         after_requests = server.requests[asked_before:]
 
-    final = rows(db, "c")
-    assert final[: len(before)] == before  # nothing lost, nothing rewritten
-    assert [seq for seq, _, _ in final] == list(range(1, len(final) + 1))  # no gap, no duplicate
+    assert final[: len(before)] == before, killed  # nothing lost, nothing rewritten
+    assert [seq for seq, _, _ in final] == list(range(1, len(final) + 1)), killed  # no gap
     types = [t for _, t, _ in final]
-    assert types[-1] == "task.finished" and json.loads(final[-1][2])["success"]
+    assert types[-1] == "task.finished" and json.loads(final[-1][2])["success"], killed
     if len(before) < len(final) and types[len(before) - 1] != "task.finished":
-        assert "task.resumed" in types[len(before) :]
-    assert types.count("device.leased") == types.count("device.released")
+        assert "task.resumed" in types[len(before) :], killed
+    assert types.count("device.leased") == types.count("device.released"), killed
 
     # no LLM call completed before the kill was made again after it
     asked = {}
@@ -87,7 +89,8 @@ def test_sigkill_then_resume(tmp_path: Path, aikg_env, count: int) -> None:
             asked[data["call_id"]] = data["messages"]
         elif t == "llm.responded":
             done = asked[data["call_id"]]
-            assert all(r.body["messages"] != done for r in after_requests)
+            again = [r for r in after_requests if r.body["messages"] == done]
+            assert not again, f"call {data['call_id']} was made again after the resume; {killed}"
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

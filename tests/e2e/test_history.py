@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.e2e.conftest import SWISH, by_role, llm_flags, rows, run_aikg
+from tests.e2e.conftest import SWISH, by_role, llm_flags, rows, run_aikg, said
 from tests.support.openai_server import ScriptedOpenAIServer
 
 
@@ -37,24 +37,25 @@ def seq_of(db: Path, stream: str, type_: str) -> int:
 
 def test_replay_builtin_run_matches_and_detects_tampering(tmp_path: Path, aikg_env) -> None:
     db = tmp_path / "events.db"
-    assert run_aikg(["run", SWISH, "--task-id", "b", "-q"], tmp_path, aikg_env).returncode == 0
+    run = run_aikg(["run", SWISH, "--task-id", "b", "-q"], tmp_path, aikg_env)
+    assert run.returncode == 0, said(run)
     replay = run_aikg(["replay", "b"], tmp_path, aikg_env)
-    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert replay.returncode == 0, said(replay)
     assert "replay matches the recording" in replay.stdout
     for kind in ("design.produced", "code.produced", "verify.finished", "task.finished"):
         assert kind in replay.stdout
 
     until = seq_of(db, "b", "code.produced")
     partial = run_aikg(["replay", "b", "--until", str(until)], tmp_path, aikg_env)
-    assert partial.returncode == 0 and "verify.finished" not in partial.stdout
+    assert partial.returncode == 0 and "verify.finished" not in partial.stdout, said(partial)
 
     reverify = run_aikg(["replay", "b", "--reverify"], tmp_path, aikg_env)
-    assert reverify.returncode == 0, reverify.stdout + reverify.stderr
+    assert reverify.returncode == 0, said(reverify)
 
     tamper(db, "b", until, lambda p: {**p, "code": p["code"].replace("sigmoid", "tanh", 1)})
     diverged = run_aikg(["replay", "b"], tmp_path, aikg_env)
-    assert diverged.returncode == 1
-    assert "DIFFERS" in diverged.stdout and "replay diverged" in diverged.stderr
+    assert diverged.returncode == 1, said(diverged)
+    assert "DIFFERS" in diverged.stdout and "replay diverged" in diverged.stderr, said(diverged)
 
 
 def test_replay_of_scripted_llm_run_needs_no_server(tmp_path: Path, aikg_env) -> None:
@@ -62,16 +63,17 @@ def test_replay_of_scripted_llm_run_needs_no_server(tmp_path: Path, aikg_env) ->
         live = run_aikg(
             ["run", SWISH, "--task-id", "l", "-q", *llm_flags(server.base_url)], tmp_path, aikg_env
         )
-        assert live.returncode == 0, live.stderr
+        assert live.returncode == 0, said(live)
     # the server is gone: a replay that made an HTTP call would fail
     replay = run_aikg(["replay", "l"], tmp_path, aikg_env)
-    assert replay.returncode == 0, replay.stdout + replay.stderr
-    assert replay.stdout.count("code.produced") == 2
+    assert replay.returncode == 0, said(replay)
+    assert replay.stdout.count("code.produced") == 2, said(replay)
 
     db = tmp_path / "events.db"
     decided = seq_of(db, "l", "conductor.decided")
     tamper(db, "l", decided, lambda p: {**p, "reason": "something else"})
-    assert run_aikg(["replay", "l"], tmp_path, aikg_env).returncode == 1
+    tampered = run_aikg(["replay", "l"], tmp_path, aikg_env)
+    assert tampered.returncode == 1, said(tampered)
 
 
 def test_fork_continues_from_an_event_with_new_settings(tmp_path: Path, aikg_env) -> None:
