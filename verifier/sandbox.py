@@ -58,7 +58,10 @@ class SandboxPolicy:
     devices: tuple[str, ...] = ()  # open for reading and writing, ioctl (/dev/null, GPUs)
     list_only: tuple[str, ...] = ()  # list names, read no file (a package's parent folder)
     allow_spawn: bool = False  # start ``execute`` programs (the GPU toolchain); never fork
-    process_headroom: int = 256  # processes+threads beyond the user's count (not for root)
+    # processes+threads beyond the user's count at confinement (not for root): wide, since
+    # the user's other processes count too (other workers' torch threads on a many-core
+    # host); the fork ban is the wall, this only bounds a thread bomb
+    process_headroom: int = 4096
     open_files: int | None = 4096
     cpu_time_s: float | None = None  # CPU seconds for this process from now on
     mode: str = "auto"  # auto | landlock | off
