@@ -117,9 +117,23 @@ def run_meta(backend: str, shapes: str, config: Config) -> RunMeta:
     )
 
 
+def suite_paths(paths: list[str], default: Path = DEFAULT_SUITE) -> list[Path | str]:
+    """The paths to bench: those given, else the repository's suite — which a pip install
+    does not carry, so then a UsageError naming what to give instead."""
+    if paths:
+        return list(paths)
+    if not default.is_dir():
+        raise UsageError(
+            f"aikg bench: no task files given, and the default suite ({default}) is not "
+            "here (it lives in aikg's source checkout, not in a pip install): give a folder "
+            "of task files, e.g. a KernelBench checkout's KernelBench/level1"
+        )
+    return [default]
+
+
 async def cmd_bench(args: argparse.Namespace) -> int:
     try:
-        suite = discover_tasks(args.paths or [DEFAULT_SUITE], args.filter)
+        suite = discover_tasks(suite_paths(args.paths), args.filter)
     except SuiteError as exc:
         raise UsageError(str(exc)) from None
     if not suite:

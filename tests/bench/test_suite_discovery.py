@@ -84,3 +84,16 @@ def test_load_rejects_a_file_without_the_kernelbench_functions(tmp_path: Path) -
 def test_small_init_inputs_fall_back_to_the_defaults(tmp_path: Path) -> None:
     module = load_task_module(write(tmp_path, "relu.py", KERNELBENCH_FILE))
     assert task_init_inputs(module, small=True) == []
+
+
+def test_without_paths_bench_takes_the_repository_suite_or_says_what_to_give(
+    tmp_path: Path,
+) -> None:
+    """A pip install carries no benchmarks/suite: no paths then is a one-line usage error."""
+    from aikg.commands import UsageError
+    from aikg.commands.bench import DEFAULT_SUITE, suite_paths
+
+    assert suite_paths([]) == [DEFAULT_SUITE]
+    assert suite_paths(["a.py"]) == ["a.py"]
+    with pytest.raises(UsageError, match="give a folder of task files"):
+        suite_paths([], default=tmp_path / "absent")
