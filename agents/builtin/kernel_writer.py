@@ -73,12 +73,13 @@ class KernelWriter(ABC):
         src = next(s for s in self.plan.sources if s.name == v.source)
         offset = self._offset(v)
         ptr = f"{src.name}_ptr + {offset}"
-        if self.single_scope:
+        if offset == "0" and (self.single_scope or not in_loop):
+            # one value (a 0-dim buffer) shared by every lane: a scalar pointer takes no mask
+            load = f"tl.load({ptr})"
+        elif self.single_scope:
             load = f"tl.load({ptr}, mask=mask)"
         elif in_loop:
             load = f"tl.load({ptr}, mask=rmask, other=0.0)"
-        elif offset == "0":
-            load = f"tl.load({ptr})"  # one value shared by every row
         else:
             load = f"tl.load({ptr}, mask=row_mask, other=0.0)"
         return load + (".to(tl.float32)" if src.dtype.is_floating_point else "")
