@@ -96,6 +96,16 @@ class Task:
         return self.launch.spec
 
     @property
+    def task_id(self) -> str:
+        return self.launch.spec.task_id
+
+    @task_id.setter
+    def task_id(self, task_id: str) -> None:
+        """Takes over a recorded stream (bench/batch resume): the spec is frozen, so the
+        launch gets a copy with this id, which is what the runner records and resumes."""
+        self.launch.spec = replace(self.launch.spec, task_id=task_id)
+
+    @property
     def config(self) -> Config:
         return self.launch.config
 
