@@ -20,12 +20,10 @@ tasks by number. `--device cpu` runs it in the interpreter, to check the script 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks" / "gpu"))
+
+from gpu_bench import import_source  # noqa: E402
 
 from agents.builtin.reference import trace_reference  # noqa: E402
 from agents.builtin.search import configs_for, search_space  # noqa: E402
@@ -41,16 +42,6 @@ from agents.builtin.stages import lower_graph  # noqa: E402
 CONV_TASKS = [50, *range(54, 88)]
 ATOL = RTOL = 1e-4  # the verifier's fp32 tolerance
 TRUTH_LIMIT = 1 << 22  # outputs up to this many elements get a float64 reference (slow)
-
-
-def load(source: str, path: Path) -> types.ModuleType:
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(f"conv_bench_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class LaunchRecorder:
@@ -76,7 +67,7 @@ def bench_ms(fn: Any, device: str) -> float:
 
 def run_task(path: Path, configs: int, folder: Path, device: str) -> list[dict[str, Any]]:
     source = path.read_text()
-    reference = load(source, folder / f"ref_{path.stem[:3].strip('_')}.py")
+    reference = import_source(source, folder, f"ref_{path.stem[:3].strip('_')}")
     lowered = lower_graph(trace_reference(source, "torch"))
     space = search_space(lowered.plan)
     init = reference.get_init_inputs()
@@ -95,7 +86,7 @@ def run_task(path: Path, configs: int, folder: Path, device: str) -> list[dict[s
     for index in range(min(configs, len(configs_for(space)))):
         config = configs_for(space)[index]
         code = lowered.render(path.stem, dict(config), device == "cpu")
-        candidate_module = load(code, folder / f"cand_{path.stem[:3].strip('_')}_{index}.py")
+        candidate_module = import_source(code, folder, f"cand_{path.stem[:3].strip('_')}_{index}")
         launched: list[str] = []
         for name in [n for n in dir(candidate_module) if n.endswith("_kernel")]:
             kernel = getattr(candidate_module, name)
