@@ -91,6 +91,12 @@ class Task:
             return getattr(self.launch.spec, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # a spec field written here would land on the façade only, never recorded or run
+        if name in TaskSpec.__dataclass_fields__ and name != "task_id":
+            raise AttributeError(f"{name} is part of the task's frozen spec: make a new Task")
+        super().__setattr__(name, value)
+
     @property
     def spec(self) -> TaskSpec:
         return self.launch.spec

@@ -149,3 +149,14 @@ async def test_a_reference_whose_inputs_do_not_fit_stops_the_task(tmp_path: Path
     assert "the reference's own model, inputs or run do not fit" in message
     assert "memory cap (0.25 GiB" in message and "verifier.memory_headroom_gib" in message
     assert "get_small_inputs()" in message and "not the candidate's fault" in message
+
+
+def test_a_task_takes_a_recorded_id_and_refuses_other_spec_writes(tmp_path: Path) -> None:
+    """bench/batch resume give a task its recorded stream's id: the spec the runner records
+    carries it. Other spec fields are frozen: a write would reach the façade only."""
+    task = make_task(tmp_path)
+    task.task_id = "recorded-1"
+    assert task.spec.task_id == "recorded-1" and task.created_event().task_id == "recorded-1"
+    with pytest.raises(AttributeError, match="frozen spec"):
+        task.backend = "cuda"
+    assert task.spec.backend == "cpu"
