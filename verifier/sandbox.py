@@ -31,6 +31,9 @@ from pathlib import Path
 from verifier import landlock, seccomp
 
 MODES = ("auto", "landlock", "off")
+# what a GPU process's report enforces when seccomp lets unix sockets through until
+# ``seccomp.close_sockets()`` (sandbox_worker.close_sockets_once_cuda_is_up reads it)
+SOCKETS_AFTER_CUDA = "sockets once CUDA is up"
 # Measured on an H200 (driver 580, CUDA 13; benchmarks/gpu/sandbox_probe.py): CUDA starts
 # (no Error 304) only when the process may write its own /proc entries and open one unix
 # socket (``@cuda-uvmfd-…``, abstract, its own). The GPU policy grants exactly that.
@@ -44,7 +47,7 @@ def _real(path: str | os.PathLike[str]) -> str:
     return os.path.realpath(os.fspath(path))
 
 
-def _beneath(path: str, roots: tuple[str, ...]) -> bool:
+def beneath(path: str, roots: tuple[str, ...]) -> bool:
     return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
 
 
@@ -69,14 +72,14 @@ class SandboxPolicy:
 
     def allows_read(self, path: str | os.PathLike[str]) -> bool:
         real = _real(path)
-        return _beneath(real, self._readable())
+        return beneath(real, self._readable())
 
     def allows_write(self, path: str | os.PathLike[str]) -> bool:
         real = _real(path)
-        return _beneath(real, tuple(_real(p) for p in (*self.write, *self.devices)))
+        return beneath(real, tuple(_real(p) for p in (*self.write, *self.devices)))
 
     def allows_execute(self, path: str | os.PathLike[str]) -> bool:
-        return _beneath(_real(path), tuple(_real(p) for p in self.execute))
+        return beneath(_real(path), tuple(_real(p) for p in self.execute))
 
     def _readable(self) -> tuple[str, ...]:
         every = (*self.read, *self.write, *self.execute, *self.devices)
@@ -144,7 +147,7 @@ def plan(mode: str = "auto", gpu: bool = False) -> SandboxReport:
     if mode == "off":
         return SandboxReport("off")
     abi = landlock.abi_version()
-    sockets = "sockets once CUDA is up" if gpu else "sockets"
+    sockets = SOCKETS_AFTER_CUDA if gpu else "sockets"
     helpers = [sockets, "processes", "limits"] if seccomp.supported() else ["limits"]
     if abi == 0:
         reason = "this kernel has no Landlock: Linux >= 5.13 with landlock in its LSM list"

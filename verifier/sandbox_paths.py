@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from verifier.sandbox import SandboxPolicy
+from verifier.sandbox import SandboxPolicy, beneath
 
 PACKAGE_DIR = Path(__file__).resolve().parent  # verifier/
 SYSTEM_READ = (
@@ -180,8 +180,7 @@ def _own_prefixes(programs: list[str]) -> list[str]:
 
 
 def _under_home(path: str) -> bool:
-    home = os.path.realpath(os.path.expanduser("~"))
-    return os.path.realpath(path).startswith(home.rstrip("/") + "/")
+    return beneath(os.path.realpath(path), (os.path.realpath(os.path.expanduser("~")),))
 
 
 def _interpreters(programs: list[str]) -> list[str]:

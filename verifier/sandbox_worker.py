@@ -11,7 +11,7 @@ from pathlib import Path
 
 from verifier import seccomp
 from verifier.process import DEVICE_ENV
-from verifier.sandbox import SandboxReport, confine
+from verifier.sandbox import SOCKETS_AFTER_CUDA, SandboxReport, confine
 from verifier.sandbox_paths import prepare_environment, worker_policy
 from verifier.sandbox_watch import SandboxWatch
 
@@ -40,7 +40,7 @@ def close_sockets_once_cuda_is_up(report: SandboxReport) -> None:
     worker's device (the driver opens its unix socket then), then closes every socket for
     good. A confined GPU worker that cannot do so stops here (no candidate runs half-walled)."""
     device = os.environ.get(DEVICE_ENV, "")
-    if not device.startswith("cuda") or "sockets once CUDA is up" not in report.enforced:
+    if not device.startswith("cuda") or SOCKETS_AFTER_CUDA not in report.enforced:
         return
     import torch
 
