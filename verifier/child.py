@@ -6,6 +6,7 @@ from tests and tools without a subprocess (and without isolation).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import tempfile
 import time
@@ -21,7 +22,7 @@ from verifier.compile_ahead import compile_kernels
 from verifier.gate_client import GateClient
 from verifier.loading import build_model, load_module, model_call, share_parameters, unload
 from verifier.reference_cache import ReferenceKey, reference_scope, worker_cache
-from verifier.reference_memory import reference_out_of_memory
+from verifier.reference_memory import is_out_of_memory, reference_out_of_memory
 from verifier.result import VerifyJob, VerifyResult
 from verifier.static_check import check_source
 from verifier.timing import looks_like_matmul, profile
@@ -32,6 +33,10 @@ from verifier.trials import CandidateFailure, ReferenceFailure, run_trials
 class Outcome:
     result: VerifyResult
     recycle: bool  # the worker's state may be damaged: replace it
+    out_of_memory: bool = False  # ran out of memory: perhaps only beside another job
+
+
+RERUN_ALONE_NOTE = "run again alone on the device after running out of memory beside another job"
 
 
 def baseline_key(job: VerifyJob, device: str) -> str:
@@ -70,13 +75,17 @@ def _is_fatal(exc: BaseException) -> bool:
 
 @dataclass
 class DeviceModes:
-    """Moves the job between the device gate's modes, the waits timed as their own phase."""
+    """Moves the job between the device gate's modes, the waits timed as their own phase.
+    ``alone``: the job shares the device with nobody (``shared`` is taken as ``exclusive``)."""
 
     gate: GateClient
     clock: JobClock
     device: str
+    alone: bool = False
 
     def enter(self, mode: str) -> None:
+        if self.alone and mode == "shared":
+            mode = "exclusive"
         if mode == "free" and self.gate.mode != "free" and self.device.startswith("cuda"):
             torch.cuda.synchronize(self.device)  # none of its work still runs once it lets go
         with self.clock.waiting():
@@ -94,8 +103,19 @@ def run_job(job: VerifyJob, workdir: Path, gate: GateClient | None = None) -> Ou
     key = ReferenceKey.of(
         job.reference_source, job.framework, job.device, job.small_shapes, job.seed
     )
+    if job.device.startswith("cuda"):
+        torch.cuda.set_device(job.device)  # Triton launches on the current device, not the tensors'
     with JobClock(job.device) as clock, reference_scope(cache, key):
         outcome = _run(job, workdir, clock, DeviceModes(gate, clock, job.device))
+        if outcome.out_of_memory and gate.may_share and job.device.startswith("cuda"):
+            _release_device_memory()
+            outcome = _run(job, workdir, clock, DeviceModes(gate, clock, job.device, alone=True))
+            outcome = replace(
+                outcome,
+                result=replace(
+                    outcome.result, message=f"{outcome.result.message} ({RERUN_ALONE_NOTE})"
+                ),
+            )
     breakdown = replace(clock.result(), reference_cache_hits=cache.hits - hits_before)
     result = replace(
         outcome.result,
@@ -104,6 +124,21 @@ def run_job(job: VerifyJob, workdir: Path, gate: GateClient | None = None) -> Ou
         device_spans=gate.finish(),
     )
     return Outcome(result, outcome.recycle)
+
+
+def _release_device_memory() -> None:
+    """What the failed attempt still holds goes back to the device (its tensors are garbage)."""
+    gc.collect()
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+
+
+def _ran_out_of_memory(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if is_out_of_memory(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> Outcome:
@@ -133,6 +168,7 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
                 reference_error=True,
             ),
             True,
+            _ran_out_of_memory(exc),
         )
     loaded: list[Any] = [task]
 
@@ -201,10 +237,15 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
                 frac_mismatch=mm.frac_mismatch,
                 first_bad_index=mm.first_bad_index,
             )
-        return Outcome(VerifyResult.failure(failure.stage, failure.message, **extra), False)
+        oom = _ran_out_of_memory(failure) or "out of memory" in failure.message
+        return Outcome(VerifyResult.failure(failure.stage, failure.message, **extra), False, oom)
     except ReferenceFailure as exc:
         message = reference_out_of_memory(exc, device) or str(exc)
-        return Outcome(VerifyResult.failure("runtime", message, reference_error=True), True)
+        return Outcome(
+            VerifyResult.failure("runtime", message, reference_error=True),
+            True,
+            _ran_out_of_memory(exc),
+        )
     except SystemExit as exc:
         message = f"the candidate called sys.exit({exc.code!r}); kernels must not exit the process"
         return Outcome(VerifyResult.failure("runtime", message), True)
@@ -218,11 +259,11 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
         reference_oom = reference_out_of_memory(exc, device)
         if reference_oom is not None:  # the task's shapes do not fit: no candidate can pass
             return Outcome(
-                VerifyResult.failure("runtime", reference_oom, reference_error=True), True
+                VerifyResult.failure("runtime", reference_oom, reference_error=True), True, True
             )
         if _is_fatal(exc):
             message = f"out of memory or device error{where}: {_short(exc)}"
-            return Outcome(VerifyResult.failure("runtime", message), True)
+            return Outcome(VerifyResult.failure("runtime", message), True, _ran_out_of_memory(exc))
         prefix = "ModelNew failed to import or build" if stage == "import" else "forward raised"
         return Outcome(
             VerifyResult.failure(stage, f"{prefix}{where}: {_short(exc)}"), stage == "import"

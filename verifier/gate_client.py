@@ -27,6 +27,11 @@ class GateClient:
         self.spans: list[Span] = []
         self._since = time.monotonic()
 
+    @property
+    def may_share(self) -> bool:
+        """Whether another job may have used the device beside this one (a worker's gate)."""
+        return self._ask is not None
+
     def begin(self) -> None:
         """A new job: it starts free, with no spans."""
         self.mode, self.spans, self._since = "free", [], time.monotonic()

@@ -9,7 +9,10 @@ import time
 import pytest
 
 from verifier import Verifier, VerifyJob, VerifyResult
+from verifier.breakdown import JobClock
+from verifier.child import DeviceModes
 from verifier.device_gate import DeviceGate, GateHold
+from verifier.gate_client import GateClient
 
 from .conftest import ADVERSARIAL, source
 
@@ -130,3 +133,14 @@ async def hung_or_dead_worker_gives_the_device_back(verifier: Verifier) -> None:
     assert sum(end - start for start, end in spans(waited, "wait")) == pytest.approx(
         waited.breakdown.wait_s, abs=0.05
     )
+
+
+def test_a_job_rerun_alone_takes_the_device_exclusively_where_it_would_share() -> None:
+    asked: list[str] = []
+    gate = GateClient(asked.append)
+    with JobClock("cpu") as clock:
+        alone = DeviceModes(gate, clock, "cpu", alone=True)
+        for mode in ("shared", "free", "exclusive", "shared"):
+            alone.enter(mode)
+    assert asked == ["exclusive", "free", "exclusive"]
+    assert gate.may_share and not GateClient().may_share
