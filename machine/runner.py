@@ -33,6 +33,7 @@ from machine.occupancy import publishing_occupancy
 from machine.ray_verification import verification_session
 from machine.recorder import Recorder, decode_stored
 from machine.repeats import repeated_step
+from machine.search.engine import drive_search
 from machine.spec import TaskSpec, TaskSpecError
 from machine.state import StepAttempt, TaskState, fold
 from machine.verify_step import verify_on_device
@@ -391,8 +392,6 @@ async def drive(run: TaskRun, resuming: bool = False) -> None:
             await recorder.append(ev.DeviceReleased(state.step, state.held_device, 0.0))
         await recorder.append(ev.TaskResumed(initial, state.step, initial))
     if run.config.search.strategy != "linear":  # beam or evolve: docs/search.md
-        from machine.search.engine import drive_search  # it imports this module's types
-
         await drive_search(run)
         return
     if initial == "created":

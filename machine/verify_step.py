@@ -1,20 +1,35 @@
 """One candidate verified on a leased device, its lease and result recorded: the work a
-linear run's `verifying` state and each search node share."""
+linear run's `verifying` state and each search node share.
+
+It takes the run as a `VerifyingRun`, the few parts it reads, so it does not import the runner
+that drives it (the runner and the search engine import this module)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from machine import events as ev
 from machine.verification import job_device
 from verifier.result import VerifyJob, VerifyResult
 
 if TYPE_CHECKING:
+    from devicepool import DevicePool
     from machine.config import Config
-    from machine.runner import TaskRun
+    from machine.recorder import Recorder
     from machine.spec import TaskSpec
+    from verifier import Verifier
+
+
+class VerifyingRun(Protocol):
+    """What verifying a candidate reads of a task run (`machine.runner.TaskRun` has it)."""
+
+    spec: TaskSpec
+    config: Config
+    device_pool: DevicePool
+    recorder: Recorder
+    verifier: Verifier
 
 
 def uses_small_shapes(backend: str, shapes: str) -> bool:
@@ -38,7 +53,7 @@ def verify_job(spec: TaskSpec, config: Config, code: str) -> VerifyJob:
     )
 
 
-async def verify_leased(run: TaskRun, device: str, code: str) -> VerifyResult:
+async def verify_leased(run: VerifyingRun, device: str, code: str) -> VerifyResult:
     """Verify `code` on `device`, which the task holds a lease of; count the outcome against
     the device's health."""
     spec, pool = run.spec, run.device_pool
@@ -50,7 +65,7 @@ async def verify_leased(run: TaskRun, device: str, code: str) -> VerifyResult:
     return result
 
 
-async def verify_on_device(run: TaskRun, step: int, code: str) -> None:
+async def verify_on_device(run: VerifyingRun, step: int, code: str) -> None:
     """Lease a device, verify `code` there, record `verify.finished`, release the device."""
     spec, pool, recorder = run.spec, run.device_pool, run.recorder
     async with pool.lease(spec.task_id, spec.backend) as device:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from agents.llm.client import LLMUnavailable
 from agents.types import (
@@ -33,13 +33,23 @@ from machine.search.strategies import Plan, plan_round
 from machine.search.tree import Node, lineage, node_id_of, search_tree
 from machine.speed_of_light import speed_of_light
 from machine.state import StepAttempt, TaskState
+from machine.verify_step import VerifyingRun
 
 if TYPE_CHECKING:
-    from machine.runner import TaskRun
+    from agents.types import Provider
+
+
+class SearchRun(VerifyingRun, Protocol):
+    """What the search reads and sets of the task run that hands it over (the runner's
+    `TaskRun`): the engine depends on this, not on the runner, which imports the engine."""
+
+    designer: Provider
+    coder: Provider
+    outage: LLMUnavailable | None  # set when the LLM endpoint is out: the run stops there
 
 
 class SearchDriver:
-    def __init__(self, run: TaskRun) -> None:
+    def __init__(self, run: SearchRun) -> None:
         self.run = run
         self.settings = run.config.search
 
@@ -236,5 +246,5 @@ def _breakdown(attempt: StepAttempt) -> dict[str, float] | None:
     return {k: float(v) for k, v in fields.items() if isinstance(v, int | float)}
 
 
-async def drive_search(run: TaskRun) -> None:
+async def drive_search(run: SearchRun) -> None:
     await SearchDriver(run).drive()

@@ -15,16 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
 
 from machine import events as ev
-from machine.verify_step import verify_leased
-
-if TYPE_CHECKING:
-    from machine.runner import TaskRun
+from machine.verify_step import VerifyingRun, verify_leased
 
 
-async def verify_side_by_side(run: TaskRun, candidates: list[tuple[int, str]]) -> None:
+async def verify_side_by_side(run: VerifyingRun, candidates: list[tuple[int, str]]) -> None:
     """Verify each `(step, code)` at once; record their results in the order given."""
     recorded = [asyncio.Event() for _ in candidates]
 
