@@ -1,14 +1,12 @@
-"""Attention as one flash-attention kernel: `softmax(q @ kᵀ * scale [+ mask]) @ v` and
-`F.scaled_dot_product_attention`, matched by attention_match.py.
+"""Attention as flash-attention kernels: `softmax(q @ kᵀ * scale [+ mask]) @ v` and
+`F.scaled_dot_product_attention`, matched by attention_match.py; the kernels' source is in
+attention_kernels.py.
 
-Each program takes BLOCK_M queries of one (batch, head) and BLOCK_DV of the output's
-columns, and walks the keys BLOCK_N at a time with the online softmax: a running row
-maximum m and sum l, the accumulator rescaled by exp(m_old - m_new) when the maximum
-grows, so the scores never go to memory. Scores and the accumulator are fp32; fp16/bf16
-operands go to tensor cores as they are, fp32 ones as three TF32 products (`tf32x3`,
-fp32-level accuracy; IEEE in the interpreter), and the probabilities stay fp32 for the
-second product. A causal mask stops the key walk at the block's last query. Head sizes
-above 128 walk q·k in 128-wide chunks; output columns beyond BLOCK_DV go to more programs.
+`ModelNew.forward` launches the flash kernel while the head is at most `WIDE_HEAD` wide,
+else the wide heads' three kernels (scores, softmax, @ v). An attention whose result the
+rest of the graph reads is the first stage: its buffer is laid out in the order the rest
+permutes it (a transformer's heads merged before the projection), so that view and the
+reshape after it are free instead of a copy.
 """
 
 from __future__ import annotations
@@ -20,7 +18,16 @@ import torch
 from torch.fx import Graph, GraphModule
 from torch.fx import Node as FxNode
 
+from agents.builtin.attention_kernels import (
+    LOG2E,
+    SOFTMAX_BLOCK,
+    WIDE_BLOCK_D,
+    WIDE_HEAD,
+    attention_kernels,
+    wide_kernel_names,
+)
 from agents.builtin.attention_match import AttentionSpec, attention_within, match_attention
+from agents.builtin.fx_nodes import packet, shape_of
 from agents.builtin.kernel_writer import INDENT
 from agents.builtin.reference import Placeholder, Traced
 from agents.builtin.render import kernel_name, module_source, return_line
@@ -28,106 +35,13 @@ from agents.builtin.stages import Lowered, Stage, lower_graph
 from agents.builtin.values import Plan
 from agents.types import Unsupported
 
-KERNEL = """@triton.jit
-def {name}(
-    q_ptr, k_ptr, v_ptr, mask_ptr, out_ptr, scale, H, L, S, D, DV,
-    q_s0, q_s1, q_s2, q_s3, k_s0, k_s1, k_s2, k_s3, v_s0, v_s1, v_s2, v_s3,
-    m_s0, m_s1, m_s2, m_s3, o_s0, o_s1, o_s2, o_s3,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr,
-    BLOCK_DV: tl.constexpr, WHOLE_HEAD: tl.constexpr, CAUSAL: tl.constexpr,
-    HAS_MASK: tl.constexpr, MASK_KEEPS: tl.constexpr,
-):
-    # BLOCK_M queries of one (batch, head), BLOCK_DV output columns
-    pid_m = tl.program_id(axis=0)
-    b = tl.program_id(axis=1) // H
-    h = tl.program_id(axis=1) % H
-    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_d = tl.arange(0, BLOCK_D)
-    offs_dv = tl.program_id(axis=2) * BLOCK_DV + tl.arange(0, BLOCK_DV)
-    row_mask = offs_m < L
-    q_rows = q_ptr + b * q_s0 + h * q_s1 + offs_m[:, None] * q_s2
-    k_base = k_ptr + b * k_s0 + h * k_s1
-    v_base = v_ptr + b * v_s0 + h * v_s1
-    if WHOLE_HEAD:  # the whole head in registers: q read once
-        q_mask = row_mask[:, None] & (offs_d[None, :] < D)
-        q = tl.load(q_rows + offs_d[None, :] * q_s3, mask=q_mask, other=0.0)
-    m_i = tl.full([BLOCK_M], -float("inf"), tl.float32)
-    l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
-    acc = tl.zeros([BLOCK_M, BLOCK_DV], dtype=tl.float32)
-    end = S
-    if CAUSAL:  # keys after the block's last query are masked for all its rows
-        end = tl.minimum(S, (pid_m + 1) * BLOCK_M)
-    for n0 in range(0, end, BLOCK_N):
-        offs_n = n0 + tl.arange(0, BLOCK_N)
-        col_mask = offs_n < S
-        k_cols = k_base + offs_n[None, :] * k_s2
-        if WHOLE_HEAD:
-            kt_mask = col_mask[None, :] & (offs_d[:, None] < D)
-            kt = tl.load(k_cols + offs_d[:, None] * k_s3, mask=kt_mask, other=0.0)
-{qk_whole}
-        else:  # a wide head: q . k in BLOCK_D chunks
-            s = tl.zeros([BLOCK_M, BLOCK_N], dtype=tl.float32)
-            for d0 in range(0, D, BLOCK_D):
-                d = d0 + offs_d
-                q_mask = row_mask[:, None] & (d[None, :] < D)
-                q = tl.load(q_rows + d[None, :] * q_s3, mask=q_mask, other=0.0)
-                kt_mask = col_mask[None, :] & (d[:, None] < D)
-                kt = tl.load(k_cols + d[:, None] * k_s3, mask=kt_mask, other=0.0)
-{qk_chunk}
-        s = s * scale
-        keep = col_mask[None, :]
-        if CAUSAL:
-            keep = keep & (offs_n[None, :] <= offs_m[:, None])
-        if HAS_MASK:
-            mask_rows = mask_ptr + b * m_s0 + h * m_s1 + offs_m[:, None] * m_s2
-            in_bounds = row_mask[:, None] & keep
-            given = tl.load(mask_rows + offs_n[None, :] * m_s3, mask=in_bounds, other=0)
-            if MASK_KEEPS:  # a boolean mask: true where a score is kept
-                keep = keep & (given != 0)
-            else:  # an additive mask
-                s += given.to(tl.float32)
-        s = tl.where(keep, s, -float("inf"))
-        # online softmax; a row whose keys are all masked so far keeps m = -inf (no nan)
-        m_new = tl.maximum(m_i, tl.max(s, axis=1))
-        m_safe = tl.where(m_new == -float("inf"), 0.0, m_new)
-        p = tl.exp(s - m_safe[:, None])
-        alpha = tl.exp(m_i - m_safe)
-        l_i = l_i * alpha + tl.sum(p, axis=1)
-        v_mask = col_mask[:, None] & (offs_dv[None, :] < DV)
-        v_ptrs = v_base + offs_n[:, None] * v_s2 + offs_dv[None, :] * v_s3
-        v = tl.load(v_ptrs, mask=v_mask, other=0.0)
-{pv}
-        m_i = m_new
-    # rows with every key masked are 0, as scaled_dot_product_attention gives
-    out = acc / tl.where(l_i == 0.0, 1.0, l_i)[:, None]
-    out_ptrs = out_ptr + b * o_s0 + h * o_s1 + offs_m[:, None] * o_s2 + offs_dv[None, :] * o_s3
-    out_mask = row_mask[:, None] & (offs_dv[None, :] < DV)
-    tl.store(out_ptrs, out.to(out_ptr.dtype.element_ty), mask=out_mask)"""
 RESULT_NODE, RESULT_BUFFER = "attention_result", "attention_buf"
-HEAD_CHUNK = 128  # widest q . k step; wider heads walk it in chunks
-LAUNCH_KEYS = ("num_warps", "num_stages")
+# the kernels' own launch keys: a matmul stage in the same module keeps num_warps/num_stages
+LAUNCH_KEYS = {"attention_warps": "num_warps", "attention_stages": "num_stages"}
 
 
-def _dots(dtype: torch.dtype, interpreter: bool) -> dict[str, str]:
-    """The kernel's three tl.dot steps for the operands' dtype."""
-    pad = INDENT * 3
-    if dtype == torch.float32:
-        precision = f", input_precision={'ieee' if interpreter else 'tf32x3'!r}"
-        widen = ""
-        p = "p"
-    elif interpreter and dtype == torch.bfloat16:  # the interpreter has no bf16 tl.dot
-        precision, widen, p = "", ".to(tl.float32)", "p"
-    else:
-        precision, widen, p = "", "", "p.to(v.dtype)"
-    return {
-        "qk_whole": f"{pad}s = tl.dot(q{widen}, kt{widen}{precision})",
-        "qk_chunk": f"{pad}{INDENT}s = tl.dot(q{widen}, kt{widen}, s{precision})",
-        "pv": f"{INDENT * 2}acc = acc * alpha[:, None] + tl.dot({p}, v{widen}{precision})",
-    }
-
-
-class AttentionKernel:
-    """The one kernel of an attention candidate, in the writers' shape for module_source."""
+class AttentionKernels:
+    """An attention candidate's kernels, in the writers' shape for module_source."""
 
     def __init__(self, name: str, dtype: torch.dtype, interpreter: bool) -> None:
         self.name = name
@@ -135,7 +49,7 @@ class AttentionKernel:
         self.interpreter = interpreter
 
     def kernel(self) -> str:
-        return KERNEL.format(name=self.name, **_dots(self.dtype, self.interpreter))
+        return attention_kernels(self.name, self.dtype, self.interpreter)
 
     def uses_multiply(self) -> bool:
         return False
@@ -147,6 +61,7 @@ class AttentionLowered(Lowered):
 
     spec: AttentionSpec | None = None
     rest: Lowered | None = None  # what the graph does with the attention's result
+    layout: tuple[int, ...] | None = None  # the result's dims in memory order, if not as is
 
     def render(self, op_name: str, config: dict[str, Any], interpreter: bool) -> str:
         spec = self.spec
@@ -158,9 +73,10 @@ class AttentionLowered(Lowered):
             + (", causal mask" if spec.causal else "")
             + ("" if not spec.mask else ", boolean mask" if spec.mask_keeps else ", additive mask")
             + ", softmax, @ v (flash attention: online softmax, scores never stored).",
-            "Plan: BLOCK_Q queries x BLOCK_DV output columns per program, keys BLOCK_KV a step.",
+            "Plan: BLOCK_Q queries x BLOCK_DV output columns per program, keys BLOCK_KV a step;",
+            f"  heads wider than {WIDE_HEAD}: the scores, a row softmax, then @ v (three kernels).",
         ]
-        writers: list[Any] = [AttentionKernel(name, spec.dtype, interpreter)]
+        writers: list[Any] = [AttentionKernels(name, spec.dtype, interpreter)]
         if self.rest is None:
             forward = [*self._forward(name, config, "out"), return_line(self.traced, ["out"])]
             title = f"Triton kernel for `{op_name}`"
@@ -180,38 +96,69 @@ class AttentionLowered(Lowered):
         return module_source(title, self.traced, config, summary, writers, forward)
 
     def _forward(self, name: str, config: dict[str, Any], out: str) -> list[str]:
-        """Allocate `out` and launch the attention kernel into it."""
+        """Allocate `out` and launch the attention's kernels into it."""
         spec = self.spec
         assert spec is not None
         scale = " * ".join(spec.scale) or "1.0"
         four = "" if spec.rank == 4 else ".unsqueeze(1)"  # (batch, seq, dim): one head
+        dtype = spec.out_dtype or f"{spec.q}.dtype"
+        lines = [f"attention_shape = {spec.q}.shape[:-1] + ({spec.v}.shape[-1],)"]
+        if self.layout is None:
+            lines.append(
+                f"{out} = torch.empty(attention_shape, device={spec.q}.device, dtype={dtype})"
+            )
+        else:  # laid out in the order the rest reads it: that permuted view is contiguous
+            order = ", ".join(map(str, self.layout))
+            inverse = ", ".join(str(self.layout.index(d)) for d in range(len(self.layout)))
+            lines += [
+                f"{out} = torch.empty(tuple(attention_shape[d] for d in ({order})), "
+                f"device={spec.q}.device, dtype={dtype}).permute({inverse})",
+            ]
         # 4-D views of the inputs (names of their own: an input may be called q or mask)
-        lines = [
-            f"{out} = torch.empty({spec.q}.shape[:-1] + ({spec.v}.shape[-1],), "
-            f"device={spec.q}.device, dtype={spec.out_dtype or f'{spec.q}.dtype'})",
-            f"q4, k4, v4, o4 = {spec.q}{four}, {spec.k}{four}, {spec.v}{four}, {out}{four}",
-        ]
+        lines.append(
+            f"q4, k4, v4, o4 = {spec.q}{four}, {spec.k}{four}, {spec.v}{four}, {out}{four}"
+        )
         if spec.mask:
             scores = f"{spec.q}.shape[:-1] + ({spec.k}.shape[-2],)"
             lines.append(f"m4 = {spec.mask}.expand({scores}){four}")
         else:
             lines.append("m4 = q4  # not read: no mask")
-        lines += [
-            f"block_d = min(max(triton.next_power_of_2(q4.shape[3]), 16), {HEAD_CHUNK})",
+        launch = [f"{key}={config[k]}" for k, key in LAUNCH_KEYS.items() if k in config]
+        masks = [f"CAUSAL={spec.causal}", f"HAS_MASK={spec.mask is not None}"]
+        masks.append(f"MASK_KEEPS={spec.mask_keeps}")
+        sizes = "q4.shape[1], q4.shape[2], k4.shape[2]"  # heads, queries, keys
+        strides = {t: [f"{t}4.stride({j})" for j in range(4)] for t in "qkvmo"}
+        blocks = ["BLOCK_M=BLOCK_Q", "BLOCK_N=BLOCK_KV"]
+        flash = ["q4", "k4", "v4", "m4", "o4", "qk_scale", sizes, "q4.shape[3]", "v4.shape[3]"]
+        flash += [*strides["q"], *strides["k"], *strides["v"], *strides["m"], *strides["o"]]
+        flash += [*blocks, "BLOCK_D=max(triton.next_power_of_2(q4.shape[3]), 16)"]
+        flash += ["BLOCK_DV=block_dv", *masks, *launch]
+        scores_kernel, softmax_kernel, pv_kernel = wide_kernel_names(name)
+        qk = ["q4", "k4", "m4", "scores", "qk_scale", sizes, "q4.shape[3]"]
+        qk += [*strides["q"], *strides["k"], *strides["m"], *blocks]
+        qk += [f"BLOCK_D={WIDE_BLOCK_D}", *masks, *launch]
+        pv = ["scores", "v4", "o4", sizes, "v4.shape[3]", *strides["v"], *strides["o"]]
+        pv += [*blocks, "BLOCK_DV=block_dv", *launch]
+        rows = "triton.cdiv(q4.shape[2], BLOCK_Q)"
+        return [
+            *lines,
+            f"qk_scale = float({scale}) * {LOG2E}  # exp2 in the kernels",
             "block_dv = min(max(triton.next_power_of_2(v4.shape[3]), 16), MAX_DV)",
-            "grid = (triton.cdiv(q4.shape[2], BLOCK_Q), q4.shape[0] * q4.shape[1], "
-            "triton.cdiv(v4.shape[3], block_dv))",
+            "heads = q4.shape[0] * q4.shape[1]",
+            f"if q4.shape[3] <= {WIDE_HEAD}:  # flash attention: q, accumulator in registers",
+            f"{INDENT}grid = ({rows}, heads, triton.cdiv(v4.shape[3], block_dv))",
+            f"{INDENT}{name}[grid]({', '.join(flash)})",
+            "else:  # a head too wide for one program: the scores, their softmax, then @ v",
+            f"{INDENT}scores = torch.empty(q4.shape[:3] + (k4.shape[2],), device=q4.device, "
+            "dtype=torch.float32)",
+            f"{INDENT}grid = ({rows}, triton.cdiv(k4.shape[2], BLOCK_KV), heads)",
+            f"{INDENT}{scores_kernel}[grid]({', '.join(qk)})",
+            f"{INDENT}block_s = min(triton.next_power_of_2(k4.shape[2]), {SOFTMAX_BLOCK})",
+            f"{INDENT}{softmax_kernel}[(heads * q4.shape[2],)](scores, k4.shape[2], "
+            "BLOCK_S=block_s)",
+            f"{INDENT}grid = ({rows}, triton.cdiv(v4.shape[3], block_dv), heads)",
+            f"{INDENT}{pv_kernel}[grid]({', '.join(pv)})",
         ]
-        args = ["q4", "k4", "v4", "m4", "o4", f"float({scale})", "q4.shape[1]", "q4.shape[2]"]
-        args += ["k4.shape[2]", "q4.shape[3]", "v4.shape[3]"]
-        args += [f"{t}4.stride({j})" for t in "qkvmo" for j in range(4)]
-        args += ["BLOCK_M=BLOCK_Q", "BLOCK_N=BLOCK_KV", "BLOCK_D=block_d", "BLOCK_DV=block_dv"]
-        args.append("WHOLE_HEAD=block_d >= q4.shape[3]")
-        args += [f"CAUSAL={spec.causal}", f"HAS_MASK={spec.mask is not None}"]
-        args.append(f"MASK_KEEPS={spec.mask_keeps}")
-        args += [f"{k}={config[k]}" for k in LAUNCH_KEYS if k in config]
-        lines.append(f"{name}[grid]({', '.join(args)})")
-        return lines
 
     def design(self, op_name: str) -> str:
         spec = self.spec
@@ -223,7 +170,10 @@ class AttentionLowered(Lowered):
             f"Attention{mask} as one flash-attention kernel: each program takes BLOCK_Q "
             "queries of one (batch, head), walks the keys BLOCK_KV at a time, and keeps the "
             "softmax's running maximum and sum (online softmax), rescaling its fp32 "
-            "accumulator when the maximum grows; the L x S scores never go to memory."
+            "accumulator when the maximum grows; the L x S scores never go to memory. The scale "
+            "is folded with log2(e) for exp2, and only the blocks that need a per-score mask "
+            f"(causal diagonal, ragged end) apply one. Heads wider than {WIDE_HEAD}: an fp32 "
+            "scores buffer, a row softmax in place, then the probabilities @ v."
             + ("" if self.rest is None else " Then: " + self.rest.design(op_name))
         )
 
@@ -251,7 +201,23 @@ def lower_attention(traced: Traced) -> Lowered | None:
     if type(rest) is not Lowered:
         return None  # the rest renders its own way (a fused matmul-rows, another attention)
     stages = [Stage(_plan(spec), [], [RESULT_BUFFER]), *rest.stages]
-    return AttentionLowered(traced, stages, rest.outputs, spec, rest)
+    return AttentionLowered(traced, stages, rest.outputs, spec, rest, _read_order(result))
+
+
+def _read_order(result: FxNode) -> tuple[int, ...] | None:
+    """The dims of the attention's result in the order its one reader permutes them
+    (`.transpose(1, 2)` before the heads are merged), or None: read as it is."""
+    if len(result.users) != 1:
+        return None
+    reader = next(iter(result.users))
+    rank = len(shape_of(result))
+    order = list(range(rank))
+    if packet(reader) == "permute":
+        order = [d % rank for d in reader.args[1]]
+    elif packet(reader) == "transpose":
+        first, second = (d % rank for d in reader.args[1:3])
+        order[first], order[second] = second, first
+    return None if order == sorted(order) else tuple(order)
 
 
 def _rest_of(traced: Traced, result: FxNode) -> Traced:

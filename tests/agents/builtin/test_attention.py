@@ -1,16 +1,22 @@
-"""Attention as one flash-attention kernel: written out and scaled_dot_product_attention."""
+"""Attention as one flash-attention kernel: written out and scaled_dot_product_attention;
+heads too wide for it as three kernels; an attention followed by the rest's stages."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from agents.builtin.attention import AttentionLowered
 from agents.builtin.attention_match import match_attention
 from agents.builtin.reference import trace_reference
 from agents.builtin.stages import lower_graph
-from tests.agents.builtin.builtin_harness import check, task
+from tests.agents.builtin.builtin_harness import check, full_size_launches, generate, task
 
 # the interpreter evaluates masked-off lanes too (exp(-inf) and the like)
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -64,8 +70,18 @@ ATTENTION = {
         expr="torch.softmax(q.half() @ k.half().transpose(1, 2), dim=-1) @ v.half()",
         inputs=_qkv("2, 12, 16"),
     ),
-    # a head wider than one 128-wide q . k step, and an output wider than one program's
+    # a head wider than 128, and an output wider than one program's columns
     "wide_head": dict(expr="F.scaled_dot_product_attention(q, k, v)", inputs=_qkv("1, 1, 6, 160")),
+    # past the first block of queries: the causal walk's unmasked keys, then its diagonal
+    "sdpa_causal_past_one_block_fp16": dict(
+        expr="F.scaled_dot_product_attention(q, k, v, is_causal=True)",
+        inputs=_qkv("1, 1, 136, 16", "torch.float16"),
+    ),
+    # full blocks of keys unmasked, then a ragged last one
+    "sdpa_keys_past_one_block": dict(
+        expr="F.scaled_dot_product_attention(q, k, v)",
+        inputs=_qkv("1, 2, 20, 16", keys="1, 2, 136, 16"),
+    ),
 }
 
 
@@ -121,3 +137,82 @@ def test_kernelbench_form_matches_reference(tmp_path: Path) -> None:
     source = KERNELBENCH_FORM.read_text()
     assert isinstance(lower_graph(trace_reference(source, "torch")), AttentionLowered)
     check(source, tmp_path, "sdpa")
+
+
+# heads wider than the flash kernel holds (KernelBench level 1 task 97: 1024)
+WIDE = {
+    "sdpa": dict(expr="F.scaled_dot_product_attention(q, k, v)", inputs=_qkv("1, 2, 6, 288")),
+    # keys past one block: a tile wholly in the causal future skips its products
+    "sdpa_causal_fp16": dict(
+        expr="F.scaled_dot_product_attention(q, k, v, is_causal=True)",
+        inputs=_qkv("1, 1, 70, 272", "torch.float16"),
+    ),
+    "boolean_mask": dict(
+        expr="F.scaled_dot_product_attention(q, k, v, attn_mask=m)",
+        inputs=_qkv("1, 2, 12, 260") + ", torch.rand(2, 12, 12) > 0.3",
+        args="q, k, v, m",
+    ),
+}
+WIDE_KERNELS = ["op_scores_kernel", "op_softmax_kernel", "op_pv_kernel"]
+
+
+@pytest.mark.parametrize("name", sorted(WIDE))
+def test_wide_heads_take_scores_softmax_and_pv_kernels(name: str, tmp_path: Path) -> None:
+    source = task(**{"args": QKV, **WIDE[name]})
+    launched = [kernel for kernel, _, _ in full_size_launches(source, tmp_path)]
+    assert launched == WIDE_KERNELS
+    check(source, tmp_path, "op")
+
+
+def test_wide_head_candidate_passes_the_verifier(tmp_path: Path) -> None:
+    """The real `aikg verify` in a subprocess: fp32 tolerance, fresh inputs, the interpreter."""
+    source = task(**{"args": QKV, **WIDE["sdpa"]})
+    (tmp_path / "reference.py").write_text(source)
+    (tmp_path / "candidate.py").write_text(generate(source).code)
+    verify = [sys.executable, "-m", "aikg", "verify", "reference.py", "candidate.py"]
+    done = subprocess.run(
+        [*verify, "--trials", "2", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["passed"] is True
+
+
+class _HostOps(TorchDispatchMode):
+    """The aten ops the host code runs (the kernels are recorded, not run)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[str] = []
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        self.ops.append(str(func.overloadpacket))
+        return func(*args, **(kwargs or {}))
+
+
+PROJECTED = (
+    "self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(2, 256, 512))"
+)
+PROJECTION = "self.proj = nn.Linear(512, 512, dtype=torch.float16)"
+
+
+def test_heads_merged_for_the_projection_without_a_copy(tmp_path: Path) -> None:
+    """The attention writes its buffer in the layout the projection reads (no copy on the
+    host), and the projection's matmul launches as it does in a candidate of its own."""
+    qkv = _qkv("2, 8, 256, 64", "torch.float16")
+    source = task(PROJECTED, inputs=qkv, args=QKV, body=PROJECTION)
+    with _HostOps() as host:
+        launches = full_size_launches(source, tmp_path)
+    assert not {"aten.clone", "aten.copy_", "aten.contiguous"} & set(host.ops)
+    alone = task(
+        "self.proj(x.transpose(1, 2).reshape(2, 256, 512))",
+        inputs="torch.randn(2, 8, 256, 64, dtype=torch.float16)",
+        body=PROJECTION,
+    )
+    (projection,) = [options for _, _, options in full_size_launches(alone, tmp_path)]
+    attention, matmul = [options for _, _, options in launches]
+    assert matmul == projection
+    assert {"num_warps", "num_stages"} <= set(attention)
