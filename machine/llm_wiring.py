@@ -70,17 +70,25 @@ class RecordedCall:
 
 
 def completed_calls(events: list[ev.Event]) -> list[RecordedCall]:
-    """Every LLM call in `events` that got a reply, in order."""
+    """Every LLM call in `events` that got a reply, in the order the calls were made.
+
+    A search round makes its calls in node order and they are answered in any order; served
+    in the order they were made, a replay of the round gives each node its own reply.
+    """
     requests: dict[str, ev.LLMRequested] = {}
-    calls = []
+    replies: dict[str, Reply] = {}
     for event in events:
         if isinstance(event, ev.LLMRequested):
             requests[event.call_id] = event
         elif isinstance(event, ev.LLMResponded) and event.call_id in requests:
-            asked = requests[event.call_id]
-            reply = Reply(event.call_id, event.text, event.usage, event.latency_s, event.cost_usd)
-            calls.append(RecordedCall(asked.role, asked.messages, reply))
-    return calls
+            replies[event.call_id] = Reply(
+                event.call_id, event.text, event.usage, event.latency_s, event.cost_usd
+            )
+    return [
+        RecordedCall(asked.role, asked.messages, replies[call_id])
+        for call_id, asked in requests.items()
+        if call_id in replies
+    ]
 
 
 def calls_in_flight(events: list[ev.Event]) -> list[RecordedCall]:
