@@ -5,7 +5,8 @@ kernel, FMAs over 64-row blocks with no tensor-core tile wasted on the missing c
 With fewer output tiles than SPLIT_K_PROGRAMS (large K over a small output: 256 x 256 with
 K = 524288 is 4 tiles of 128 x 128), K is cut into chunks over about that many programs,
 each storing a partial fp32 tile, and the combine kernel sums them and runs the epilogue.
-Both are decided on the call's sizes, so one candidate serves every shape.
+With K a multiple of BLOCK_K, EVEN_K drops the K masks; otherwise the last step alone
+is masked along K. All are decided on the call's sizes, so one candidate serves every shape.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ SPLIT_K_MIN_STEPS = 8  # a chunk is at least this many BLOCK_K steps
 # the host code's variables and the kernels' locals, which no input may be named
 NAMES = {"m_size", "n_size", "k_size", "batch", "narrow", "block_n", "block_k", "tiles"}
 NAMES |= {"k_chunk", "part", "pid_k", "k_start", "k_end", "s", "split", "block_m"}
+NAMES |= {"even_k", "k_whole"}
 
 
 def _launch(writer: KernelWriter, grid: str, keywords: dict[str, str]) -> str:
@@ -42,8 +44,9 @@ def matmul_launch_lines(
     blocks = {k: f"block_{k[-1].lower()}" for k in ("BLOCK_M", "BLOCK_N", "BLOCK_K")}
     blocks["GROUP_M"] = "GROUP_M"
     options = {k: str(config[k]) for k in ("num_warps", "num_stages") if k in config}
-    split_launch = {**blocks, "NARROW": "narrow", "SPLIT": "True", **options}
-    whole_launch = {**blocks, "NARROW": "narrow", "SPLIT": "False", **options}
+    switches = {"NARROW": "narrow", "EVEN_K": "even_k"}
+    split_launch = {**blocks, **switches, "SPLIT": "True", **options}
+    whole_launch = {**blocks, **switches, "SPLIT": "False", **options}
     return [
         f"m_size, n_size, k_size, batch = {sizes[-2]}, {sizes[-1]}, {plan.dot.k_size}, {batch}",
         f"# up to {NARROW_N} columns (a matrix-vector product): FMAs, no tensor-core tile",
@@ -53,6 +56,8 @@ def matmul_launch_lines(
         f"{INDENT}block_m, block_k = {NARROW_BLOCK_M}, max({NARROW_BLOCK} // block_n, 16)",
         "else:",
         f"{INDENT}block_m, block_n, block_k = BLOCK_M, BLOCK_N, BLOCK_K",
+        "# K a multiple of BLOCK_K (every K chunk is one too): no load is masked along K",
+        "even_k = k_size % block_k == 0",
         "tiles = triton.cdiv(m_size, block_m) * triton.cdiv(n_size, block_n)",
         f"# few tiles: K cut into chunks over about {programs} programs, partial tiles summed",
         f"split = min(triton.cdiv({programs}, tiles * batch), "

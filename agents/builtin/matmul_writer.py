@@ -2,11 +2,12 @@
 BLOCK_N output tile (grouped so neighbouring programs share operands in L2), a K loop into
 an fp32 accumulator, then the plan's pointwise epilogue on that accumulator.
 
-The main kernel takes two compile-time switches the host sets per launch (see
+The main kernel takes three compile-time switches the host sets per launch (see
 matmul_launch.py): NARROW, a product with few columns (a matrix-vector product), summed
-with FMAs over a [BLOCK_M, BLOCK_K, BLOCK_N] block instead of a tensor-core tile; and
-SPLIT, where each program sums one chunk of K and stores its partial tile, and the
-combine kernel sums the chunks' partials and runs the epilogue.
+with FMAs over a [BLOCK_M, BLOCK_K, BLOCK_N] block instead of a tensor-core tile; SPLIT,
+where each program sums one chunk of K and stores its partial tile, and the combine kernel
+sums the chunks' partials and runs the epilogue; and EVEN_K, K a multiple of BLOCK_K, where
+no load is masked along K (otherwise only the last, partial K step is).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from agents.builtin.kernel_writer import INDENT, KernelWriter
 from agents.builtin.values import Dot, Plan
 
 TILE_KEYS = ("BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M")
-SWITCHES = ("NARROW", "SPLIT")  # the main kernel's per-launch constexprs
+SWITCHES = ("NARROW", "SPLIT", "EVEN_K")  # the main kernel's per-launch constexprs
 
 
 def grouped_tiles(rows: str, cols: str) -> list[str]:
@@ -47,11 +48,13 @@ class MatmulWriter(KernelWriter):
         constexprs: list[str],
         interpreter: bool = False,
         mode: str = "main",
+        fp32_dot: str = "tf32x3",
     ) -> None:
         tiles = [k for k in constexprs if k in TILE_KEYS]
         switches = list(SWITCHES) if mode == "main" else []
         super().__init__(plan, kernel_name, tiles + switches, interpreter)
         self.mode = mode
+        self.fp32_dot = "ieee" if interpreter else fp32_dot
 
     def _extent_params(self) -> list[tuple[str, str]]:
         chunks = ("k_chunk", "k_chunk") if self.mode == "main" else ("split", "split")
@@ -94,7 +97,9 @@ class MatmulWriter(KernelWriter):
         self._epilogue(rank, m, n, INDENT)
 
     def _k_loop(self, dot: Dot, m: int, n: int) -> None:
-        """Accumulate the tile's A @ B products over this program's K chunk, BLOCK_K a step."""
+        """Accumulate the tile's A @ B products over this program's K chunk, BLOCK_K a step:
+        whole steps load with the row and column masks only, and the last, partial step
+        (none under EVEN_K, K a multiple of BLOCK_K) is masked along K too."""
         skip = [
             "# a tile the mask zeroes entirely skips its products",
             f"if {dot.zero_tiles}:",
@@ -107,13 +112,27 @@ class MatmulWriter(KernelWriter):
             "k_start = pid_k * k_chunk",
             "k_end = tl.minimum(k_start + k_chunk, K)",
             *skip,
-            "for k0 in range(k_start, k_end, BLOCK_K):",
-            INDENT + "k = k0 + offs_k",
+            "# whole BLOCK_K steps: no mask along K",
+            "k_whole = k_end",
+            "if not EVEN_K:",
+            f"{INDENT}k_whole = k_start + (k_end - k_start) // BLOCK_K * BLOCK_K",
+            "for k0 in range(k_start, k_whole, BLOCK_K):",
         ]
+        rows, cols = f"(offs_m[:, None] < n{m})", f"(offs_n[None, :] < n{n})"
+        self._step(dot, INDENT, rows, cols)
+        self.body += [
+            "if not EVEN_K:",
+            f"{INDENT}# the last, partial K step, masked along K",
+            f"{INDENT}if k_whole < k_end:",
+            f"{INDENT * 2}k0 = k_whole",
+        ]
+        self._step(dot, INDENT * 2, f"{rows} & (k[None, :] < K)", f"(k[:, None] < K) & {cols}")
+
+    def _step(self, dot: Dot, indent: str, mask_a: str, mask_b: str) -> None:
+        """One BLOCK_K step at k0: load the A and B tiles under their masks, accumulate."""
         role_a = {"b": "pid_b", "m": "offs_m[:, None]", "k": "k[None, :]"}
         role_b = {"b": "pid_b", "k": "k[:, None]", "n": "offs_n[None, :]"}
-        mask_a = f"(offs_m[:, None] < n{m}) & (k[None, :] < K)"
-        mask_b = f"(k[:, None] < K) & (offs_n[None, :] < n{n})"
+        self.body.append(indent + "k = k0 + offs_k")
         for var, operand, roles, mask in (
             ("a", dot.a, role_a, mask_a),
             ("b", dot.b, role_b, mask_b),
@@ -122,30 +141,29 @@ class MatmulWriter(KernelWriter):
                 f"{roles[r]} * {operand.source}_s{j}" for j, r in enumerate(operand.roles)
             )
             self.body.append(
-                f"{INDENT}{var} = tl.load({operand.source}_ptr + {terms}, mask={mask}, other=0.0)"
+                f"{indent}{var} = tl.load({operand.source}_ptr + {terms}, mask={mask}, other=0.0)"
             )
         a_src = next(s for s in self.plan.sources if s.name == dot.a.source)
         precision = ""
         if a_src.dtype == torch.float32:
-            # fp32 operands: three TF32 tensor-core products (hi*hi + hi*lo + lo*hi) keep
-            # fp32-level accuracy at tensor-core speed; the interpreter computes exactly
-            mode = "ieee" if self.interpreter else "tf32x3"
-            self.body.append(f"{INDENT}# fp32 operands: input_precision={mode!r}")
-            precision = f", input_precision={mode!r}"
+            # fp32 operands: "tf32x3", three TF32 tensor-core products (hi*hi + hi*lo +
+            # lo*hi), keeps fp32-level accuracy at tensor-core speed; "ieee" is fp32 FMAs;
+            # the interpreter computes exactly
+            self.body.append(f"{indent}# fp32 operands: input_precision={self.fp32_dot!r}")
+            precision = f", input_precision={self.fp32_dot!r}"
+        inner = indent + INDENT
         self.body += [
-            f"{INDENT}if NARROW:",
-            f"{INDENT * 2}# few columns: fp32 FMAs over the block, no tensor-core tile",
-            f"{INDENT * 2}a = a.to(tl.float32)",
-            f"{INDENT * 2}acc += tl.sum(a[:, :, None] * b.to(tl.float32)[None, :, :], axis=1)",
-            f"{INDENT}else:",
+            f"{indent}if NARROW:",
+            f"{inner}# few columns: fp32 FMAs over the block, no tensor-core tile",
+            f"{inner}a = a.to(tl.float32)",
+            f"{inner}acc += tl.sum(a[:, :, None] * b.to(tl.float32)[None, :, :], axis=1)",
+            f"{indent}else:",
         ]
         if self.interpreter and a_src.dtype == torch.bfloat16:
-            self.body.append(
-                f"{INDENT * 2}# the Triton interpreter has no bf16 tl.dot: widen first"
-            )
-            self.body.append(f"{INDENT * 2}a = a.to(tl.float32)")
-            self.body.append(f"{INDENT * 2}b = b.to(tl.float32)")
-        self.body.append(f"{INDENT * 2}acc = tl.dot(a, b, acc{precision})")
+            self.body.append(f"{inner}# the Triton interpreter has no bf16 tl.dot: widen first")
+            self.body.append(f"{inner}a = a.to(tl.float32)")
+            self.body.append(f"{inner}b = b.to(tl.float32)")
+        self.body.append(f"{inner}acc = tl.dot(a, b, acc{precision})")
 
     def _epilogue(self, rank: int, m: int, n: int, indent: str) -> None:
         """The plan's pointwise work on the fp32 accumulator, then the stores."""

@@ -264,8 +264,9 @@ def kernel_writers(
         return conv_writers(plan, name, config, interpreter)
     if plan.family == "matmul":
         combine = name.replace("_kernel", "_combine_kernel")
+        fp32_dot = str(config.get("fp32_dot", "tf32x3"))
         return [
-            MatmulWriter(plan, name, _constexprs(config), interpreter),
+            MatmulWriter(plan, name, _constexprs(config), interpreter, fp32_dot=fp32_dot),
             MatmulWriter(plan, combine, _constexprs(config), interpreter, mode="combine"),
         ]
     if plan.family != "reduction":

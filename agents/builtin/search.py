@@ -112,6 +112,11 @@ REDUCTION_CONFIGS: list[dict[str, Any]] = [
 ]
 
 
+def _fp32_tile(m: int, n: int, k: int, warps: int, stages: int) -> dict[str, Any]:
+    tiles = {"BLOCK_M": m, "BLOCK_N": n, "BLOCK_K": k, "GROUP_M": 8}
+    return {**tiles, "num_warps": warps, "num_stages": stages}
+
+
 # fp16/bf16 operands: 128x256 tiles keep Hopper's tensor cores busiest on large matmuls
 MATMUL_CONFIGS: list[dict[str, Any]] = [
     {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
@@ -124,18 +129,24 @@ MATMUL_CONFIGS: list[dict[str, Any]] = [
     {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 5},
 ]
 
-# fp32 operands (three TF32 products per step, see matmul_writer): 4-byte tiles need
-# smaller K blocks to fit the pipeline's shared memory
+# fp32 operands: `fp32_dot` is tl.dot's input_precision, "tf32x3" (three TF32 tensor-core
+# products per step, fp32-level accuracy; see matmul_writer) or "ieee" (fp32 FMAs); 4-byte
+# tiles take smaller K blocks. Ordered by one H200's measurements (torch 2.11, Triton 3.6,
+# benchmarks/gpu/matmul_fp32.py; vs torch fp32 with TF32 off, at 4096^3 / 8205 x 2949 x
+# 5921 / 256 x 524288 x 256): 128x64x32 with 4 warps and 4 stages in tf32x3 leads
+# (1.07x / 0.39x / 1.05x, error 8.5e-7 of the largest value, cuBLAS's 4.5e-6); ieee at
+# 128x128x32 is the best on the ragged shape (0.85x / 0.71x / 0.80x), so it is tried next.
 MATMUL_FP32_CONFIGS: list[dict[str, Any]] = [
-    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
-    {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
-    # Hopper: 228 KB of shared memory holds three stages of 256x32 + 32x128 or 64-deep K
-    {"BLOCK_M": 256, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
-    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8, "num_stages": 3},
-    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 16, "GROUP_M": 8, "num_warps": 4, "num_stages": 4},
-    {"BLOCK_M": 128, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 4},
-    {"BLOCK_M": 64, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 4},
-    {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8, "num_warps": 4, "num_stages": 5},
+    {**_fp32_tile(128, 64, 32, 4, 4), "fp32_dot": "tf32x3"},
+    {**_fp32_tile(128, 128, 32, 8, 3), "fp32_dot": "ieee"},
+    {**_fp32_tile(128, 128, 64, 8, 3), "fp32_dot": "tf32x3"},  # 0.71x / 0.41x / 0.69x
+    {**_fp32_tile(128, 256, 32, 8, 3), "fp32_dot": "tf32x3"},  # 0.57x / 0.50x / 0.50x
+    {**_fp32_tile(128, 128, 16, 4, 4), "fp32_dot": "tf32x3"},  # 0.53x / 0.49x / 0.49x
+    {**_fp32_tile(128, 128, 32, 8, 3), "fp32_dot": "tf32x3"},  # 0.68x / 0.40x / 0.65x
+    # Hopper: 228 KB of shared memory holds three stages of 256x32 + 32x128
+    {**_fp32_tile(256, 128, 32, 8, 3), "fp32_dot": "tf32x3"},  # 0.64x / 0.43x / 0.58x
+    {**_fp32_tile(64, 64, 32, 4, 5), "fp32_dot": "tf32x3"},  # 0.69x / 0.25x / 0.38x
+    {**_fp32_tile(64, 128, 32, 4, 4), "fp32_dot": "tf32x3"},  # 0.45x / 0.41x / 0.45x
 ]
 
 CONFIGS = {
