@@ -1,18 +1,21 @@
-"""The built-in agent's fp32 matmul against torch.matmul with TF32 off (issue 17): its
-`input_precision="tf32x3"` kernel (three TF32 tensor-core products per step) and the same
-kernel with `"ieee"` (fp32 FMAs), at 4096^3 and two KernelBench shapes (irregular, and
-large K with few output tiles). Run from the repository root on the GPU machine:
+"""The built-in agent's fp32 matmul against torch.matmul with TF32 off (issue 17): every
+configuration of its fp32 search list as the agent renders it (each names its precision:
+`input_precision="tf32x3"`, three TF32 tensor-core products per step, or `"ieee"`, fp32
+FMAs), at 4096^3 and two KernelBench shapes (irregular, and large K with few output tiles),
+and two probes of the irregular shape's slowness (the first two configurations only): its
+sizes rounded up to multiples of 16, and its own sizes read from buffers whose rows are
+padded to 16 elements (Triton vectorises a load only where it can prove 16-byte alignment:
+strides of 2949 and 5921 floats leave every operand load a 4-byte copy). Run from the
+repository root on the GPU machine:
 
     . benchmarks/gpu/setup.sh && python3 benchmarks/gpu/matmul_fp32.py --out "$OUT"
 
-Writes matmul_fp32.json (one record per shape, precision and launch configuration: every
-fp32 configuration of the search list for tf32x3, the first three for ieee) and
-prints a markdown table. Each record has the time (triton.testing.do_bench, median ms),
-TFLOP/s, the largest error against a float64 product of the same inputs (absolute, and
-relative to the largest |value|), torch's own fp32 error for comparison, and whether the
-kernel passes the verifier's fp32 check against torch (|d| <= 1e-4 + 1e-4 |ref|).
-The ieee variant is the rendered candidate with its `input_precision` replaced; every
-other line is the agent's. About 1-2 minutes on one H200; `--first-config-only` is quicker.
+Writes matmul_fp32.json (one record per shape and launch configuration) and prints a
+markdown table. Each record has the time (triton.testing.do_bench, median ms), TFLOP/s,
+the largest error against a float64 product of the same inputs (absolute, and relative to
+the largest |value|), torch's own fp32 error for comparison, and whether the kernel passes
+the verifier's fp32 check against torch (|d| <= 1e-4 + 1e-4 |ref|). About 2 minutes on
+one H200; `--first-config-only` is quicker.
 """
 
 from __future__ import annotations
@@ -59,18 +62,29 @@ SHAPES = {  # (M, K, N)
     "irregular_kb8": (8205, 2949, 5921),
     "large_k_kb6": (256, 524288, 256),
 }
-PRECISIONS = ("tf32x3", "ieee")
-IEEE_CONFIGS = 3
+# the alignment probes: (M, K, N), rows padded to 16 elements, configurations tried
+PROBES = {
+    "irregular_rounded_to_16": ((8208, 2960, 5936), False, 2),
+    "irregular_padded_rows": ((8205, 2949, 5921), True, 2),
+}
 ATOL = RTOL = 1e-4  # the verifier's fp32 tolerance
 
 
-def candidate_module(config: dict[str, Any], precision: str, folder: Path) -> Any:
+def candidate_module(config: dict[str, Any], folder: Path) -> Any:
     lowered = lower_graph(trace_reference(TASK, "torch"))
     code = lowered.render("matmul_fp32", dict(config), False)
-    if "input_precision='tf32x3'" not in code:
-        raise SystemExit("the rendered fp32 matmul no longer says input_precision='tf32x3'")
-    code = code.replace("input_precision='tf32x3'", f"input_precision={precision!r}")
+    precision = config.get("fp32_dot", "tf32x3")
+    if f"input_precision={precision!r}" not in code:
+        raise SystemExit(f"the rendered fp32 matmul does not say input_precision={precision!r}")
     return import_source(code, folder, "matmul").ModelNew()
+
+
+def operand(rows: int, cols: int, padded: bool) -> torch.Tensor:
+    """A random rows x cols matrix; padded: a view of a buffer with rows of a multiple of 16."""
+    if not padded:
+        return torch.rand(rows, cols, device="cuda")
+    buffer = torch.rand(rows, (cols + 15) // 16 * 16, device="cuda")
+    return buffer[:, :cols]
 
 
 def errors(got: torch.Tensor, truth: torch.Tensor, torch_out: torch.Tensor) -> dict[str, Any]:
@@ -84,36 +98,36 @@ def errors(got: torch.Tensor, truth: torch.Tensor, torch_out: torch.Tensor) -> d
     }
 
 
-def run_shape(name: str, shape: tuple[int, int, int], configs: list, folder: Path) -> list:
+def run_shape(
+    name: str, shape: tuple[int, int, int], configs: list, folder: Path, padded: bool = False
+) -> list:
     m, k, n = shape
     torch.manual_seed(0)
-    a = torch.rand(m, k, device="cuda")
-    b = torch.rand(k, n, device="cuda")
+    a = operand(m, k, padded)
+    b = operand(k, n, padded)
     flops = 2 * m * n * k
     torch.backends.cuda.matmul.allow_tf32 = False
     torch_out = torch.matmul(a, b)
     truth = torch.matmul(a.double(), b.double())
     torch_ms = bench_ms(lambda: torch.matmul(a, b))
-    base = {"shape": name, "m": m, "k": k, "n": n, "torch_ms": torch_ms}
+    base = {"shape": name, "m": m, "k": k, "n": n, "padded_rows": padded, "torch_ms": torch_ms}
     base["torch_tflops"] = flops / torch_ms / 1e9
     torch_errors = errors(torch_out, truth, torch_out)
     base["torch_max_abs_error_vs_fp64"] = torch_errors["max_abs_error_vs_fp64"]
     base["torch_max_rel_error_vs_fp64"] = torch_errors["max_rel_error_vs_fp64"]
     records = []
-    for precision in PRECISIONS:
-        # ieee is the baseline: its first few configurations are enough to place it
-        tried = configs if precision == "tf32x3" else configs[:IEEE_CONFIGS]
-        for index, config in enumerate(tried):
-            model = candidate_module(config, precision, folder)
-            got = model(a, b)
-            record = {**base, "precision": precision, "config_index": index, "config": config}
-            record |= errors(got, truth, torch_out)
-            del got
-            record["builtin_ms"] = bench_ms(lambda model=model: model(a, b))
-            record["builtin_tflops"] = flops / record["builtin_ms"] / 1e9
-            record["speedup_vs_torch"] = torch_ms / record["builtin_ms"]
-            records.append(record)
-            print(json.dumps(record), flush=True)
+    for index, config in enumerate(configs):
+        model = candidate_module(config, folder)
+        got = model(a, b)
+        precision = config.get("fp32_dot", "tf32x3")
+        record = {**base, "precision": precision, "config_index": index, "config": config}
+        record |= errors(got, truth, torch_out)
+        del got
+        record["builtin_ms"] = bench_ms(lambda model=model: model(a, b))
+        record["builtin_tflops"] = flops / record["builtin_ms"] / 1e9
+        record["speedup_vs_torch"] = torch_ms / record["builtin_ms"]
+        records.append(record)
+        print(json.dumps(record), flush=True)
     del truth
     torch.cuda.empty_cache()
     return records
@@ -158,6 +172,9 @@ def main() -> int:
         for name, shape in SHAPES.items():
             if args.only is None or name in args.only:
                 records += run_shape(name, shape, configs, Path(folder))
+        for name, (shape, padded, tried) in PROBES.items():
+            if args.only is None or name in args.only:
+                records += run_shape(name, shape, configs[:tried], Path(folder), padded)
     (args.out / "matmul_fp32.json").write_text(json.dumps(report(records, started), indent=2))
     print(table(records))
     return 0
