@@ -7,18 +7,14 @@ before the convolution) folds into the padding: the padded border reads as zeros
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from torch.fx import Node as FxNode
 
 from agents.builtin import pointwise_ops as pw
 from agents.builtin.errors import LLM_HINT
 from agents.builtin.fx_nodes import packet, shape_of
+from agents.builtin.lowering_context import LoweringContext
 from agents.builtin.values import FULL, Conv, Value
 from agents.types import Unsupported
-
-if TYPE_CHECKING:
-    from agents.builtin.lowering import Lowerer
 
 CONVS = {"convolution"}
 PAD = "constant_pad_nd"
@@ -26,6 +22,7 @@ PAD = "constant_pad_nd"
 CONV_LOCALS = {"batch", "channel", "group", "ci", "k_mask", "m_mask", "n_mask", "x_mask", "x_base"}
 CONV_LOCALS |= {"tap", "a_base", "w_base", "c0", "phase", "x_tile", "w_tile", "w_col"}
 CONV_LOCALS |= {f"{v}{d}" for v in ("o", "p", "q", "t", "ph") for d in range(5)} | {"k0"}
+CONV_LOCALS |= {"step", "c_steps", "block_c"}
 
 
 def refuse(reason: str) -> Unsupported:
@@ -66,14 +63,14 @@ def _input_padding(x: FxNode, spatial: int, transposed: bool) -> tuple[FxNode, l
     return x_in, before[2:]
 
 
-def _source(lowerer: Lowerer, node: FxNode, what: str) -> str:
+def _source(lowerer: LoweringContext, node: FxNode, what: str) -> str:
     value = lowerer.values.get(node.name) if isinstance(node, FxNode) else None
     if not isinstance(value, Value) or value.kind != "load" or value.index is not None:
         raise refuse(f"its {what} is computed in forward; only graph inputs and parameters")
     return value.source
 
 
-def lower_convolution(lowerer: Lowerer, node: FxNode) -> Value:
+def lower_convolution(lowerer: LoweringContext, node: FxNode) -> Value:
     """The convolution as the plan's Conv, and its accumulator (plus the bias) as a Value."""
     x, w, bias, stride, padding, dilation, transposed, _, groups = node.args
     spatial = len(shape_of(node)) - 2

@@ -27,6 +27,9 @@ from agents.builtin.values import Conv, Plan
 DIRECT_BELOW = 16
 GEMM_BLOCKS = ["BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M"]
 DIRECT_BLOCKS = ["BLOCK_M", "BLOCK_N"]
+# the taps kernel's K walk: one loop over (tap, channel block), or the channel loop nested
+# in a loop over taps (the form before; a strided transposed convolution's phases use it)
+TAPS_LOOPS = {"single", "nested"}
 
 
 # tiles are (channels, pixels): pixels, contiguous along a row of NCHW, are the last dim, the
@@ -50,7 +53,13 @@ def _conv(plan: Plan) -> Conv:
 
 class ConvWriter(KernelWriter):
     def __init__(
-        self, plan: Plan, kernel_name: str, mode: str, fp32_dot: str, interpreter: bool = False
+        self,
+        plan: Plan,
+        kernel_name: str,
+        mode: str,
+        fp32_dot: str,
+        interpreter: bool = False,
+        taps_loop: str = "single",
     ) -> None:
         blocks = DIRECT_BLOCKS if mode == "direct" else GEMM_BLOCKS
         super().__init__(plan, kernel_name, blocks, interpreter)
@@ -61,6 +70,7 @@ class ConvWriter(KernelWriter):
         # a strided transposed convolution's taps kernel takes one output phase (o mod
         # stride per dim) a program, so it loops over the taps that land there only
         self.phases = phases(self.conv) if mode == "taps" else 1
+        self.taps_loop = taps_loop
 
     # ---- sizes -----------------------------------------------------------------------
     def _extent_params(self) -> list[tuple[str, str]]:
@@ -240,24 +250,35 @@ class ConvWriter(KernelWriter):
         self._dot(i)
 
     def _taps_loop(self, taps: str) -> None:
+        """K = taps x the group's input channels, walked tap by tap, BLOCK_K channels a
+        step: one loop (software-pipelined on the GPU), or with a strided transposed
+        convolution's phases or `taps_loop="nested"` a loop over taps around a loop over
+        channels."""
+        if self.phases > 1 or self.taps_loop == "nested":
+            self._nested_taps_loop(taps)
+            return
+        i = INDENT
+        self.body += [
+            TILE_NOTE,
+            "acc = tl.zeros((BLOCK_N, BLOCK_M), dtype=tl.float32)",
+            "# one loop over (tap, channel block): the tap's positions are one per pixel",
+            "c_steps = (CIN_G + BLOCK_K - 1) // BLOCK_K",
+            f"for step in range(0, {taps} * c_steps):",
+            f"{i}tap = step // c_steps",
+            *self._tap_geometry(i),
+            f"{i}ci = (step - tap * c_steps) * BLOCK_K + tl.arange(0, BLOCK_K)",
+        ]
+        self._channel_tiles(i)
+
+    def _nested_taps_loop(self, taps: str) -> None:
         """A loop over taps, the tap's positions computed once per pixel, then a K loop
-        over the group's input channels (when they fill BLOCK_K steps)."""
-        c, x, i, ii = self.conv, self.conv.x, INDENT, INDENT * 2
-        positions, valid = self._positions("o{d}", "t{d}")
-        spatial = " + ".join(f"p{d} * {x}_s{2 + d}" for d in range(self.spatial))
-        w_tap = self._weight_tap("t{d}", "channel", "offs_n")
-        w_channel = self._weight_input_channel(
-            "group * CIN_G + ci[None, :]" if c.transposed else "ci[None, :]"
-        )
+        over the group's input channels."""
+        c, i, ii = self.conv, INDENT, INDENT * 2
         self.body += [
             TILE_NOTE,
             "acc = tl.zeros((BLOCK_N, BLOCK_M), dtype=tl.float32)",
             f"for tap in range(0, {taps}):",
-            *self._taps("tap", i, channel=False),
-            *(i + line for line in positions),
-            f"{i}x_mask = " + " & ".join(["m_mask", *valid]),
-            f"{i}a_base = x_base + {spatial}",
-            f"{i}w_base = {w_tap}",
+            *self._tap_geometry(i),
         ]
         if self.phases > 1:  # only the taps that land on this phase's outputs
             lands = [
@@ -270,13 +291,37 @@ class ConvWriter(KernelWriter):
         self.body += [
             f"{i}for c0 in range(0, CIN_G, BLOCK_K):",
             f"{ii}ci = c0 + tl.arange(0, BLOCK_K)",
-            f"{ii}k_mask = ci < CIN_G",
-            f"{ii}x_tile = tl.load({x}_ptr + a_base[None, :] + ci[:, None] * {x}_s1, "
+        ]
+        self._channel_tiles(ii)
+
+    def _tap_geometry(self, i: str) -> list[str]:
+        """Tap number `tap` -> its taps per dim, each pixel's input position for it and
+        whether that exists (x_mask), the input offset a_base and the weight offset w_base."""
+        x = self.conv.x
+        positions, valid = self._positions("o{d}", "t{d}")
+        spatial = " + ".join(f"p{d} * {x}_s{2 + d}" for d in range(self.spatial))
+        return [
+            *self._taps("tap", i, channel=False),
+            *(i + line for line in positions),
+            f"{i}x_mask = " + " & ".join(["m_mask", *valid]),
+            f"{i}a_base = x_base + {spatial}",
+            f"{i}w_base = {self._weight_tap('t{d}', 'channel', 'offs_n')}",
+        ]
+
+    def _channel_tiles(self, i: str) -> None:
+        """Input channels ci of the tap: the input and weight tiles, then the dot."""
+        c, x = self.conv, self.conv.x
+        w_channel = self._weight_input_channel(
+            "group * CIN_G + ci[None, :]" if c.transposed else "ci[None, :]"
+        )
+        self.body += [
+            f"{i}k_mask = ci < CIN_G",
+            f"{i}x_tile = tl.load({x}_ptr + a_base[None, :] + ci[:, None] * {x}_s1, "
             "mask=k_mask[:, None] & x_mask[None, :], other=0.0)",
-            f"{ii}w_tile = tl.load({c.w}_ptr + w_base[:, None] + {w_channel}, "
+            f"{i}w_tile = tl.load({c.w}_ptr + w_base[:, None] + {w_channel}, "
             "mask=n_mask[:, None] & k_mask[None, :], other=0.0)",
         ]
-        self._dot(ii)
+        self._dot(i)
 
     def _dot(self, i: str) -> None:
         """acc += w_tile @ x_tile: fp32 at the configured precision, bf16 widened in the
@@ -338,11 +383,19 @@ def conv_writers(
     fp32_dot = str(config.get("fp32_dot", "tf32x3"))
     stem = name.removesuffix("_kernel")  # `square_kernel_kernel` keeps its own `_kernel`
     taps, direct = (f"{stem}_{mode}_kernel" for mode in ("taps", "direct"))
+    taps_loop = _taps_loop(config)
     return [
         ConvWriter(plan, name, "gemm", fp32_dot, interpreter),
-        ConvWriter(plan, taps, "taps", fp32_dot, interpreter),
+        ConvWriter(plan, taps, "taps", fp32_dot, interpreter, taps_loop),
         ConvWriter(plan, direct, "direct", fp32_dot, interpreter),
     ]
+
+
+def _taps_loop(config: dict[str, Any]) -> str:
+    form = str(config.get("taps_loop", "single"))
+    if form not in TAPS_LOOPS:
+        raise ValueError(f"conv config taps_loop={form!r}: use one of {sorted(TAPS_LOOPS)}")
+    return form
 
 
 def _launch(writer: KernelWriter, blocks: dict[str, str], options: dict[str, str]) -> str:
@@ -370,19 +423,33 @@ def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWr
     gemm_blocks = {k: k for k in GEMM_BLOCKS}
     direct_blocks = {"BLOCK_M": "DIRECT_BLOCK_M", "BLOCK_N": "DIRECT_BLOCK_N"}
     direct_options = {"num_warps": "DIRECT_WARPS"}
+    channel_step, weight_view = ["block_c = BLOCK_K"], []
+    if _taps_loop(config) == "single" and phases(conv) == 1:
+        channel_step = [
+            "# a tap's channels BLOCK_K a step, fewer (down to 16, tl.dot's least) if fewer",
+            "block_c = min(BLOCK_K, max(16, triton.next_power_of_2(cin_g)))",
+        ]
+        ci_dim = 0 if conv.transposed else 1
+        weight_view = [
+            "# the weight's input channels made contiguous (a small copy), so that a weight",
+            "# tile, BLOCK_K channels of one tap, loads in 16-byte vectors",
+            f"{conv.w} = {conv.w}.movedim({ci_dim}, -1).contiguous().movedim(-1, {ci_dim})",
+        ]
     return [
         f"cin_g, cout_g = {sizes['CIN_G']}, {sizes['COUT_G']}",
         f"pixels = {pixels}",
+        *channel_step,
         f"if cout_g < {DIRECT_BELOW} or cin_g * {taps} < {DIRECT_BELOW}:",
         f"{INDENT}# few channels per group (depthwise) or a short K: a multiply-add per tap",
         f"{INDENT}grid = (triton.cdiv(pixels, DIRECT_BLOCK_M), "
         f"triton.cdiv({plan.f_sizes[1]}, DIRECT_BLOCK_N))",
         INDENT + _launch(direct, direct_blocks, direct_options),
-        "elif triton.cdiv(cin_g, BLOCK_K) * BLOCK_K * 4 <= cin_g * 5:",
-        f"{INDENT}# the input channels fill BLOCK_K steps: a K loop per tap; grid axis 1: the",
+        "elif triton.cdiv(cin_g, block_c) * block_c * 4 <= cin_g * 5:",
+        f"{INDENT}# the input channels fill the steps: K walked tap by tap; grid axis 1: the",
         f"{INDENT}# group" + (" and the output phase" if phases(conv) > 1 else ""),
         f"{INDENT}grid = {taps_grid}",
-        INDENT + _launch(taps_first, gemm_blocks, options),
+        *(INDENT + line for line in weight_view),
+        INDENT + _launch(taps_first, {**gemm_blocks, "BLOCK_K": "block_c"}, options),
         "else:",
         f"{INDENT}# K = input channels x taps flattened; grid axis 1: the group",
         f"{INDENT}grid = ({tiles.format('pixels')}, {conv.groups})",

@@ -1,5 +1,6 @@
-"""Compile a rendered candidate's kernels for sm_90 without a GPU and print, per kernel, the
-TTGIR of its first store and of that store's layout as JSON. Run as a script with
+"""Compile a rendered candidate's kernels for sm_90 without a GPU and print, per kernel, as
+JSON: the TTGIR of its first store and of that store's layout, its number of loops, and its
+asynchronous (software-pipelined) copies. Run as a script with
 TRITON_INTERPRET unset (the tests' process runs Triton's interpreter, whose language patches
 the compiler cannot use):
 
@@ -33,8 +34,8 @@ def _signature(fn: Any, sizes: dict[str, int]) -> tuple[dict[str, str], dict[str
     return types, constants
 
 
-def store_layout(path: Path, kernel: str, sizes: dict[str, int], stages: int) -> list[str]:
-    """The kernel's first store and the definition of its layout, as TTGIR lines."""
+def compile_ttgir(path: Path, kernel: str, sizes: dict[str, int], stages: int) -> str:
+    """The kernel's TTGIR for sm_90 (4 warps, `stages` pipeline stages)."""
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -46,7 +47,11 @@ def store_layout(path: Path, kernel: str, sizes: dict[str, int], stages: int) ->
     compiled = triton.compile(
         ASTSource(fn, types, constants), target=GPUTarget("cuda", 90, 32), options=options
     )
-    ir = compiled.asm["ttgir"]
+    return compiled.asm["ttgir"]
+
+
+def store_layout(ir: str) -> list[str]:
+    """The first store and the definition of its layout, as TTGIR lines."""
     store = next(line for line in ir.splitlines() if "tt.store" in line)
     name = re.search(r"#(blocked\d*)>", store)
     assert name is not None, store
@@ -63,11 +68,11 @@ def main() -> None:
     sizes = json.loads(args.sizes)
     for kernel in args.kernels:
         stages = 1 if "direct" in kernel else 3
-        print(
-            json.dumps(
-                {"kernel": kernel, "layout": store_layout(args.candidate, kernel, sizes, stages)}
-            )
-        )
+        ir = compile_ttgir(args.candidate, kernel, sizes, stages)
+        record = {"kernel": kernel, "layout": store_layout(ir), "loops": ir.count("scf.for ")}
+        # loads the software pipeliner turned into asynchronous copies to shared memory
+        record["async_copies"] = ir.count("ttg.async_copy_global_to_local")
+        print(json.dumps(record))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.agents.builtin.builtin_harness import check, full_size_launches, task
+from agents.builtin.conv_configs import CONV_FP32_CONFIGS
+from tests.agents.builtin.builtin_harness import (
+    check,
+    check_code,
+    full_size_launches,
+    render_with,
+    task,
+)
 
 CONVS = {
     # implicit GEMM (16+ output channels per group and K >= 16)
@@ -52,6 +59,17 @@ CONVS = {
         body="self.c = nn.Conv3d(64, 32, (1, 2, 3), groups=2, padding=(0, 1, 1), dilation=2)",
         inputs="torch.randn(1, 64, 2, 4, 5)",
         expr="F.gelu(self.c(x))",
+    ),
+    # ... 16 channels a step (the least tl.dot takes), or a tap's last step part masked
+    "conv2d_sixteen_channels_per_tap": dict(
+        body="self.c = nn.Conv2d(16, 16, 3, padding=1)", inputs="torch.randn(1, 16, 5, 6)"
+    ),
+    "conv2d_ragged_channel_steps": dict(
+        body="self.c = nn.Conv2d(56, 16, 3, bias=False)", inputs="torch.randn(1, 56, 4, 5)"
+    ),
+    "conv_transpose2d_unstrided_per_tap": dict(
+        body="self.c = nn.ConvTranspose2d(32, 16, 3, padding=1, dilation=2)",
+        inputs="torch.randn(1, 32, 4, 3)",
     ),
     "conv_transpose2d_channels_per_tap": dict(
         body="self.c = nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, dilation=2)",
@@ -111,6 +129,7 @@ def test_convolution_matches_reference(name: str, tmp_path: Path) -> None:
         ("nn.Conv2d(64, 64, 3, groups=64)", 64, "op_direct_kernel"),  # depthwise
         ("nn.Conv2d(3, 64, 3)", 3, "op_kernel"),  # K = 3 channels x 9 taps, flattened
         ("nn.Conv2d(64, 128, 3)", 64, "op_taps_kernel"),  # 64 channels per tap
+        ("nn.Conv2d(16, 128, 3)", 16, "op_taps_kernel"),  # 16 channels per tap
         ("nn.ConvTranspose2d(64, 32, 3, stride=2, groups=2)", 64, "op_taps_kernel"),
     ],
 )
@@ -123,6 +142,20 @@ def test_convolution_picks_its_kernel_by_channels(
     )
     launches = full_size_launches(source, tmp_path)
     assert [name for name, _, _ in launches] == [kernel]
+
+
+def test_the_nested_taps_loop_is_a_configuration(tmp_path: Path) -> None:
+    """The taps kernel as it was measured on the H200 (a channel loop in a loop over taps)
+    stays a searched configuration, and computes the same convolution."""
+    case = {"expr": "self.c(x)", **CONVS["conv2d_ragged_channel_steps"]}
+    source = task(**case)
+    nested = next(c for c in CONV_FP32_CONFIGS if c.get("taps_loop") == "nested")
+    code = render_with(source, nested)
+    assert "for c0 in range(0, CIN_G, BLOCK_K):" in code and "c_steps" not in code
+    check_code(source, code, tmp_path)
+    assert "for step in range(0, KS0 * KS1 * c_steps):" in render_with(source, CONV_FP32_CONFIGS[0])
+    with pytest.raises(ValueError, match="taps_loop='unrolled': use one of"):
+        render_with(source, {**nested, "taps_loop": "unrolled"})
 
 
 STAGED = {
