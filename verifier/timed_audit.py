@@ -31,6 +31,8 @@ class TimedCallAudit:
         self.candidate = candidate
         self.checked_inputs = checked_inputs
         self.device = device
+        self._seed = seed
+        self._first_timed = calls.start
         self.checked_call = random.Random(seed).choice(calls)
         self.calls = 0
         self.idle_calls = 0
@@ -39,6 +41,12 @@ class TimedCallAudit:
         # on a GPU without the tensor-method hook: it would inflate every timed call
         self._recorder = TorchOpRecorder(host_reads=not device.startswith("cuda"))
         self._stack = contextlib.ExitStack()
+
+    def timed_calls(self, count: int) -> None:
+        """The timers will make ``count`` timed calls (fewer for a slow kernel): the checked
+        one is picked among those."""
+        calls = range(self._first_timed, self._first_timed + count)
+        self.checked_call = random.Random(self._seed).choice(calls)
 
     def __enter__(self) -> TimedCallAudit:
         self._stack.enter_context(self._launches)

@@ -27,6 +27,9 @@ from verifier.trials import TrialInputs, make_inputs, run_reference, trial_seed
 
 L2_FLUSH_BYTES = 256 << 20
 CUDA_RUNS, CUDA_WARMUP = 100, 10
+# Slow calls are timed fewer times: the timed runs of one function stop near this much GPU
+# time, but never below CUDA_MIN_RUNS (a 50 ms convolution: 20 runs, not 100).
+CUDA_BUDGET_MS, CUDA_MIN_RUNS = 1000.0, 20
 CPU_RUNS, CPU_WARMUP = 3, 1
 _device_caps: dict[str, dict[str, float]] = {}
 
@@ -48,15 +51,46 @@ def _clone_args(args: list[Any]) -> list[Any]:
     return [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
 
 
+def timed_runs(call_ms: float, most: int = CUDA_RUNS) -> int:
+    """How many timed runs a call of ``call_ms`` gets: ``most``, fewer when they would take
+    over ``CUDA_BUDGET_MS``, never fewer than ``CUDA_MIN_RUNS``."""
+    if call_ms <= 0:
+        return most
+    return max(min(CUDA_MIN_RUNS, most), min(most, int(CUDA_BUDGET_MS / call_ms)))
+
+
+def _warm_up(fn: Callable[[list[Any]], Any], args: list[Any], device: str, warmup: int) -> float:
+    """Calls ``fn`` ``warmup`` times; the mean milliseconds of the calls after the first
+    (which may compile), 0.0 when there are none."""
+    events = []
+    for index in range(warmup):
+        fresh = _clone_args(args)
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn(fresh)
+        end.record()
+        if index:
+            events.append((start, end))
+    torch.cuda.synchronize(device)
+    return statistics.fmean(s.elapsed_time(e) for s, e in events) if events else 0.0
+
+
 def time_cuda(
-    fn: Callable[[list[Any]], Any], args: list[Any], device: str, runs: int, warmup: int
+    fn: Callable[[list[Any]], Any],
+    args: list[Any],
+    device: str,
+    runs: int,
+    warmup: int,
+    on_runs: Callable[[int], None] | None = None,
 ) -> dict[str, float]:
-    """Median of ``runs`` CUDA-event timings, L2 flushed and inputs cloned before each."""
+    """Median of up to ``runs`` CUDA-event timings (``timed_runs`` of the warm-up's pace; told
+    to ``on_runs`` before the first), L2 flushed and inputs cloned before each."""
     flush = torch.empty(L2_FLUSH_BYTES, dtype=torch.uint8, device=device)
     with torch.no_grad():
-        for _ in range(warmup):
-            fn(_clone_args(args))
-        torch.cuda.synchronize(device)
+        runs = timed_runs(_warm_up(fn, args, device, warmup), runs)
+        if on_runs is not None:
+            on_runs(runs)
         events = []
         for _ in range(runs):
             fresh = _clone_args(args)
@@ -239,7 +273,7 @@ def _profile_cuda(
     # before anything is timed (and before torch.compile autotunes its kernels)
     caps = device_caps(device)
     with audit:
-        cand = time_cuda(audit, inputs.candidate, device, runs, warmup)
+        cand = time_cuda(audit, inputs.candidate, device, runs, warmup, audit.timed_calls)
     cached = _BASELINES.get(baseline_key) if baseline_key else None
     if cached is None:
         with pinned_precision():

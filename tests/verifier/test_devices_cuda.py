@@ -10,6 +10,7 @@ import torch
 
 from verifier import Verifier, VerifyJob
 from verifier.child import RERUN_ALONE_NOTE
+from verifier.timing import CUDA_MIN_RUNS, CUDA_RUNS
 
 from .conftest import source
 
@@ -60,3 +61,15 @@ async def test_out_of_memory_beside_another_job_is_run_again_alone() -> None:
         results = await asyncio.gather(verifier.verify(job), verifier.verify(job))
     assert all(r.passed for r in results), [r.message for r in results]
     assert any(RERUN_ALONE_NOTE in r.message for r in results)
+
+
+async def test_a_slow_baseline_is_timed_fewer_times_and_a_fast_kernel_a_hundred() -> None:
+    job = VerifyJob(
+        source("ref_slow_swish.py"), source("good/swish.py"), device="cuda:0", task_type="profile"
+    )
+    async with Verifier(mode="warm") as verifier:
+        result = await verifier.verify(job)
+    assert result.passed, result.message
+    timings = result.timings or {}
+    assert timings["eager"]["runs"] == CUDA_MIN_RUNS  # 0.3 s a call: the budget's floor
+    assert timings["candidate"]["runs"] == CUDA_RUNS

@@ -15,7 +15,9 @@ from verifier import Verifier, VerifyJob, verify_in_process
 from verifier.compile_ahead import shaped_inputs
 from verifier.reference_cache import ReferenceCache, ReferenceKey
 from verifier.result import TimeBreakdown
-from verifier.trials import _on_device
+from verifier.timed_audit import TimedCallAudit
+from verifier.timing import CUDA_BUDGET_MS, CUDA_MIN_RUNS, CUDA_RUNS, timed_runs
+from verifier.trials import _on_device, make_inputs
 
 from .conftest import source
 
@@ -182,3 +184,18 @@ def test_breakdown_round_trips_through_the_result_dict() -> None:
     result = verify_in_process(VerifyJob(source("ref_swish.py"), "bad python ("))
     again = type(result).from_dict({**result.to_dict(), "breakdown": breakdown.__dict__})
     assert again.breakdown == breakdown
+
+
+def test_slow_calls_are_timed_fewer_times_but_never_below_the_minimum() -> None:
+    assert timed_runs(0.05) == CUDA_RUNS
+    assert timed_runs(CUDA_BUDGET_MS / 50) == 50
+    assert timed_runs(50.0) == timed_runs(5000.0) == CUDA_MIN_RUNS
+    assert timed_runs(50.0, most=3) == 3  # a caller's smaller count is kept
+
+
+def test_the_checked_timed_call_is_among_the_calls_the_timers_make() -> None:
+    inputs = make_inputs(_task(lambda: [torch.rand(4)]), 1, "cpu", False, "torch")
+    for seed in range(50):
+        audit = TimedCallAudit(None, inputs, "cpu", seed, range(10, 10 + CUDA_RUNS))
+        audit.timed_calls(CUDA_MIN_RUNS)
+        assert 10 <= audit.checked_call < 10 + CUDA_MIN_RUNS
