@@ -11,17 +11,15 @@ pointwise kernel only (it reads the kernel's `mask`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch.fx import Node as FxNode
 
 from agents.builtin.fx_nodes import shape_of
+from agents.builtin.lowering_context import LoweringContext
 from agents.builtin.pooling import POOLS, output_dims, wide_index
 from agents.builtin.values import CannotLower, NotLowered
 from agents.builtin.view_lowering import load_view
-
-if TYPE_CHECKING:
-    from agents.builtin.lowering import Lowerer
 
 ADAPTIVE_POOLS = {
     "_adaptive_avg_pool2d": ("avg", 2),
@@ -82,7 +80,7 @@ def _strides(source: str, exprs: Sequence[str], rank: int) -> list[str] | None:
     ]
 
 
-def lower_adaptive_pool(lw: Lowerer, node: FxNode, op: str) -> Any:
+def lower_adaptive_pool(lw: LoweringContext, node: FxNode, op: str) -> Any:
     """The pooled value (with a NotLowered indices output for adaptive max pooling)."""
     kind, nd = ADAPTIVE_POOLS[op]
     sizes_out = list(node.args[1])

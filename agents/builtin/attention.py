@@ -11,6 +11,7 @@ reshape after it are free instead of a copy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,9 +30,9 @@ from agents.builtin.attention_kernels import (
 from agents.builtin.attention_match import AttentionSpec, attention_within, match_attention
 from agents.builtin.fx_nodes import packet, shape_of
 from agents.builtin.kernel_writer import INDENT
+from agents.builtin.lowered import Lowered, Stage
 from agents.builtin.reference import Placeholder, Traced
 from agents.builtin.render import kernel_name, module_source, return_line
-from agents.builtin.stages import Lowered, Stage, lower_graph
 from agents.builtin.values import Plan
 from agents.types import Unsupported
 
@@ -184,9 +185,10 @@ def _plan(spec: AttentionSpec) -> Plan:
     return Plan("attention", spec.rank, [], (), [], [], [], fused, [], flat=False)
 
 
-def lower_attention(traced: Traced) -> Lowered | None:
+def lower_attention(traced: Traced, lower_rest: Callable[[Traced], Lowered]) -> Lowered | None:
     """One attention kernel for a graph that is one attention, or that attention and the
-    stages of what the rest of the graph does with its result; else None."""
+    stages of what the rest of the graph does with its result; else None. `lower_rest`
+    lowers that rest (stages.lower_graph, which calls this: passed in, not imported)."""
     spec = match_attention(traced)
     if spec is not None:
         return AttentionLowered(traced, [Stage(_plan(spec), [], [])], ["out"], spec)
@@ -195,7 +197,7 @@ def lower_attention(traced: Traced) -> Lowered | None:
         return None
     spec, result = found
     try:
-        rest = lower_graph(_rest_of(traced, result))
+        rest = lower_rest(_rest_of(traced, result))
     except Unsupported:
         return None  # the partitioner names what stops the whole graph
     if type(rest) is not Lowered:

@@ -7,16 +7,14 @@ kernel writer fuses into passes over each row.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch.fx import Node as FxNode
 
 from agents.builtin import pointwise_ops as pw
+from agents.builtin.lowering_context import LoweringContext
 from agents.builtin.values import ROW, Num, Value, identity
-
-if TYPE_CHECKING:
-    from agents.builtin.lowering import Lowerer
 
 P = pw.POINTWISE
 F32 = torch.float32
@@ -45,7 +43,7 @@ def _arg(node: FxNode, i: int, name: str, default: Any) -> Any:
     return node.args[i] if len(node.args) > i else node.kwargs.get(name, default)
 
 
-def normalize(lw: Lowerer, x: Value, weight: Any, bias: Any, eps: Any, name: str) -> Value:
+def normalize(lw: LoweringContext, x: Value, weight: Any, bias: Any, eps: Any, name: str) -> Value:
     """(x - mean) * rsqrt(var + eps) * weight + bias over the reduced dims: two passes."""
     f, row = lw.f_shape, lw.row_shape(True)
     total = lw.reduce(x, "sum", True, lw.fresh("row_sum"))
@@ -58,7 +56,7 @@ def normalize(lw: Lowerer, x: Value, weight: Any, bias: Any, eps: Any, name: str
 
 
 def _standardized(
-    lw: Lowerer,
+    lw: LoweringContext,
     centered: Value,
     var: Value,
     eps: Any,
@@ -79,7 +77,9 @@ def _standardized(
     return lw.make(name, f, dtype, identity, [out])
 
 
-def softmax_family(lw: Lowerer, node: FxNode, op: str, x: Value, dtype: torch.dtype) -> Value:
+def softmax_family(
+    lw: LoweringContext, node: FxNode, op: str, x: Value, dtype: torch.dtype
+) -> Value:
     """softmax, log_softmax and logsumexp: a max pass, a sum-of-exp pass, then the output."""
     f, row = lw.f_shape, lw.row_shape(True)
     m = lw.reduce(x, "max", True, lw.fresh("row_max"))
@@ -98,7 +98,7 @@ def softmax_family(lw: Lowerer, node: FxNode, op: str, x: Value, dtype: torch.dt
     return Value(node.name, "pw", ROW, dims, dtype, formula=identity, operands=[lse])
 
 
-def vector_norm(lw: Lowerer, node: FxNode, x: Value, dtype: torch.dtype) -> Value:
+def vector_norm(lw: LoweringContext, node: FxNode, x: Value, dtype: torch.dtype) -> Value:
     order = _arg(node, 1, "ord", 2)
     order = 2 if order is None else order
     keepdim = bool(_arg(node, 3, "keepdim", False))
@@ -112,7 +112,7 @@ def vector_norm(lw: Lowerer, node: FxNode, x: Value, dtype: torch.dtype) -> Valu
     return lw.make(node.name, lw.row_shape(keepdim), dtype, P["pow"], [s, Num(1.0 / order)])
 
 
-def variance(lw: Lowerer, node: FxNode, op: str, x: Value, dtype: torch.dtype) -> Value:
+def variance(lw: LoweringContext, node: FxNode, op: str, x: Value, dtype: torch.dtype) -> Value:
     correction = node.kwargs.get("correction", 1)
     correction = 1 if correction is None else correction
     keepdim = bool(node.kwargs.get("keepdim", False))
@@ -133,7 +133,7 @@ def variance(lw: Lowerer, node: FxNode, op: str, x: Value, dtype: torch.dtype) -
     return var if op == "var" else lw.make(node.name, shape, dtype, P["sqrt"], [var])
 
 
-def loss(lw: Lowerer, node: FxNode, op: str, x: Value, dtype: torch.dtype) -> Value:
+def loss(lw: LoweringContext, node: FxNode, op: str, x: Value, dtype: torch.dtype) -> Value:
     """An elementwise loss term, then its mean or sum over every element."""
     y = lw.operand(node, node.args[1], 1)
     mode = _arg(node, 2, "reduction", 1)
@@ -164,7 +164,9 @@ def loss(lw: Lowerer, node: FxNode, op: str, x: Value, dtype: torch.dtype) -> Va
     return lw.make(node.name, (), dtype, P["div"], [total, lw.count()])
 
 
-def batch_norm(lw: Lowerer, node: FxNode, tensors: Any, eps_at: int, training: bool) -> tuple:
+def batch_norm(
+    lw: LoweringContext, node: FxNode, tensors: Any, eps_at: int, training: bool
+) -> tuple:
     """Batch norm; in training its statistics reduce every dim but the channels (dim 1)."""
     x = lw.operand(node, tensors[0], 0)
     w, b = (lw.channel_load(t) for t in tensors[1:3])
@@ -178,7 +180,7 @@ def batch_norm(lw: Lowerer, node: FxNode, tensors: Any, eps_at: int, training: b
     return (_standardized(lw, centered, var, eps, f, w, b, node.name, dtype), None, None)
 
 
-def lower_composite(lw: Lowerer, node: FxNode, op: str) -> Any:
+def lower_composite(lw: LoweringContext, node: FxNode, op: str) -> Any:
     x = lw.operand(node, node.args[0], 0)
     val = node.meta["val"]
     dtype = val[0].dtype if isinstance(val, (tuple, list)) else val.dtype

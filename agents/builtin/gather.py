@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch.fx import Node as FxNode
 
+from agents.builtin.flips import unflipped
+from agents.builtin.lowering_context import LoweringContext
 from agents.builtin.values import ROW, CannotLower, Value
 
-if TYPE_CHECKING:
-    from agents.builtin.lowering import Lowerer
 
-
-def _at(lw: Lowerer, v: Any, dim: int, index: Value) -> Any:
+def _at(lw: LoweringContext, v: Any, dim: int, index: Value) -> Any:
     """v's computation with F dim `dim` read at the position held by index."""
     if not isinstance(v, Value) or v.kind == "const" or dim not in v.dims:
         return v
@@ -53,10 +52,10 @@ def _at(lw: Lowerer, v: Any, dim: int, index: Value) -> Any:
     )
 
 
-def lower_gather(lw: Lowerer, node: FxNode) -> Value:
+def lower_gather(lw: LoweringContext, node: FxNode) -> Value:
     """gather(v, d, index) where d is reduced and index holds one position per row."""
-    v = lw.unflipped(lw.operand(node, node.args[0], 0))
-    index = lw.unflipped(lw.operand(node, node.args[2], 2))
+    v = unflipped(lw, lw.operand(node, node.args[0], 0))
+    index = unflipped(lw, lw.operand(node, node.args[2], 2))
     if not isinstance(v, Value) or not isinstance(index, Value) or index.kind == "const":
         raise CannotLower("gather")
     axis = node.args[1] % len(v.dims)

@@ -18,10 +18,10 @@ from typing import Any
 import torch
 
 from agents.builtin.kernel_writer import INDENT, Scope
-from agents.builtin.lowering import reachable_loads
+from agents.builtin.lowered import Lowered
+from agents.builtin.plan_assembly import reachable_loads
 from agents.builtin.reduction_writer import ReductionWriter
 from agents.builtin.render import _dtype_expr, describe, kernel_name, module_source, return_line
-from agents.builtin.stages import Lowered
 from agents.builtin.values import FULL, Dot, Plan, Value
 
 ROW_TILE = 512  # the widest output row a program holds next to its K loop's operand tiles

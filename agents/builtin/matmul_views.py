@@ -10,18 +10,14 @@ the kernel's output, written in the product's shape, when it is returned.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from torch.fx import Node as FxNode
 
 from agents.builtin import index_views as iv
 from agents.builtin import pointwise_ops as pw
 from agents.builtin.fx_nodes import is_one, packet, permutation, shape_of
+from agents.builtin.lowering_context import LoweringContext
 from agents.builtin.values import CannotLower, Source, Value, identity
 from agents.builtin.view_lowering import load_view
-
-if TYPE_CHECKING:
-    from agents.builtin.lowering import Lowerer
 
 RESHAPES = {"view", "_unsafe_view", "reshape", "unsqueeze", "squeeze"}
 PERMUTES = {"permute", "t", "transpose"}
@@ -32,7 +28,7 @@ MATMUL_OPERANDS = {"mm": 0, "bmm": 0, "addmm": 1}  # where the two operands star
 SIZE_QUERIES = {"sym_size", "sym_numel", "sym_stride"}  # read the shape, not the values
 
 
-def _view_call(lw: Lowerer, node: FxNode, op: str) -> str:
+def _view_call(lw: LoweringContext, node: FxNode, op: str) -> str:
     """The torch call (`.reshape(...)`, `.permute(...)`) that redoes one view on the host."""
     if op in pw.IDENTITY:
         return ""
@@ -43,7 +39,7 @@ def _view_call(lw: Lowerer, node: FxNode, op: str) -> str:
     return f".{'expand' if op == 'expand' else 'reshape'}({sizes})"
 
 
-def operand_source(lw: Lowerer, arg: FxNode) -> str:
+def operand_source(lw: LoweringContext, arg: FxNode) -> str:
     """A matmul operand that is views of an input, as a new source: that view made on
     the host (raises CannotLower naming the first op that is not a view)."""
     chain: list[FxNode] = []
@@ -91,7 +87,7 @@ def _only_viewed_to_output(node: FxNode) -> bool:
     return True
 
 
-def returned_view(lw: Lowerer, node: FxNode, op: str) -> Value | None:
+def returned_view(lw: LoweringContext, node: FxNode, op: str) -> Value | None:
     """A view of the matmul's product (or of its epilogue) that only leads to the returned
     tensor: the same value, its view recorded for the return; None for any other view."""
     x_node = node.args[0]
@@ -109,7 +105,7 @@ def returned_view(lw: Lowerer, node: FxNode, op: str) -> Value | None:
     return Value(node.name, "pw", x.level, full, x.dtype, formula=identity, operands=[x])
 
 
-def diagonal_product(lw: Lowerer, node: FxNode, op: str) -> Value | None:
+def diagonal_product(lw: LoweringContext, node: FxNode, op: str) -> Value | None:
     """`diag(v) @ y` (a row scale, v[i] * y[i, j]) or `y @ diag(v)` (a column scale):
     pointwise work with no matmul; None for any other product."""
     if op != "mm":
@@ -129,7 +125,7 @@ def diagonal_product(lw: Lowerer, node: FxNode, op: str) -> Value | None:
     return None
 
 
-def skip_zero_tiles(lw: Lowerer, node: FxNode, op: str, masked: Value) -> None:
+def skip_zero_tiles(lw: LoweringContext, node: FxNode, op: str, masked: Value) -> None:
     """`triu(a @ b)` / `tril(a @ b)` returned as it is: tiles wholly on the zeroed side of
     the diagonal skip their K loop (the mask stores their zeros), half the work of a
     square product."""
@@ -145,7 +141,7 @@ def skip_zero_tiles(lw: Lowerer, node: FxNode, op: str, masked: Value) -> None:
         lw.dot.zero_tiles = f"pid_n * BLOCK_N - (pid_m * BLOCK_M + BLOCK_M - 1) > {diagonal}"
 
 
-def matrix_vector(lw: Lowerer, node: FxNode) -> Value:
+def matrix_vector(lw: LoweringContext, node: FxNode) -> Value:
     """`mv(a, v)` (`torch.matmul` of a matrix and a vector), or `mm(a, b)` with b one
     column: a row reduction, the sum over k of a[m, k] * v[k], so a (the bytes that
     matter) is read once at bandwidth by the reduction kernels; the iteration space is a's

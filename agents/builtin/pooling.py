@@ -13,7 +13,7 @@ it, from cache after the first. The pointwise epilogue that follows fuses as usu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch.fx import Node as FxNode
 
@@ -21,16 +21,14 @@ from agents.builtin import index_views as iv
 from agents.builtin import pool_windows as pw
 from agents.builtin.fx_nodes import is_one, shape_of
 from agents.builtin.kernel_writer import NEG_INF
+from agents.builtin.lowering_context import LoweringContext
 from agents.builtin.values import CannotLower, NotLowered, Value
 from agents.builtin.view_lowering import load_view
-
-if TYPE_CHECKING:
-    from agents.builtin.lowering import Lowerer
 
 POOLS = pw.POOLS
 
 
-def output_dims(lw: Lowerer, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
+def output_dims(lw: LoweringContext, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
     """The F dims the pooled output walks: aligned, or (a 1-D pool, traced as a 2-D one
     on an unsqueezed input) the same sizes once the size-1 dims are dropped."""
     dims = lw.align(shape)
@@ -82,7 +80,7 @@ def _divide(by: str) -> Any:
     return formula
 
 
-def lower_pool(lw: Lowerer, node: FxNode, op: str) -> Any:
+def lower_pool(lw: LoweringContext, node: FxNode, op: str) -> Any:
     """The pooled value (with a NotLowered indices output for the *_with_indices ops)."""
     try:
         spec = pw.pool_spec(node, op)

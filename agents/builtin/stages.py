@@ -4,7 +4,7 @@ One kernel fuses the reductions over one set of dims of one shape, one group nor
 matmul with its epilogue (a signature). A graph whose reductions, group norms and matmuls
 have several signatures (`x.sum(1).amax()`, the KL divergence of two log-softmaxes, a GEMM
 then a logsumexp or a group norm, two linears in a row) is cut
-into stages, one per signature and depth: each stage is lowered by the Lowerer into its
+into stages, one per signature and depth: each stage is lowered (lowering.py) into its
 own kernel, and `ModelNew.forward` launches the stages in order. What a later stage reads
 from an earlier one goes through a buffer the host allocates with `torch.empty`; pointwise
 work on the inputs alone (a mask of ignored targets) is recomputed where it is needed.
@@ -16,7 +16,7 @@ the first stage then reads each input once and the second reduces one value per 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -24,35 +24,19 @@ from torch.fx import Graph, GraphModule
 from torch.fx import Node as FxNode
 
 from agents.builtin.adaptive_pooling import ADAPTIVE_POOLS
+from agents.builtin.attention import lower_attention
 from agents.builtin.conv_lowering import CONVS, convolution_operands
-from agents.builtin.design import design_text
 from agents.builtin.errors import LLM_HINT
-from agents.builtin.kernel_writer import KernelWriter
-from agents.builtin.lowering import (
-    CONSTANTS,
-    MATMULS,
-    VIEWS,
-    Lowerer,
-    group_norm_request,
-    lower,
-    packet,
-    reachable_loads,
-    reduction_request,
-    shape_of,
-)
+from agents.builtin.fx_nodes import packet, shape_of
+from agents.builtin.iteration_space import group_norm_request, reduction_request
+from agents.builtin.lowered import Lowered, Stage
+from agents.builtin.lowering import lower
+from agents.builtin.matmul_rows import fuse_matmul_rows
+from agents.builtin.one_element_reductions import without_one_element_reductions
+from agents.builtin.op_families import CONSTANTS, MATMULS, VIEWS
+from agents.builtin.plan_assembly import reachable_loads
 from agents.builtin.pooling import POOLS
 from agents.builtin.reference import Placeholder, Traced
-from agents.builtin.render import (
-    describe,
-    kernel_name,
-    kernel_writers,
-    launch_lines,
-    module_source,
-    plan_summary,
-    render_module,
-    return_line,
-)
-from agents.builtin.search import configs_for, search_space
 from agents.builtin.values import Output, Plan
 from agents.builtin.view_lowering import INDEX_VIEWS, SPLIT_VIEWS
 from agents.types import Unsupported
@@ -74,91 +58,6 @@ SPLITS = {
 # views a load's index arithmetic takes, and ops a chain of views passes through
 FOLDED_VIEWS = {"view", "reshape", "_unsafe_view"} | INDEX_VIEWS | SPLIT_VIEWS
 PASS_THROUGH = VIEWS | {"clone", "contiguous", "alias"}
-
-
-@dataclass
-class Stage:
-    """One kernel's plan and the buffers it shares with the other stages."""
-
-    plan: Plan
-    reads: list[str]  # buffers written by earlier stages
-    writes: list[str]  # buffers later stages read (the forward's results aside)
-
-
-@dataclass
-class Lowered:
-    """A reference lowered into one fused kernel or into stages launched in order."""
-
-    traced: Traced
-    stages: list[Stage]
-    outputs: list[str]  # forward's results, in order
-
-    @property
-    def plan(self) -> Plan:
-        """The plan whose family picks the configs: the first kernel's (it reads the
-        inputs), or the first reduction's or matmul's after a copy stage."""
-        plans = [stage.plan for stage in self.stages]
-        return next((p for p in plans if p.family != "pointwise"), plans[0])
-
-    @property
-    def fused(self) -> list[str]:
-        return [op for stage in self.stages for op in stage.plan.fused]
-
-    def render(self, op_name: str, config: dict[str, Any], interpreter: bool) -> str:
-        if len(self.stages) == 1:
-            return render_module(op_name, self.traced, self.plan, config, interpreter)
-        config = self.stage_config(config)
-        summary, writers, forward = self.stage_parts(op_name, config, interpreter)
-        forward.append(return_line(self.traced, self.outputs))
-        title = f"Triton kernels for `{op_name}` in {len(self.stages)} stages"
-        return module_source(title, self.traced, config, summary, writers, forward)
-
-    def stage_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        """The searched config, and for a stage of another family (a copy stage, a matmul
-        before a reduction) that family's first config's keys."""
-        defaults = {
-            k: v for st in self.stages for k, v in configs_for(search_space(st.plan))[0].items()
-        }
-        return {**defaults, **config}
-
-    def stage_parts(
-        self, op_name: str, config: dict[str, Any], interpreter: bool
-    ) -> tuple[list[str], list[KernelWriter], list[str]]:
-        """The stages' header lines, kernels, and forward lines that launch them in order."""
-        summary: list[str] = []
-        writers: list[KernelWriter] = []
-        forward: list[str] = []
-        for number, stage in enumerate(self.stages, 1):
-            name = kernel_name(f"{op_name}_stage{number}")
-            stage_writers = kernel_writers(stage.plan, name, config, interpreter)
-            fuses, plan_line = plan_summary(stage.plan, name)
-            summary += [f"Stage {number}. {fuses}", f"  {plan_line}", *_io_lines(stage)]
-            forward.append(f"# stage {number}: {describe(stage.plan)}")
-            forward += launch_lines(stage.plan, self.traced, config, stage_writers)
-            # an output written in a matmul's shape and read through a view of it
-            forward += [f"{o.name} = {o.returned}" for o in stage.plan.outputs if o.returned]
-            writers += stage_writers
-        return summary, writers, forward
-
-    def design(self, op_name: str) -> str:
-        if len(self.stages) == 1:
-            return design_text(op_name, self.plan)
-        lines = [
-            f"{len(self.stages)} Triton kernels launched in order: a later kernel reads what "
-            "an earlier one wrote to a buffer (for a reduction over other dims or another "
-            "shape, or a view of a computed value)."
-        ]
-        for number, stage in enumerate(self.stages, 1):
-            lines.append(f"Stage {number}: " + design_text(f"{op_name}_stage{number}", stage.plan))
-            lines += [line.strip() for line in _io_lines(stage)]
-        return "\n".join(lines)
-
-
-def _io_lines(stage: Stage) -> list[str]:
-    lines = [f"  Reads {', '.join(stage.reads)} from an earlier stage."] if stage.reads else []
-    if stage.writes:
-        lines.append(f"  Writes {', '.join(stage.writes)} for a later stage.")
-    return lines
 
 
 # ---- which kernel computes what ---------------------------------------------------------
@@ -355,7 +254,7 @@ def _lower_stage(
         placeholders=placeholders,
         output_is_tuple=len(writes) > 1,
     )
-    plan = Lowerer(stage_traced).lower()
+    plan = lower(stage_traced)
     outputs = [_renamed(o, names[n]) for o, n in zip(plan.outputs, writes, strict=True)]
     # an input read only for its size (sym_size) needs no pointer
     roots = [o.value for o in outputs] + plan.reductions
@@ -470,47 +369,6 @@ def _with_copy_stages(traced: Traced, error: Unsupported) -> Lowered:
         raise error from None
 
 
-# reductions whose result over one element is that element
-ONE_ELEMENT = {"sum", "mean", "amax", "amin", "prod", "logsumexp", "max", "min"}
-
-
-def _one_element_reductions(traced: Traced) -> Traced:
-    """The graph without reductions over dims of size 1 (`x.max(dim=1, keepdim=True)` of an
-    (N, 1) tensor): each is its input, squeezed where keepdim is off. A kernel cannot take
-    a reduced dim that its values do not walk, and such a reduction is no stage boundary."""
-    graph = Graph()
-    graph.output(graph.graph_copy(traced.graph.graph, {}))
-    changed = False
-    for node in list(graph.nodes):
-        op = packet(node) if node.op == "call_function" else ""
-        request = reduction_request(node) if op in ONE_ELEMENT else None
-        if request is None or not isinstance(request[0], FxNode):
-            continue
-        x, dims = request
-        value = x.meta["val"]
-        if not value.dtype.is_floating_point or any(shape_of(x)[d] != 1 for d in dims):
-            continue
-        keepdim = node.args[2] if len(node.args) > 2 else node.kwargs.get("keepdim", False)
-        with graph.inserting_before(node):
-            result = x if keepdim else graph.call_function(aten.squeeze.dims, (x, list(dims)))
-        result.meta.setdefault("val", value if keepdim else value.squeeze(dims))
-        if op in ("max", "min") and len(node.args) > 1:  # (values, indices)
-            if any(user.args[1] != 0 and user.users for user in node.users):
-                continue  # the indices are read: left to the kernels
-            for user in list(node.users):
-                if user.args[1] == 0:
-                    user.replace_all_uses_with(result)
-                graph.erase_node(user)
-        else:
-            node.replace_all_uses_with(result)
-        graph.erase_node(node)
-        changed = True
-    if not changed:
-        return traced
-    graph.eliminate_dead_code()
-    return replace(traced, graph=GraphModule(traced.graph, graph))
-
-
 def _after_one_kernel_failed(traced: Traced, error: Unsupported) -> Lowered:
     """A graph of one signature that one kernel cannot take: copy stages for views of
     computed values, or a stage for a row statistic broadcast onto another shape."""
@@ -530,11 +388,8 @@ def _after_one_kernel_failed(traced: Traced, error: Unsupported) -> Lowered:
 
 def lower_graph(traced: Traced) -> Lowered:
     """One fused kernel where one suffices, else stages (raises Unsupported)."""
-    from agents.builtin.attention import lower_attention  # both build on Lowered
-    from agents.builtin.matmul_rows import fuse_matmul_rows
-
-    traced = _one_element_reductions(traced)
-    attention = lower_attention(traced)
+    traced = without_one_element_reductions(traced)
+    attention = lower_attention(traced, lower_rest=lower_graph)
     if attention is not None:
         return attention
     signatures = _signatures(traced.graph.graph)

@@ -1,29 +1,28 @@
 """Lowering view ops as index arithmetic: each op's node becomes a load of an input read
 through index expressions (index_views.py writes them), a mask, or a `cat` of pieces.
 
-The Lowerer calls these with itself; an index view whose shape does not line up with the
-kernel's iteration space stays in `lw.index_views` for later views to compose with.
+The op table calls these with the walk's state (a `LoweringContext`); an index view whose
+shape does not line up with the kernel's iteration space stays in `lw.index_views` for later
+views to compose with.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch.fx import Node as FxNode
 
 from agents.builtin import index_views as iv
 from agents.builtin.fx_nodes import permutation, shape_of, traced_size
+from agents.builtin.lowering_context import LoweringContext
 from agents.builtin.values import CannotLower, NotLowered, Value
-
-if TYPE_CHECKING:
-    from agents.builtin.lowering import Lowerer
 
 INDEX_VIEWS = {"select", "slice", "narrow", "diagonal", "diagonal_copy"}
 SPLIT_VIEWS = {"split", "split_with_sizes"}
 TRIANGLES = {"tril": True, "triu": False}
 
 
-def load_view(lw: Lowerer, arg: FxNode) -> tuple[Value, list[str]] | None:
+def load_view(lw: LoweringContext, arg: FxNode) -> tuple[Value, list[str]] | None:
     """(load, index expressions in the view's dims) of a graph input or a view of one."""
     if arg.name in lw.index_views:
         return lw.index_views[arg.name]
@@ -35,7 +34,7 @@ def load_view(lw: Lowerer, arg: FxNode) -> tuple[Value, list[str]] | None:
     return v, iv.whole(len(shape_of(arg)))
 
 
-def index_view(lw: Lowerer, node: FxNode, op: str) -> Any:
+def index_view(lw: LoweringContext, node: FxNode, op: str) -> Any:
     """select/slice/narrow/reshape of an input: a load whose index does the view.
 
     A view whose shape does not line up with F stays an index view that later views
@@ -69,7 +68,7 @@ def index_view(lw: Lowerer, node: FxNode, op: str) -> Any:
     return view_load(lw, node, op)
 
 
-def view_load(lw: Lowerer, node: FxNode, op: str) -> Any:
+def view_load(lw: LoweringContext, node: FxNode, op: str) -> Any:
     """The load of an index view, once its shape lines up with F."""
     base, exprs = lw.index_views[node.name]
     dims = lw.align(shape_of(node))
@@ -78,7 +77,7 @@ def view_load(lw: Lowerer, node: FxNode, op: str) -> Any:
     return lw.indexed_load(base, dims, iv.materialize(exprs, dims))
 
 
-def permuted_view(lw: Lowerer, node: FxNode, op: str) -> bool:
+def permuted_view(lw: LoweringContext, node: FxNode, op: str) -> bool:
     """Record a permute of an input (or of an index view) as an index view, so a
     reshape after it still reads the input; False when it permutes a computed value."""
     viewed = load_view(lw, node.args[0])
@@ -92,7 +91,7 @@ def permuted_view(lw: Lowerer, node: FxNode, op: str) -> bool:
     return True
 
 
-def split(lw: Lowerer, node: FxNode, op: str) -> list[Any]:
+def split(lw: LoweringContext, node: FxNode, op: str) -> list[Any]:
     """split/chunk of an input: one slice view per piece, taken by getitem."""
     viewed = load_view(lw, node.args[0])
     in_shape = shape_of(node.args[0])
@@ -109,7 +108,7 @@ def split(lw: Lowerer, node: FxNode, op: str) -> list[Any]:
     return [NotLowered(op)] * len(sizes)
 
 
-def _position(lw: Lowerer, at: Any, size: Any, clamp: bool) -> int | str | None:
+def _position(lw: LoweringContext, at: Any, size: Any, clamp: bool) -> int | str | None:
     """A static start or index, counted from the end when negative (as kernel source
     for a symbolic size); None when the position itself is not static."""
     if not isinstance(at, int):
@@ -123,7 +122,7 @@ def _position(lw: Lowerer, at: Any, size: Any, clamp: bool) -> int | str | None:
     return None if text is None else f"({text} - {-at})"
 
 
-def diag_embed(lw: Lowerer, node: FxNode, op: str) -> Value:
+def diag_embed(lw: LoweringContext, node: FxNode, op: str) -> Value:
     """diag_embed(x): x's last dim read along the new row, kept where row == column."""
     viewed = load_view(lw, node.args[0])
     if viewed is None or tuple(node.args[1:]) not in ((), (0,), (0, -2, -1)):
@@ -143,7 +142,7 @@ def diag_embed(lw: Lowerer, node: FxNode, op: str) -> Value:
     return value
 
 
-def cat(lw: Lowerer, node: FxNode, op: str) -> Value:
+def cat(lw: LoweringContext, node: FxNode, op: str) -> Value:
     """cat of inputs (or views of them) and constants: each piece read at the cat's
     index shifted into it, the pieces chosen by where that index falls."""
     shape = shape_of(node)
@@ -169,7 +168,7 @@ def cat(lw: Lowerer, node: FxNode, op: str) -> Value:
 
 
 def _cat_piece(
-    lw: Lowerer,
+    lw: LoweringContext,
     piece: FxNode,
     dims: tuple[int | None, ...],
     dim: int,
@@ -188,7 +187,7 @@ def _cat_piece(
     raise CannotLower(op)
 
 
-def triangle(lw: Lowerer, node: FxNode, op: str) -> Value:
+def triangle(lw: LoweringContext, node: FxNode, op: str) -> Value:
     """tril/triu: x where the column minus the row is on the kept side of the diagonal."""
     x = lw.operand(node, node.args[0], 0)
     if not isinstance(x, Value) or x.flipped or x.regrouped or len(x.dims) < 2:
