@@ -36,12 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
+    suffix = f"-{Path(args.config).stem}" if args.config else ""
     with (out / "log.txt").open("a") as log:
         for name, folder in (_named(s) for s in args.set):
             tasks = _spread(sorted(Path(folder).rglob("*.py")), args.tasks)
-            for strategy in ("linear", "beam"):
-                work = out / f"{name}-{strategy}"
-                results.append(_bench(args, name, strategy, tasks, work, log))
+            for strategy in args.strategies.split(","):
+                work = out / f"{name}-{strategy}{suffix}"
+                row = _bench(args, name, strategy, tasks, work, log)
+                results.append(row | {"config": suffix[1:]})
                 print(_line(results[-1]), flush=True)
     (out / "search.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "search.md").write_text(_table(args, results))
@@ -60,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--width", type=int, default=3, help="beam width")
     parser.add_argument("--seconds", type=float, default=55, help="wall limit per bench run")
     parser.add_argument("--backend", default="cuda", help="cuda (default) or cpu")
+    parser.add_argument(
+        "--strategies", default="linear,beam", help="comma-separated, run in this order"
+    )
+    parser.add_argument(
+        "--config", help="a YAML config for every run (e.g. verifier.workers_per_device: 1)"
+    )
     return parser
 
 
@@ -94,6 +102,7 @@ def _bench(
         sys.executable, "-m", "aikg", "bench", str(work / "tasks"),
         "--backend", args.backend, "--limit-steps", str(args.steps), "--out", str(work / "report"),
         "--db", str(work / "events.db"), "-q", *search,
+        *(["--config", str(Path(args.config).resolve())] if args.config else []),
     ]  # fmt: skip
     log.write(f"$ {' '.join(command)}\n")
     log.flush()
@@ -128,9 +137,13 @@ def _speed(value: float | None) -> str:
 
 def _line(row: dict[str, Any]) -> str:
     return (
-        f"{row['set']} {row['strategy']}: {row['verified']}/{row['tasks']} verified, "
+        f"{row['set']} {_label(row)}: {row['verified']}/{row['tasks']} verified, "
         f"{_speed(row['geomean_vs_compile'])} vs torch.compile, {row['wall_s']} s"
     )
+
+
+def _label(row: dict[str, Any]) -> str:
+    return f"{row['strategy']} ({row['config']})" if row.get("config") else row["strategy"]
 
 
 def _table(args: argparse.Namespace, results: list[dict[str, Any]]) -> str:
@@ -143,7 +156,7 @@ def _table(args: argparse.Namespace, results: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r['set']} | {r['strategy']} | {r['finished']}/{r['tasks']} | {r['verified']} "
+        f"| {r['set']} | {_label(r)} | {r['finished']}/{r['tasks']} | {r['verified']} "
         f"| {_speed(r['geomean_vs_eager'])} | {_speed(r['geomean_vs_compile'])} | {r['wall_s']} |"
         for r in results
     ]
