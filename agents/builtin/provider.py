@@ -2,13 +2,16 @@
 
 `plan_design` and `write_code` do the work in the calling thread; they load and trace the
 reference, which is user code, so the aikg process runs them in the built-in agent's own
-confined process (`machine/builtin_isolation.py`), never in itself.
+confined process (`machine/builtin_isolation.py`), never in itself. Each reference is
+traced and lowered once: the last few stay lowered for the design, code and search requests
+that follow (`LOWERED_KEPT`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,6 +24,10 @@ from agents.types import AgentRequest, Candidate, Design, Unsupported
 T = TypeVar("T")
 # torch's tracing modes are process-wide state: trace one reference at a time
 _TRACE_LOCK = threading.Lock()
+# the references lowered last, by (source, framework): a step's design and code, and the
+# search's siblings, share one trace and lowering (rendering leaves a Lowered as it was)
+LOWERED_KEPT = 4
+_LOWERED: OrderedDict[tuple[str, str], Lowered] = OrderedDict()
 
 
 def _lower(request: AgentRequest) -> Lowered:
@@ -29,18 +36,27 @@ def _lower(request: AgentRequest) -> Lowered:
             [f"<{request.target.impl_type}>"],
             f"the builtin agent writes Triton only, not {request.target.impl_type}; " + LLM_HINT,
         )
+    key = (request.reference_source, request.framework)
     with _TRACE_LOCK:
-        try:
-            return lower_graph(trace_reference(request.reference_source, request.framework))
-        except Unsupported:
-            raise
-        except Exception as exc:  # never a crash: whatever else stops it is named
-            first_line = str(exc).splitlines()[0][:160] if str(exc) else ""
-            raise Unsupported(
-                ["<builtin>"],
-                f"the builtin agent stopped on this reference ({type(exc).__name__}: "
-                f"{first_line}); " + LLM_HINT,
-            ) from exc
+        lowered = _LOWERED.pop(key, None) or _trace_and_lower(*key)
+        _LOWERED[key] = lowered  # the newest last
+        while len(_LOWERED) > LOWERED_KEPT:
+            _LOWERED.popitem(last=False)
+        return lowered
+
+
+def _trace_and_lower(source: str, framework: str) -> Lowered:
+    try:
+        return lower_graph(trace_reference(source, framework))
+    except Unsupported:
+        raise
+    except Exception as exc:  # never a crash: whatever else stops it is named
+        first_line = str(exc).splitlines()[0][:160] if str(exc) else ""
+        raise Unsupported(
+            ["<builtin>"],
+            f"the builtin agent stopped on this reference ({type(exc).__name__}: "
+            f"{first_line}); " + LLM_HINT,
+        ) from exc
 
 
 def plan_design(request: AgentRequest) -> Design:

@@ -223,8 +223,14 @@ def _symbols(gm: GraphModule, placeholders: list[Placeholder]) -> dict[str, str]
     return symbols
 
 
+# how many references this process has begun to trace (the provider traces each one once)
+traces_started = 0
+
+
 def trace_reference(source: str, framework: str) -> Traced:
     """Trace the task file's Model.forward into aten ops (raises Unsupported)."""
+    global traces_started
+    traces_started += 1
     if framework == "mindspore" or "import mindspore" in source:
         raise Unsupported(
             ["<mindspore>"],

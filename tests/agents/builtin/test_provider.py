@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.builtin import BuiltinProvider
+from agents.builtin import BuiltinProvider, reference
+from agents.builtin.provider import LOWERED_KEPT
 from agents.types import Attempt, Target, Unsupported
 from tests.agents.builtin.builtin_harness import check, generate, request, task
 
@@ -165,3 +166,21 @@ def test_a_stop_iteration_inside_the_agent_fails_the_await_instead_of_hanging() 
 
     with pytest.raises(RuntimeError, match="StopIteration escaped"):
         asyncio.run(call())
+
+
+def test_a_step_traces_its_reference_once() -> None:
+    """Design, code and a search's second configuration share one trace and lowering; a
+    reference pushed out by LOWERED_KEPT others is traced again."""
+    source = task("torch.relu(x) * 0.25 - x")  # no other test traces this one
+    provider = BuiltinProvider()
+    before = reference.traces_started
+    asyncio.run(provider.design(request(source)))
+    first = asyncio.run(provider.code(request(source)))
+    other = dataclasses.replace(request(source), alternative=first.notes["alternatives"][1])
+    assert asyncio.run(provider.code(other)).code != first.code
+    assert reference.traces_started == before + 1
+    for k in range(LOWERED_KEPT):
+        asyncio.run(provider.design(request(task(f"x * {k + 2}.5"))))
+    assert reference.traces_started == before + 1 + LOWERED_KEPT
+    asyncio.run(provider.code(request(source)))
+    assert reference.traces_started == before + 2 + LOWERED_KEPT
