@@ -15,7 +15,7 @@ from torch.fx import Node as FxNode
 
 from agents.builtin.iteration_space import norm_dims
 from agents.builtin.lowering_context import LoweringContext
-from agents.builtin.values import CannotLower, Value, identity
+from agents.builtin.values import CannotLower, Value, identity_of
 
 
 def reorient(lw: LoweringContext, v: Any, dims: frozenset[int]) -> Any:
@@ -82,13 +82,4 @@ def lower_flip(lw: LoweringContext, node: FxNode) -> Value:
     r = reorient(lw, x, dims)
     if r is not None:
         return replace(r, name=node.name, flipped=x.flipped) if r is not x else x
-    return Value(
-        node.name,
-        "pw",
-        x.level,
-        x.dims,
-        x.dtype,
-        formula=identity,
-        operands=[x],
-        flipped=x.flipped ^ dims,
-    )
+    return identity_of(x, node.name, flipped=x.flipped ^ dims)

@@ -20,7 +20,7 @@ from agents.builtin.fx_nodes import is_one, packet, permutation, shape_of
 from agents.builtin.iteration_space import same_shape
 from agents.builtin.lowering_state import LoweringState
 from agents.builtin.matmul_views import returned_view
-from agents.builtin.values import ROW, CannotLower, NotLowered, Source, Value, identity
+from agents.builtin.values import ROW, CannotLower, NotLowered, Source, Value, identity_of
 
 
 def _align_to_rows(st: LoweringState, shape: tuple[Any, ...]) -> tuple[int | None, ...] | None:
@@ -124,13 +124,4 @@ def lower_view(st: LoweringState, node: FxNode, op: str) -> Any:
             return views.index_view(st, node, op)  # a real reshape: a load's index arithmetic
         kept = iter(d for d in x.dims if d is not None)
         dims = tuple(None if is_one(s) else next(kept) for s in shape)
-    return Value(
-        node.name,
-        "pw",
-        x.level,
-        dims,
-        x.dtype,
-        formula=identity,
-        operands=[x],
-        flipped=x.flipped,
-    )
+    return identity_of(x, node.name, dims)

@@ -14,7 +14,7 @@ from agents.builtin.fx_nodes import is_one, shape_of
 from agents.builtin.iteration_space import output_nodes
 from agents.builtin.loads import group_channel
 from agents.builtin.lowering_state import LoweringState
-from agents.builtin.values import NotLowered, Output, Plan, Value, identity
+from agents.builtin.values import NotLowered, Output, Plan, Value, identity_of
 from agents.types import Unsupported
 
 
@@ -39,16 +39,7 @@ def _output(st: LoweringState, node: Any, name: str) -> Output:
         raise Unsupported(["<output>"], "forward returns a non-tensor; " + LLM_HINT)
     value = st.values[node.name]
     if value.kind == "load":
-        value = Value(
-            node.name + "_copy",
-            "pw",
-            value.level,
-            value.dims,
-            value.dtype,
-            formula=identity,
-            operands=[value],
-            flipped=value.flipped,
-        )
+        value = identity_of(value, node.name + "_copy")
     val = node.meta["val"]
     if node.name in st.returned_views:  # written in the product's shape, then viewed
         shape = [st.host_size(s) for s in st.f_shape]

@@ -69,6 +69,26 @@ class Value:
     flipped: frozenset[int] = frozenset()
 
 
+def identity_of(
+    x: Value,
+    name: str,
+    dims: tuple[int | None, ...] | None = None,
+    flipped: frozenset[int] | None = None,
+) -> Value:
+    """x itself under another name: a copy, a view that relabels its dims, or x stored
+    reversed along more dims."""
+    return Value(
+        name,
+        "pw",
+        x.level,
+        x.dims if dims is None else dims,
+        x.dtype,
+        formula=identity,
+        operands=[x],
+        flipped=x.flipped if flipped is None else flipped,
+    )
+
+
 @dataclass
 class Source:
     """A tensor the kernel reads: one pointer argument and its strides."""
