@@ -172,13 +172,16 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
         )
     loaded: list[Any] = [task]
 
-    def make_candidate() -> Any:
+    def make_candidate(on: str = device) -> Any:
+        """A fresh instance on ``on``; the reference's weights only where they matter (not
+        on the meta device, where compiling ahead builds one)."""
         module = load_module(job.candidate_source, "candidate", workdir)
         loaded.append(module)
         if not hasattr(module, "ModelNew"):
             raise CandidateFailure("import", "the candidate defines no ModelNew")
-        model = build_model(module.ModelNew, task, job.seed, device, job.small_shapes)
-        share_parameters(reference_model, model)
+        model = build_model(module.ModelNew, task, job.seed, on, job.small_shapes)
+        if on == device:
+            share_parameters(reference_model, model)
         return model
 
     stage = "import"

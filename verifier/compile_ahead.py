@@ -3,9 +3,12 @@
 Triton compiles a kernel at its first launch. ``compile_kernels`` runs the candidate's
 ``forward`` once with every ``JITFunction.run`` turned into ``run(..., warmup=True)``:
 each kernel is compiled for the very arguments the real call will pass (so the same
-specialisation) and stored in Triton's on-disk cache, but nothing is launched. Inputs are
-uninitialised tensors shaped like the task's (``get_inputs()`` evaluated on the meta
-device), so building them launches nothing either.
+specialisation) and stored in Triton's on-disk cache, but nothing is launched. The model
+and its inputs live on the meta device (shapes, strides and dtypes, no memory): building
+them, the forward's own allocations and fills, and the kernels' arguments touch no GPU,
+so a timing that runs meanwhile on the same device is not disturbed (the earlier form
+built the model on the GPU and copied the reference's weights in: docs/verifier.md,
+"Limits" under "Several jobs on one device").
 
 This gives compilation its own line in the time breakdown, and it is the unit that runs
 beside another job: the job holds the device gate ``free`` meanwhile (it launches
@@ -71,7 +74,7 @@ def _compile_without_launching() -> Iterator[list[int]]:
 
 
 def compile_kernels(
-    make_candidate: Callable[[], Any],
+    make_candidate: Callable[[str], Any],
     task: ModuleType,
     seed: int,
     device: str,
@@ -84,12 +87,12 @@ def compile_kernels(
     """
     if not device.startswith("cuda"):
         return 0
-    inputs = shaped_inputs(task, seed, device, small)
+    inputs = shaped_inputs(task, seed, "meta", small)
     if inputs is None:
         return 0
     with _compile_without_launching() as compiled:
         try:
-            model = make_candidate()
+            model = make_candidate("meta")
             with torch.no_grad():
                 model(*inputs)
         except Exception:

@@ -49,9 +49,9 @@ here = Path(sys.argv[1])
 tmp = Path(tempfile.mkdtemp())
 task = load_module((here / "ref_swish.py").read_text(), "reference", tmp)
 
-def make_candidate():
+def make_candidate(on="cuda:0"):
     module = load_module((here / "good" / "swish.py").read_text(), "candidate", tmp)
-    return build_model(module.ModelNew, task, 0, "cuda:0")
+    return build_model(module.ModelNew, task, 0, on)
 
 torch.cuda.synchronize()
 with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
@@ -75,7 +75,7 @@ def test_compile_ahead_compiles_the_kernels_and_launches_none() -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["compiled"] >= 1
-    assert not [n for n in report["kernels"] if "swish" in n.lower()], report["kernels"]
+    assert report["kernels"] == []  # no kernel, fill or copy: a timing beside it is undisturbed
 
 
 async def test_a_gpu_job_reports_compile_time_and_a_busy_fraction() -> None:
