@@ -180,9 +180,11 @@ class AttentionLowered(Lowered):
 
 
 def _plan(spec: AttentionSpec) -> Plan:
-    """The plan that names the family (its configuration list) and what was fused."""
+    """The plan that names the family (its configuration list: fp32 operands have their
+    own, their tiles take twice the registers and shared memory) and what was fused."""
     fused = ["bmm", "softmax", "bmm"]
-    return Plan("attention", spec.rank, [], (), [], [], [], fused, [], flat=False)
+    family = "attention_fp32" if spec.dtype == torch.float32 else "attention"
+    return Plan(family, spec.rank, [], (), [], [], [], fused, [], flat=False)
 
 
 def lower_attention(traced: Traced, lower_rest: Callable[[Traced], Lowered]) -> Lowered | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from agents.builtin.attention_configs import ATTENTION_CONFIGS
+from agents.builtin.attention_configs import ATTENTION_CONFIGS, ATTENTION_FP32_CONFIGS
 from agents.builtin.conv_configs import CONV_CONFIGS, CONV_FP32_CONFIGS
 from agents.builtin.values import Plan
 from agents.types import Attempt
@@ -157,6 +157,7 @@ CONFIGS = {
     "conv": CONV_CONFIGS,
     "conv_fp32": CONV_FP32_CONFIGS,
     "attention": ATTENTION_CONFIGS,
+    "attention_fp32": ATTENTION_FP32_CONFIGS,
 }
 
 

@@ -111,14 +111,14 @@ ATTENTION_THEN = {
             body="self.proj = nn.Linear(32, 20)",
             inputs=QKV_SMALL,
         ),
-        ["attention", "matmul"],
+        ["attention_fp32", "matmul"],
     ),
     "sdpa_then_layer_norm": (
         dict(
             expr="F.layer_norm(F.scaled_dot_product_attention(q, k, v) + q, (16,))",
             inputs=QKV_SMALL,
         ),
-        ["attention", "reduction"],
+        ["attention_fp32", "reduction"],
     ),
 }
 
