@@ -6,7 +6,9 @@ With fewer output tiles than SPLIT_K_PROGRAMS (large K over a small output: 256 
 K = 524288 is 4 tiles of 128 x 128), K is cut into chunks over about that many programs,
 each storing a partial fp32 tile, and the combine kernel sums them and runs the epilogue.
 With K a multiple of BLOCK_K, EVEN_K drops the K masks; otherwise the last step alone
-is masked along K. All are decided on the call's sizes, so one candidate serves every shape.
+is masked along K. Operands whose rows are off 16-element boundaries are first copied into
+aligned buffers (matmul_alignment.py) when the product is wide enough. All are decided on
+the call's sizes, so one candidate serves every shape.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from agents.builtin.kernel_writer import INDENT, KernelWriter
+from agents.builtin.matmul_alignment import NAMES as ALIGNMENT_NAMES
+from agents.builtin.matmul_alignment import aligned_operand_lines
 from agents.builtin.values import Plan
 
 NARROW_N = 8  # tl.dot needs 16 columns; up to 8 the FMA block wastes less
@@ -24,7 +28,7 @@ SPLIT_K_MIN_STEPS = 8  # a chunk is at least this many BLOCK_K steps
 # the host code's variables and the kernels' locals, which no input may be named
 NAMES = {"m_size", "n_size", "k_size", "batch", "narrow", "block_n", "block_k", "tiles"}
 NAMES |= {"k_chunk", "part", "pid_k", "k_start", "k_end", "s", "split", "block_m"}
-NAMES |= {"even_k", "k_whole"}
+NAMES |= {"even_k", "k_whole"} | ALIGNMENT_NAMES
 
 
 def _launch(writer: KernelWriter, grid: str, keywords: dict[str, str]) -> str:
@@ -56,6 +60,7 @@ def matmul_launch_lines(
         f"{INDENT}block_m, block_k = {NARROW_BLOCK_M}, max({NARROW_BLOCK} // block_n, 16)",
         "else:",
         f"{INDENT}block_m, block_n, block_k = BLOCK_M, BLOCK_N, BLOCK_K",
+        *aligned_operand_lines(plan, config),
         "# K a multiple of BLOCK_K (every K chunk is one too): no load is masked along K",
         "even_k = k_size % block_k == 0",
         "tiles = triton.cdiv(m_size, block_m) * triton.cdiv(n_size, block_n)",
@@ -71,6 +76,8 @@ def matmul_launch_lines(
         INDENT + _launch(combine, "(tiles, batch)", {**blocks, **options}),
         "else:",
         f"{INDENT}part = {plan.outputs[0].name}  # not read: no partial tiles",
-        f"{INDENT}k_chunk = max(k_size, 1)",
+        f"{INDENT}# all of K, rounded up to whole steps: a multiple of 16, so Triton can prove",
+        f"{INDENT}# the K offsets 16-byte aligned",
+        f"{INDENT}k_chunk = triton.cdiv(max(k_size, 1), block_k) * block_k",
         INDENT + _launch(main, "(tiles, batch)", whole_launch),
     ]

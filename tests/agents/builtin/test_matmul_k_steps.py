@@ -1,17 +1,27 @@
 """The matmul's K loop: whole BLOCK_K steps load with no mask along K, and only the last,
-partial step is masked (none under EVEN_K); fp32 products take the configuration's
-precision. In the interpreter at small sizes, with ragged M, N and K."""
+partial step is masked (none under EVEN_K); operands off 16-element rows are copied into
+aligned buffers first; fp32 products take the configuration's precision. In the
+interpreter at small sizes, with ragged M, N and K."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 
 from agents.builtin.reference import trace_reference
 from agents.builtin.search import MATMUL_FP32_CONFIGS
 from agents.builtin.stages import lower_graph
-from tests.agents.builtin.builtin_harness import check_code, full_size_launches, render_with, task
+from tests.agents.builtin.builtin_harness import (
+    check_code,
+    full_size_launches,
+    load,
+    render_with,
+    task,
+)
 
 # 16 x 16 x 16 tiles, no K split unless a case asks for one
 SMALL = {"BLOCK_M": 16, "BLOCK_N": 16, "BLOCK_K": 16, "GROUP_M": 2, "num_warps": 4}
@@ -67,3 +77,70 @@ def test_fp32_products_take_the_configured_precision() -> None:
     assert "input_precision='tf32x3'" in first and "'ieee'" not in first
     ieee = lowered.render("op", {**MATMUL_FP32_CONFIGS[0], "fp32_dot": "ieee"}, False)
     assert "input_precision='ieee'" in ieee and "'tf32x3'" not in ieee
+
+
+ALIGNED = {**SMALL, "ALIGN_MIN_REUSE": 0}  # copy every misaligned operand, however small
+ALIGNMENT_CASES = {
+    # name: (expression, inputs, operands that must be read K-contiguous with aligned rows)
+    "rows_of_37_and_24": ("x @ y", "torch.randn(20, 37), torch.randn(37, 24)", ("x", "y")),
+    "transposed_operand": ("x @ y.t()", "torch.randn(20, 37), torch.randn(24, 37)", ("x", "y")),
+    "batched": (
+        "torch.bmm(x, y) * 2",
+        "torch.randn(2, 20, 37), torch.randn(2, 37, 18)",
+        ("x", "y"),
+    ),
+    # a broadcast operand (a stride 0) is left as it is: a copy would materialise it
+    "broadcast_batch": (
+        "torch.bmm(x, y.expand(2, 37, 18))",
+        "torch.randn(2, 20, 37), torch.randn(1, 37, 18)",
+        ("x",),
+    ),
+}
+
+
+def _operand_strides(code: str, source: str, folder: Path) -> dict[str, Any]:
+    """The stride arguments of the matmul kernel's first launch, by parameter name (the
+    candidate really runs, in the interpreter)."""
+    module = load(code, folder, "candidate")
+    kernel, seen = module.op_kernel, {}
+
+    class Recorder:
+        def __getitem__(self, grid: Any) -> Any:
+            def launch(*args: Any, **options: Any) -> None:
+                seen.update(zip(kernel.arg_names, args, strict=False))
+                kernel[grid](*args, **options)
+
+            return launch
+
+    module.op_kernel = Recorder()
+    reference = load(source, folder, "reference")
+    torch.manual_seed(0)
+    module.ModelNew()(*reference.get_inputs())
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(ALIGNMENT_CASES))
+def test_misaligned_operands_are_read_from_aligned_copies(name: str, tmp_path: Path) -> None:
+    expr, inputs, copied = ALIGNMENT_CASES[name]
+    source = task(expr, inputs=inputs, args="x, y")
+    code = render_with(source, ALIGNED)
+    check_code(source, code, tmp_path)
+    args = _operand_strides(code, source, tmp_path)
+    for operand in copied:
+        strides = _strides(args, operand)
+        assert 1 in strides, (operand, strides)  # K contiguous
+        assert all(s % 16 == 0 for s in strides if s != 1), (operand, strides)
+    if name == "broadcast_batch":
+        assert 0 in _strides(args, "y_view")
+
+
+def _strides(args: dict[str, Any], operand: str) -> list[int]:
+    """The strides passed for an operand (`x_s0`, ..., or a host view's `y_view_1_s0`)."""
+    return [v for k, v in args.items() if re.fullmatch(rf"{operand}(_\d+)?_s\d+", k)]
+
+
+def test_a_narrow_product_is_not_copied(tmp_path: Path) -> None:
+    """Below ALIGN_MIN_REUSE columns (the default, 1024) the operands are read as given."""
+    source = task("x @ y", inputs="torch.randn(20, 37), torch.randn(37, 24)", args="x, y")
+    args = _operand_strides(render_with(source, SMALL), source, tmp_path)
+    assert (args["x_s0"], args["y_s0"]) == (37, 24)
