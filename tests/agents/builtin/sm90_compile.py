@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,20 @@ def store_layout(ir: str) -> list[str]:
     assert name is not None, store
     layout = next(line for line in ir.splitlines() if line.startswith(f"#{name.group(1)} "))
     return [store.strip(), layout]
+
+
+def compile_in_subprocess(
+    candidate: Path, kernels: list[str], sizes: dict[str, Any], cache: Path
+) -> list[dict[str, Any]]:
+    """This script on `candidate` outside the interpreter: a record per kernel (the tests'
+    process runs the interpreter; a compile error fails with its stderr)."""
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env["TRITON_CACHE_DIR"] = str(cache)
+    root = Path(__file__).resolve().parents[3]
+    command = [sys.executable, __file__, str(candidate), *kernels, "--sizes", json.dumps(sizes)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
 def main() -> None:

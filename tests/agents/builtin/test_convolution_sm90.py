@@ -5,10 +5,6 @@ threads along the pixels (coalesced in NCHW); the taps kernel's K walk is one pi
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,8 +15,8 @@ from agents.builtin.reference import trace_reference
 from agents.builtin.search import configs_for, search_space
 from agents.builtin.stages import lower_graph
 from tests.agents.builtin.builtin_harness import task
+from tests.agents.builtin.sm90_compile import compile_in_subprocess
 
-ROOT = Path(__file__).resolve().parents[3]
 # a strided transposed convolution: the phased taps kernel's channel loop sits under a branch
 SOURCE = task(
     "torch.relu(self.c(x))",
@@ -42,13 +38,7 @@ def _compile(
     lowered = lower_graph(trace_reference(source, "torch"))
     candidate = tmp_path / "sm90_candidate.py"
     candidate.write_text(lowered.render("op", dict(config), False))
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    env["TRITON_CACHE_DIR"] = str(tmp_path / "cache")
-    script = ROOT / "tests/agents/builtin/sm90_compile.py"
-    command = [sys.executable, str(script), str(candidate), *kernels, "--sizes", json.dumps(sizes)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
-    records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    records = compile_in_subprocess(candidate, kernels, sizes, tmp_path / "cache")
     assert [r["kernel"] for r in records] == kernels
     return records
 
