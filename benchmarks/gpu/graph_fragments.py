@@ -15,6 +15,10 @@ for multi-kernel fragments the same stages run separately (a candidate per stage
 one after the other) and, where the product's rows fit one kernel, the two-stage path of
 the same candidate. Writes graph_fragments.json (a record per fragment) and prints a
 markdown table. About 3 minutes on one H200 (compiling is most of it).
+`--configs N` also times the candidate with each of its first N launch configurations (the
+list the agent's profile search walks: attention_configs.py for the attention fragments),
+recording each one's time and error under "configs" and the fastest as best_ms/best_config
+(a column of the table); with `--configs 6` about 4 minutes.
 `--device cpu --small` runs tiny sizes in the Triton interpreter: a check of the script.
 """
 
@@ -180,7 +184,7 @@ FRAGMENTS = [
         "F.scaled_dot_product_attention(q, k, v)",
         QKV32,
         {"b": 32, "h": 32, "s": 512, "d": 1024},
-        {"b": 1, "h": 1, "s": 24, "d": 160},
+        {"b": 1, "h": 1, "s": 24, "d": 288},  # past the flash kernel: the wide heads' path
         args="q, k, v",
     ),
 ]
@@ -194,14 +198,20 @@ def bench_ms(fn: Callable[[], Any], device: str) -> float:
     return gpu_bench.bench_ms(fn)
 
 
-def candidate_source(source: str, interpreter: bool) -> tuple[str, Any]:
-    from agents.builtin.reference import trace_reference
+def launch_configs(lowered: Any) -> list[dict[str, Any]]:
+    """The configurations the agent's search walks for this candidate, first the default."""
     from agents.builtin.search import configs_for, search_space
+
+    return [dict(c) for c in configs_for(search_space(lowered.plan))]
+
+
+def candidate_source(source: str, interpreter: bool, index: int = 0) -> tuple[str, Any]:
+    """The candidate `aikg` renders, with its `index`-th launch configuration."""
+    from agents.builtin.reference import trace_reference
     from agents.builtin.stages import lower_graph
 
     lowered = lower_graph(trace_reference(source, "torch"))
-    config = dict(configs_for(search_space(lowered.plan))[0])
-    return lowered.render("fragment", config, interpreter), lowered
+    return lowered.render("fragment", launch_configs(lowered)[index], interpreter), lowered
 
 
 def build(source: str, code: str, folder: Path, stem: str, device: str) -> tuple[Any, Any, list]:
@@ -227,7 +237,31 @@ def part_source(part: tuple[str, str, str, str], sizes: dict[str, int], dtype: s
     return task(expr.format(**sizes), inputs=inputs, args=args, body=body.format(**sizes))
 
 
-def run(fragment: Fragment, small: bool, folder: Path, device: str) -> dict[str, Any]:
+def other_configs(
+    source: str, lowered: Any, count: int, folder: Path, device: str, model: Any, inputs: list
+) -> list[dict[str, Any]]:
+    """The candidate with its 2nd..count-th configurations: each one's time and error."""
+    expected = model(*inputs)
+    timed = []
+    configs = launch_configs(lowered)
+    for index in range(1, min(count, len(configs))):
+        record: dict[str, Any] = {"index": index, "config": configs[index]}
+        try:
+            code, _ = candidate_source(source, device == "cpu", index)
+            _, new, _ = build(source, code, folder, f"config{index}", device)
+            new.load_state_dict(model.state_dict(), strict=False)
+            got = new(*inputs)
+            record["max_abs_error"] = float((got.float() - expected.float()).abs().max())
+            record["ms"] = bench_ms(lambda new=new: new(*inputs), device)
+        except Exception as exc:  # a configuration past the device's resources
+            record["error"] = f"{type(exc).__name__}: {exc}"[:200]
+        timed.append(record)
+    return timed
+
+
+def run(
+    fragment: Fragment, small: bool, folder: Path, device: str, configs: int = 1
+) -> dict[str, Any]:
     sizes = fragment.small if small else fragment.full
     source = fragment.source(sizes)
     interpreter = device == "cpu"
@@ -250,6 +284,13 @@ def run(fragment: Fragment, small: bool, folder: Path, device: str) -> dict[str,
             compiled = torch.compile(model)
             compiled(*inputs)
             record["compile_ms"] = bench_ms(lambda: compiled(*inputs), device)
+        if configs > 1:
+            first = {"index": 0, "config": launch_configs(lowered)[0]}
+            first |= {"max_abs_error": record["max_abs_error"], "ms": record["builtin_ms"]}
+            tried = [first, *other_configs(source, lowered, configs, folder, device, model, inputs)]
+            record["configs"] = tried
+            best = min((c for c in tried if "ms" in c), key=lambda c: c["ms"])
+            record["best_config"], record["best_ms"] = best["index"], best["ms"]
         if type(lowered).__name__ == "MatmulRows":  # the same candidate's two-stage path
             from agents.builtin.matmul_rows import ROW_TILE
 
@@ -265,6 +306,8 @@ def run(fragment: Fragment, small: bool, folder: Path, device: str) -> dict[str,
     for key in ("eager_ms", "compile_ms", "separate_ms", "two_stage_ms"):
         if key in record:
             record[f"speedup_vs_{key[:-3]}"] = record[key] / record["builtin_ms"]
+            if "best_ms" in record:
+                record[f"best_speedup_vs_{key[:-3]}"] = record[key] / record["best_ms"]
     return record
 
 
@@ -292,8 +335,8 @@ def separate_ms(
 def table(records: list[dict[str, Any]]) -> str:
     lines = [
         "| fragment | kernels | builtin ms | eager ms | compile ms | separate ms | two-stage ms | "
-        "vs eager | vs compile | max abs err |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "vs eager | vs compile | max abs err | best config ms (index) | best vs eager |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         if "error" in r:
@@ -304,9 +347,15 @@ def table(records: list[dict[str, Any]]) -> str:
         text = ["-" if c is None else f"{c:.3f}" for c in cells]
         ratios = [r.get("speedup_vs_eager"), r.get("speedup_vs_compile")]
         text += ["-" if c is None else f"{c:.2f}x" for c in ratios]
+        best = ["-", "-"]
+        if "best_ms" in r:
+            best = [
+                f"{r['best_ms']:.3f} ({r['best_config']})",
+                f"{r['best_speedup_vs_eager']:.2f}x",
+            ]
         lines.append(
             f"| {r['fragment']} | {r['kernels']} ({r['lowered']}) | {' | '.join(text)} | "
-            f"{r['max_abs_error']:.2e} |"
+            f"{r['max_abs_error']:.2e} | {' | '.join(best)} |"
         )
     return "\n".join(lines)
 
@@ -317,6 +366,12 @@ def main() -> None:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--small", action="store_true", help="tiny sizes (the interpreter)")
     parser.add_argument("--only", default="", help="comma-separated fragment names")
+    parser.add_argument(
+        "--configs",
+        type=int,
+        default=1,
+        help="time the builtin candidate with each of its first N launch configurations",
+    )
     args = parser.parse_args()
     if args.device == "cpu":
         os.environ["TRITON_INTERPRET"] = "1"  # before the candidates import triton
@@ -327,7 +382,7 @@ def main() -> None:
         for fragment in chosen:
             started = time.perf_counter()
             try:
-                record = run(fragment, args.small, Path(tmp), args.device)
+                record = run(fragment, args.small, Path(tmp), args.device, args.configs)
             except Exception as exc:  # one fragment's failure is recorded, the rest run
                 record = {"fragment": fragment.name, "error": f"{type(exc).__name__}: {exc}"[:300]}
             record["wall_s"] = round(time.perf_counter() - started, 1)
