@@ -8,7 +8,9 @@ tree, so a resumed or replayed search plans the same rounds (docs/search.md).
 
 An agent that lists alternatives in a candidate's notes (the built-in agent: launch
 configurations, `notes["alternatives"]`) gets each child of that node assigned the untried
-alternative nearest its parent's in the list; one that lists none gets a free child.
+alternative nearest its parent's in the list. One that lists none (an LLM) gets a child with
+its own direction (machine/search/directions.py), shown inspirations from other branches
+under beam as under evolve.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from machine.describe import launch_config_text
+from machine.search.directions import REPAIR, Directions
 from machine.search.tree import Node, lineage
 
 EXPLORATION = 0.7  # evolve: weight of the bonus for little-explored nodes
@@ -42,6 +45,7 @@ def plan_round(strategy: str, nodes: list[Node], width: int, steps_left: int) ->
         return [Plan(None, "first candidate")]
     parents = evolve_parents(nodes, width) if strategy == "evolve" else beam_parents(nodes, width)
     claimed = [_tried(n) for n in nodes]
+    directions = Directions(nodes)
     plans: list[Plan] = []
     limit = min(width, steps_left)
     while len(plans) < limit:
@@ -49,10 +53,10 @@ def plan_round(strategy: str, nodes: list[Node], width: int, steps_left: int) ->
         for parent in parents:
             if len(plans) >= limit:
                 break
-            plan = _child_of(parent, claimed)
+            plan = _child_of(parent, claimed, directions)
             if plan is None:
                 continue
-            if strategy == "evolve":
+            if strategy == "evolve" or parent.listed_alternatives is None:
                 plan = Plan(plan.parent, plan.idea, plan.alternative, inspirations(nodes, parent))
             plans.append(plan)
             added = True
@@ -128,10 +132,12 @@ def _tried(node: Node) -> dict[str, Any] | None:
     return dict(config) if config else node.alternative
 
 
-def _child_of(parent: Node, claimed: list[dict[str, Any] | None]) -> Plan | None:
-    alternatives = parent.attempt.notes.get("alternatives")
+def _child_of(
+    parent: Node, claimed: list[dict[str, Any] | None], directions: Directions
+) -> Plan | None:
+    alternatives = parent.listed_alternatives
     if alternatives is None:
-        return Plan(parent, _free_idea(parent))
+        return Plan(parent, _free_idea(parent, directions.next_for(parent)))
     choice = nearest_untried(alternatives, _tried(parent), claimed)
     if choice is None:
         return None
@@ -152,8 +158,10 @@ def nearest_untried(
     return dict(alternatives[min(untried, key=lambda i: (abs(i - here), i))])
 
 
-def _free_idea(parent: Node) -> str:
+def _free_idea(parent: Node, direction: str) -> str:
+    if direction == REPAIR:
+        return f"repair {parent.node_id} ({parent.stage})"
     if parent.status == "verified":
         timed = f" ({parent.time_ms:.4g} ms)" if parent.time_ms else ""
-        return f"a faster kernel than {parent.node_id}{timed}"
-    return f"repair {parent.node_id} ({parent.stage})"
+        return f"a faster kernel than {parent.node_id}{timed}: {direction}"
+    return f"another approach than {parent.node_id} (failed at {parent.stage}): {direction}"

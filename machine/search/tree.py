@@ -44,6 +44,12 @@ class Node:
         return "verified" if attempt.passed else "failed"
 
     @property
+    def listed_alternatives(self) -> list[dict[str, Any]] | None:
+        """What its agent listed for its children to try (the built-in agent's launch
+        configurations); None from an agent that lists none (an LLM's)."""
+        return self.attempt.notes.get("alternatives")
+
+    @property
     def done(self) -> bool:
         return self.status not in ("coding", "verifying")
 

@@ -21,6 +21,7 @@ from tests.e2e.kernels import DESIGN, SWISH_KERNEL, WRONG_KERNEL, fenced
 from tests.support.aikg_cli import KEY_ENV, llm_flags
 from tests.support.long_run import aikg_command, kill_when
 from tests.support.openai_server import RecordedRequest, ScriptedOpenAIServer, Step
+from tests.support.search_prompts import assert_siblings_have_own_directions, prompts_by_node
 
 WIDTH = 3
 SEARCH = ["--search", "beam", "--width", str(WIDTH), "--budget-steps", str(1 + WIDTH)]
@@ -90,6 +91,14 @@ def test_a_rounds_calls_overlap_resume_and_replay_in_node_order(
         redone = child_requests(server)[WIDTH:]
         assert len(redone) == WIDTH  # the calls in flight are made again, once each
         assert_in_flight_together(redone)
+        asked_first = prompts_by_node(child_requests(server)[:WIDTH])
+
+    # the failed root's children: a repair, then two other directions, each in its prompt;
+    # resume asks for each node with the same prompt as before the kill
+    ideas = {e["node_id"]: e["idea"] for e in events_of(db, "e", "node.created")}
+    assert sorted(asked_first) == ["n2", "n3", "n4"]
+    assert_siblings_have_own_directions(asked_first, ideas)
+    assert prompts_by_node(redone) == asked_first
 
     for kind in ("node.created", "code.produced", "verify.finished"):
         steps = [e["step"] for e in events_of(db, "e", kind)]

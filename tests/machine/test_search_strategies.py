@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from machine import events as ev
+from machine.search.directions import REPAIR, Directions, listed_directions
 from machine.search.stopping import stop_reason
 from machine.search.strategies import nearest_untried, plan_round
 from machine.search.tree import Node, candidate_rows, search_tree
@@ -207,3 +208,69 @@ def test_an_agent_error_another_node_cannot_fix_ends_the_search() -> None:
     nodes = search_tree(fold(enumerate(events, start=1)))
     reason, message = stop_reason(nodes, None, "profile", None, 10) or ("", "")
     assert reason == "unsupported" and "aten.foo" in message
+
+
+def _directions(plans: list[Any]) -> list[str]:
+    """The listed direction each plan's idea ends with ("repair" for a repair)."""
+    listed = listed_directions()
+    return [
+        next(
+            (d for d in listed if p.idea.endswith(f": {d}")), "repair" if "repair" in p.idea else ""
+        )
+        for p in plans
+    ]
+
+
+def test_siblings_of_an_llm_parent_each_get_their_own_direction_in_list_order() -> None:
+    nodes = search_tree(_state([(1, None, _timed(1.0), False)]))
+    plans = plan_round("beam", nodes, 3, 10)
+    listed = listed_directions()
+    assert _directions(plans) == list(listed[:3])
+    assert plans[0].idea == f"a faster kernel than n1 (1 ms): {listed[0]}"
+    assert plan_round("beam", nodes, 3, 10) == plans  # a pure function of the tree
+    # once every direction is taken, the least used comes round again, first in list order
+    directions = Directions(nodes)
+    root = nodes[0]
+    assert [directions.next_for(root) for _ in range(len(listed) + 1)] == [*listed, listed[0]]
+
+
+def test_a_child_avoids_its_parents_direction_and_a_failed_parent_is_repaired_first() -> None:
+    listed = listed_directions()
+    # n2 went in the first direction and is the fastest: its children take the others
+    tree = _state([(1, None, _timed(5.0), False), (2, "n1", _timed(1.0), False)])
+    plans = plan_round("beam", search_tree(tree), 3, 10)
+    assert _parents(plans) == ["n2", "n1", "n2"]
+    assert _directions(plans) == [listed[1], listed[1], listed[2]]
+    # nothing verified: the root's first child repairs it, the next ones try directions
+    failed = search_tree(_state([(1, None, _failed("compile"), False)]))
+    plans = plan_round("beam", failed, 3, 10)
+    assert [p.idea for p in plans] == [
+        "repair n1 (compile)",
+        f"another approach than n1 (failed at compile): {listed[0]}",
+        f"another approach than n1 (failed at compile): {listed[1]}",
+    ]
+    # a repair goes the way of the node it repairs: n2 (listed[0]) failed, n3 repaired it,
+    # so n3's children avoid listed[0] as well
+    repaired = _state(
+        [
+            (1, None, _timed(5.0), False),
+            (2, "n1", _failed("runtime"), False),
+            (3, "n2", _timed(1.0), False),
+        ]
+    )
+    nodes = search_tree(repaired)
+    directions = Directions(nodes)
+    assert [directions.given(n) for n in nodes] == [None, listed[0], REPAIR]
+    assert directions.tried(nodes[2]) == listed[0]
+    assert directions.next_for(nodes[2]) == listed[1]
+
+
+def test_beam_shows_llm_children_other_branches_but_not_the_builtin_agents() -> None:
+    llm = [(1, None, _timed(5.0), False), (2, "n1", _timed(1.0), False)]
+    llm += [(3, "n1", _timed(2.0), False), (4, "n1", _failed("compile"), False)]
+    plans = plan_round("beam", search_tree(_state(llm)), 1, 10)
+    assert _parents(plans) == ["n2"]
+    assert [n.node_id for n in plans[0].inspirations] == ["n3", "n4"]
+    builtin = [(s, parent, result, True) for s, parent, result, _ in llm]
+    plans = plan_round("beam", search_tree(_state(builtin)), 3, 10)
+    assert plans and all(p.inspirations == () for p in plans)
