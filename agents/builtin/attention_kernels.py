@@ -57,14 +57,17 @@ def {base}_keys(
         else:
             kt = tl.load(kt_ptrs + n0 * k_s2, mask=d_ok[:, None], other=0.0)
             v = tl.load(v_ptrs + n0 * v_s2, mask=dv_ok[None, :], other=0.0)
-        s = {qk} * qk_scale
+        s = {qk}
+        scale = qk_scale  # unmasked: scaled in the exponent's FMA, the row maxima scaled
         if MASKED:
-            s = {base}_dropped(s, rows, cols, row_ok, col_ok, mask_ptrs + n0 * m_s3,
+            s = {base}_dropped(s * qk_scale, rows, cols, row_ok, col_ok, mask_ptrs + n0 * m_s3,
                                CAUSAL, HAS_MASK, MASK_KEEPS)
-        # a row whose keys are all dropped so far keeps m = -inf (no nan)
-        m_new = tl.maximum(m_i, tl.max(s, axis=1))
-        m_safe = tl.where(m_new == -float("inf"), 0.0, m_new)
-        p = tl.math.exp2(s - m_safe[:, None])
+            scale = 1.0
+        m_new = tl.maximum(m_i, tl.max(s, axis=1) * scale)
+        m_safe = m_new
+        if MASKED:  # a row whose keys are all dropped so far keeps m = -inf (no nan)
+            m_safe = tl.where(m_new == -float("inf"), 0.0, m_new)
+        p = tl.math.exp2(s * scale - m_safe[:, None])
         alpha = tl.math.exp2(m_i - m_safe)
         l_i = l_i * alpha + tl.sum(p, axis=1)
         acc = {pv_rescaled}
