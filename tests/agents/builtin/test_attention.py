@@ -113,6 +113,15 @@ ATTENTION_THEN = {
         ),
         ["attention_fp32", "matmul"],
     ),
+    # the buffer laid out (batch, seq, heads, dim) for the transpose; the norm reads it so
+    "sdpa_heads_merged_then_layer_norm": (
+        dict(
+            expr="F.layer_norm(F.scaled_dot_product_attention(q, k, v).transpose(1, 2)"
+            ".reshape(1, 8, 32), (32,))",
+            inputs=QKV_SMALL,
+        ),
+        ["attention_fp32", "reduction"],
+    ),
     "sdpa_then_layer_norm": (
         dict(
             expr="F.layer_norm(F.scaled_dot_product_attention(q, k, v) + q, (16,))",
