@@ -85,6 +85,8 @@ def {name}(
 ):
     # BLOCK_M queries of one (batch, head), BLOCK_DV output columns
     pid_m = tl.program_id(axis=0)
+    if CAUSAL:  # the longest key walks (the last queries) start first, the short fill the tail
+        pid_m = tl.num_programs(axis=0) - 1 - pid_m
     b = (tl.program_id(axis=1) // H).to(tl.int64)
     h = (tl.program_id(axis=1) % H).to(tl.int64)
     rows = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
