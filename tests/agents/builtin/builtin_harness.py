@@ -217,3 +217,35 @@ def full_size_launches(
         inputs = reference.get_inputs()
     model(*inputs)
     return launches
+
+
+def first_launch_arguments(
+    code: str, source: str, folder: Path, kernel: str = "op_kernel", run: bool = True
+) -> dict[str, Any]:
+    """The arguments by parameter name (launch keywords included) of the candidate's first
+    launch of `kernel` for the task's inputs: launched for real (in the interpreter), or
+    with run=False on meta tensors at full size, where no kernel runs."""
+    module = load(code, folder, "candidate")
+    jitted, seen = getattr(module, kernel), {}
+
+    class Recorder:
+        def __getitem__(self, grid: Any) -> Any:
+            def launch(*args: Any, **options: Any) -> None:
+                if not seen:
+                    seen.update(zip(jitted.arg_names, args, strict=False), **options)
+                if run:
+                    jitted[grid](*args, **options)
+
+            return launch
+
+    setattr(module, kernel, Recorder())
+    reference = load(source, folder, "reference")
+    torch.manual_seed(0)
+    model = module.ModelNew(*reference.get_init_inputs())
+    if run:
+        model(*reference.get_inputs())
+    else:
+        with torch.device("meta"):
+            inputs = reference.get_inputs()
+        model(*inputs)
+    return seen

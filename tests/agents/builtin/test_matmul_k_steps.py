@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 from agents.builtin.reference import trace_reference
 from agents.builtin.search import MATMUL_FP32_CONFIGS
 from agents.builtin.stages import lower_graph
 from tests.agents.builtin.builtin_harness import (
     check_code,
+    first_launch_arguments,
     full_size_launches,
-    load,
     render_with,
     task,
 )
@@ -98,34 +97,13 @@ ALIGNMENT_CASES = {
 }
 
 
-def _operand_strides(code: str, source: str, folder: Path) -> dict[str, Any]:
-    """The stride arguments of the matmul kernel's first launch, by parameter name (the
-    candidate really runs, in the interpreter)."""
-    module = load(code, folder, "candidate")
-    kernel, seen = module.op_kernel, {}
-
-    class Recorder:
-        def __getitem__(self, grid: Any) -> Any:
-            def launch(*args: Any, **options: Any) -> None:
-                seen.update(zip(kernel.arg_names, args, strict=False))
-                kernel[grid](*args, **options)
-
-            return launch
-
-    module.op_kernel = Recorder()
-    reference = load(source, folder, "reference")
-    torch.manual_seed(0)
-    module.ModelNew()(*reference.get_inputs())
-    return seen
-
-
 @pytest.mark.parametrize("name", sorted(ALIGNMENT_CASES))
 def test_misaligned_operands_are_read_from_aligned_copies(name: str, tmp_path: Path) -> None:
     expr, inputs, copied = ALIGNMENT_CASES[name]
     source = task(expr, inputs=inputs, args="x, y")
     code = render_with(source, ALIGNED)
     check_code(source, code, tmp_path)
-    args = _operand_strides(code, source, tmp_path)
+    args = first_launch_arguments(code, source, tmp_path)
     for operand in copied:
         strides = _strides(args, operand)
         assert 1 in strides, (operand, strides)  # K contiguous
@@ -142,5 +120,5 @@ def _strides(args: dict[str, Any], operand: str) -> list[int]:
 def test_a_narrow_product_is_not_copied(tmp_path: Path) -> None:
     """Below ALIGN_MIN_REUSE columns (the default, 1024) the operands are read as given."""
     source = task("x @ y", inputs="torch.randn(20, 37), torch.randn(37, 24)", args="x, y")
-    args = _operand_strides(render_with(source, SMALL), source, tmp_path)
+    args = first_launch_arguments(render_with(source, SMALL), source, tmp_path)
     assert (args["x_s0"], args["y_s0"]) == (37, 24)
