@@ -135,29 +135,29 @@ class AttentionLowered(Lowered):
         flash += [*blocks, "BLOCK_D=max(triton.next_power_of_2(q4.shape[3]), 16)"]
         flash += ["BLOCK_DV=block_dv", *masks, *launch]
         scores_kernel, softmax_kernel, pv_kernel = wide_kernel_names(name)
-        qk = ["q4", "k4", "m4", "scores", "qk_scale", sizes, "q4.shape[3]"]
+        qk = ["q4", "k4", "m4", "attention_scores", "qk_scale", sizes, "q4.shape[3]"]
         qk += [*strides["q"], *strides["k"], *strides["m"], *blocks]
         qk += [f"BLOCK_D={WIDE_BLOCK_D}", *masks, *launch]
-        pv = ["scores", "v4", "o4", sizes, "v4.shape[3]", *strides["v"], *strides["o"]]
+        pv = ["attention_scores", "v4", "o4", sizes, "v4.shape[3]", *strides["v"], *strides["o"]]
         pv += [*blocks, "BLOCK_DV=block_dv", *launch]
         rows = "triton.cdiv(q4.shape[2], BLOCK_Q)"
         return [
             *lines,
             f"qk_scale = float({scale}) * {LOG2E}  # exp2 in the kernels",
             "block_dv = min(max(triton.next_power_of_2(v4.shape[3]), 16), MAX_DV)",
-            "heads = q4.shape[0] * q4.shape[1]",
+            "attention_heads = q4.shape[0] * q4.shape[1]",
             f"if q4.shape[3] <= {WIDE_HEAD}:  # flash attention: q, accumulator in registers",
-            f"{INDENT}grid = ({rows}, heads, triton.cdiv(v4.shape[3], block_dv))",
+            f"{INDENT}grid = ({rows}, attention_heads, triton.cdiv(v4.shape[3], block_dv))",
             f"{INDENT}{name}[grid]({', '.join(flash)})",
             "else:  # a head too wide for one program: the scores, their softmax, then @ v",
-            f"{INDENT}scores = torch.empty(q4.shape[:3] + (k4.shape[2],), device=q4.device, "
-            "dtype=torch.float32)",
-            f"{INDENT}grid = ({rows}, triton.cdiv(k4.shape[2], BLOCK_KV), heads)",
+            f"{INDENT}attention_scores = torch.empty(q4.shape[:3] + (k4.shape[2],), "
+            "device=q4.device, dtype=torch.float32)",
+            f"{INDENT}grid = ({rows}, triton.cdiv(k4.shape[2], BLOCK_KV), attention_heads)",
             f"{INDENT}{scores_kernel}[grid]({', '.join(qk)})",
             f"{INDENT}block_s = min(triton.next_power_of_2(k4.shape[2]), {SOFTMAX_BLOCK})",
-            f"{INDENT}{softmax_kernel}[(heads * q4.shape[2],)](scores, k4.shape[2], "
-            "BLOCK_S=block_s)",
-            f"{INDENT}grid = ({rows}, triton.cdiv(v4.shape[3], block_dv), heads)",
+            f"{INDENT}{softmax_kernel}[(attention_heads * q4.shape[2],)]("
+            "attention_scores, k4.shape[2], BLOCK_S=block_s)",
+            f"{INDENT}grid = ({rows}, triton.cdiv(v4.shape[3], block_dv), attention_heads)",
             f"{INDENT}{pv_kernel}[grid]({', '.join(pv)})",
         ]
 
