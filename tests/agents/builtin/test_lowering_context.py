@@ -4,34 +4,29 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import types
 
-from agents.builtin import (
-    adaptive_pooling,
-    composites,
-    conv_lowering,
-    flips,
-    gather,
-    matmul_views,
-    pooling,
-    view_lowering,
-)
+from agents.builtin import composites
 from agents.builtin.iteration_space import iteration_space
 from agents.builtin.lowering_context import LoweringContext
 from agents.builtin.lowering_state import LoweringState
 from agents.builtin.reference import trace_reference
 from tests.agents.builtin.builtin_harness import task
 
-OP_LOWERINGS = (
-    adaptive_pooling,
-    composites,
-    conv_lowering,
-    flips,
-    gather,
-    matmul_views,
-    pooling,
-    view_lowering,
+OP_LOWERINGS = tuple(
+    importlib.import_module(f"agents.builtin.{name}")
+    for name in (
+        "adaptive_pooling",
+        "composites",
+        "conv_lowering",
+        "flips",
+        "gather",
+        "matmul_views",
+        "pooling",
+        "view_lowering",
+    )
 )
 
 
