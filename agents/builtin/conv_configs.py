@@ -7,7 +7,7 @@ group): DIRECT_BLOCK_M pixels x DIRECT_BLOCK_N channels per program, DIRECT_WARP
 operands: `fp32_dot` is tl.dot's input_precision, "tf32x3" (three TF32 tensor-core products,
 fp32-level accuracy) or "ieee" (CUDA-core FMAs); the interpreter always computes in ieee.
 `taps_loop` (conv_writer.TAPS_LOOPS): how the taps kernel walks K, "single" (default) or
-"nested".
+"nested"; `x_channels_last`: the single form's input copied channels-last per call.
 """
 
 from __future__ import annotations
@@ -39,12 +39,15 @@ CONV_CONFIGS: list[dict[str, Any]] = [
 # KernelBench level 1's convolutions at 0.45x of cuDNN (geometric mean, 35 tasks). The first
 # three are untimed guesses: the single (tap, channel block) loop that the pipeliner can
 # overlap, with the fp32 matmul's best H200 tile first (a 128 x 64 x 32 product, 4 warps, 4
-# stages: here 128 channels x 64 pixels); the fourth is that measured configuration.
+# stages: here 128 channels x 64 pixels), then 64 x 128, then the first with the input made
+# channels-last per call (16-byte input tiles for a copy of the input); the fourth is that
+# measured configuration.
 CONV_FP32_CONFIGS: list[dict[str, Any]] = [
     _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single"),
     _gemm(128, 64, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single"),
-    _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="single"),
+    _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
     _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="nested"),
+    _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="single"),
     _gemm(128, 128, 16, 4, 4, fp32_dot="tf32x3", DIRECT_BLOCK_M=256, DIRECT_BLOCK_N=8),
     _gemm(256, 64, 32, 8, 3, fp32_dot="tf32x3"),
     _gemm(64, 64, 32, 4, 5, fp32_dot="tf32x3", DIRECT_BLOCK_M=64, DIRECT_BLOCK_N=32),

@@ -423,18 +423,13 @@ def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWr
     gemm_blocks = {k: k for k in GEMM_BLOCKS}
     direct_blocks = {"BLOCK_M": "DIRECT_BLOCK_M", "BLOCK_N": "DIRECT_BLOCK_N"}
     direct_options = {"num_warps": "DIRECT_WARPS"}
-    channel_step, weight_view = ["block_c = BLOCK_K"], []
+    channel_step, channel_views = ["block_c = BLOCK_K"], []
     if _taps_loop(config) == "single" and phases(conv) == 1:
         channel_step = [
             "# a tap's channels BLOCK_K a step, fewer (down to 16, tl.dot's least) if fewer",
             "block_c = min(BLOCK_K, max(16, triton.next_power_of_2(cin_g)))",
         ]
-        ci_dim = 0 if conv.transposed else 1
-        weight_view = [
-            "# the weight's input channels made contiguous (a small copy), so that a weight",
-            "# tile, BLOCK_K channels of one tap, loads in 16-byte vectors",
-            f"{conv.w} = {conv.w}.movedim({ci_dim}, -1).contiguous().movedim(-1, {ci_dim})",
-        ]
+        channel_views = _channels_contiguous(conv, bool(config.get("x_channels_last")))
     return [
         f"cin_g, cout_g = {sizes['CIN_G']}, {sizes['COUT_G']}",
         f"pixels = {pixels}",
@@ -448,13 +443,27 @@ def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWr
         f"{INDENT}# the input channels fill the steps: K walked tap by tap; grid axis 1: the",
         f"{INDENT}# group" + (" and the output phase" if phases(conv) > 1 else ""),
         f"{INDENT}grid = {taps_grid}",
-        *(INDENT + line for line in weight_view),
+        *(INDENT + line for line in channel_views),
         INDENT + _launch(taps_first, {**gemm_blocks, "BLOCK_K": "block_c"}, options),
         "else:",
         f"{INDENT}# K = input channels x taps flattened; grid axis 1: the group",
         f"{INDENT}grid = ({tiles.format('pixels')}, {conv.groups})",
         INDENT + _launch(gemm, gemm_blocks, options),
     ]
+
+
+def _channels_contiguous(conv: Conv, x_too: bool) -> list[str]:
+    """Host lines that make the weight's input channels contiguous (a small copy), so that a
+    weight tile, BLOCK_K channels of one tap, loads in 16-byte vectors; with x_too the
+    input's channels as well (channels-last, a copy of the whole input), for its tiles."""
+    ci_dim = 0 if conv.transposed else 1
+    lines = [
+        "# input channels made contiguous: a tile's BLOCK_K channels load in 16-byte vectors",
+        f"{conv.w} = {conv.w}.movedim({ci_dim}, -1).contiguous().movedim(-1, {ci_dim})",
+    ]
+    if x_too:
+        lines.append(f"{conv.x} = {conv.x}.movedim(1, -1).contiguous().movedim(-1, 1)")
+    return lines
 
 
 def conv_design(plan: Plan, sizes: str) -> str:

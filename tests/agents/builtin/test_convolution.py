@@ -158,6 +158,18 @@ def test_the_nested_taps_loop_is_a_configuration(tmp_path: Path) -> None:
         render_with(source, {**nested, "taps_loop": "unrolled"})
 
 
+@pytest.mark.parametrize(
+    "name", ["conv3d_grouped_channels_per_tap_gelu", "conv_transpose2d_unstrided_per_tap"]
+)
+def test_a_channels_last_input_is_a_configuration(name: str, tmp_path: Path) -> None:
+    """The single loop with the input copied channels-last per call (grouped; transposed)."""
+    source = task(**{"expr": "self.c(x)", **CONVS[name]})
+    config = next(c for c in CONV_FP32_CONFIGS if c.get("x_channels_last"))
+    code = render_with(source, config)
+    assert "x = x.movedim(1, -1).contiguous().movedim(-1, 1)" in code
+    check_code(source, code, tmp_path)
+
+
 STAGED = {
     # KernelBench 86: a depthwise then a pointwise convolution, one kernel each
     "depthwise_separable": dict(

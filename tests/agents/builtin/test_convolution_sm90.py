@@ -14,7 +14,7 @@ from agents.builtin.conv_configs import CONV_FP32_CONFIGS
 from agents.builtin.reference import trace_reference
 from agents.builtin.search import configs_for, search_space
 from agents.builtin.stages import lower_graph
-from tests.agents.builtin.builtin_harness import task
+from tests.agents.builtin.builtin_harness import first_launch_arguments, task
 from tests.agents.builtin.sm90_compile import compile_in_subprocess
 
 # a strided transposed convolution: the phased taps kernel's channel loop sits under a branch
@@ -29,16 +29,21 @@ UNPHASED = "self.c = nn.Conv2d(64, 64, 3, padding=1)"
 
 
 def _compile(
-    tmp_path: Path, source: str, config: dict, kernels: list[str], sizes: dict = SIZES
+    tmp_path: Path,
+    source: str,
+    config: dict,
+    kernels: list[str],
+    sizes: dict = SIZES,
+    launch: dict | None = None,
 ) -> list[dict]:
     """Each kernel's store layout, loops and asynchronous copies, compiled for sm_90 with
-    the compile-time sizes given."""
+    the compile-time sizes given (and the integer arguments of `launch`, specialised)."""
     if not Path(triton.__file__).parent.joinpath("backends/nvidia/bin/ptxas").exists():
         pytest.skip("this Triton wheel carries no ptxas")
     lowered = lower_graph(trace_reference(source, "torch"))
     candidate = tmp_path / "sm90_candidate.py"
     candidate.write_text(lowered.render("op", dict(config), False))
-    records = compile_in_subprocess(candidate, kernels, sizes, tmp_path / "cache")
+    records = compile_in_subprocess(candidate, kernels, sizes, tmp_path / "cache", launch)
     assert [r["kernel"] for r in records] == kernels
     return records
 
@@ -55,13 +60,32 @@ def test_convolution_kernels_compile_for_sm90_with_coalesced_stores(tmp_path: Pa
         assert "threadsPerWarp = [1, 32]" in layout and "order = [1, 0]" in layout, record
 
 
-def test_the_taps_kernel_walks_taps_and_channels_in_one_pipelined_loop(tmp_path: Path) -> None:
+def _taps_launch(tmp_path: Path, source: str, config: dict) -> dict:
+    """The integer arguments and constexprs of the taps kernel's launch at the task's size
+    (meta tensors: nothing runs)."""
+    code = lower_graph(trace_reference(source, "torch")).render("op", dict(config), False)
+    launch = first_launch_arguments(code, source, tmp_path, "op_taps_kernel", run=False)
+    return {k: v for k, v in launch.items() if type(v) in (int, bool)}
+
+
+@pytest.mark.parametrize(
+    ("form", "loops", "widths"),
+    [("single", 1, {"4", "16"}), ("channels_last", 1, {"16"}), ("nested", 2, {"4"})],
+)
+def test_the_taps_kernel_walks_taps_and_channels_in_one_pipelined_loop(
+    form: str, loops: int, widths: set[str], tmp_path: Path
+) -> None:
     """Unphased, the taps kernel's K walk is one loop whose loads the pipeliner makes
-    asynchronous copies; the nested form (a configuration) is a loop in a loop."""
-    source = task("self.c(x)", body=UNPHASED, inputs="torch.randn(2, 64, 6, 5)")
-    sizes = {**SIZES, "CIN_G": 64}  # two channel steps a tap
-    (single,) = _compile(tmp_path, source, _first_config(source), ["op_taps_kernel"], sizes)
-    assert single["loops"] == 1 and single["async_copies"] > 0, single
-    nested = next(c for c in CONV_FP32_CONFIGS if c.get("taps_loop") == "nested")
-    (looped,) = _compile(tmp_path, source, nested, ["op_taps_kernel"], sizes)
-    assert looped["loops"] == 2, looped
+    asynchronous copies, its weight tiles 16 bytes wide (the input's gathered tiles 4,
+    16 with the input made channels-last); the nested form (a configuration) is a loop in
+    a loop of 4-byte copies. Compiled as a launch at 2 x 64 x 32 x 32 specialises it."""
+    source = task("self.c(x)", body=UNPHASED, inputs="torch.randn(2, 64, 32, 32)")
+    config = {
+        "single": CONV_FP32_CONFIGS[0],
+        "channels_last": next(c for c in CONV_FP32_CONFIGS if c.get("x_channels_last")),
+        "nested": next(c for c in CONV_FP32_CONFIGS if c.get("taps_loop") == "nested"),
+    }[form]
+    launch = _taps_launch(tmp_path, source, config)
+    (record,) = _compile(tmp_path, source, config, ["op_taps_kernel"], launch, launch)
+    assert record["loops"] == loops and record["async_copies"] > 0, record
+    assert set(record["copy_widths"]) == widths, record
