@@ -2,7 +2,7 @@
 `F.scaled_dot_product_attention`, matched by attention_match.py; the kernels' source is in
 attention_kernels.py.
 
-`ModelNew.forward` launches the flash kernel while the head is at most `WIDE_HEAD` wide,
+`ModelNew.forward` launches the flash kernel while the head is at most `widest_flash_head`,
 else the wide heads' three kernels (scores, softmax, @ v). An attention whose result the
 rest of the graph reads is the first stage: its buffer is laid out in the order the rest
 permutes it (a transformer's heads merged before the projection), so that view and the
@@ -23,9 +23,9 @@ from agents.builtin.attention_kernels import (
     LOG2E,
     SOFTMAX_BLOCK,
     WIDE_BLOCK_D,
-    WIDE_HEAD,
     attention_kernels,
     wide_kernel_names,
+    widest_flash_head,
 )
 from agents.builtin.attention_match import AttentionSpec, attention_within, match_attention
 from agents.builtin.fx_nodes import packet, shape_of
@@ -75,7 +75,8 @@ class AttentionLowered(Lowered):
             + ("" if not spec.mask else ", boolean mask" if spec.mask_keeps else ", additive mask")
             + ", softmax, @ v (flash attention: online softmax, scores never stored).",
             "Plan: BLOCK_Q queries x BLOCK_DV output columns per program, keys BLOCK_KV a step;",
-            f"  heads wider than {WIDE_HEAD}: the scores, a row softmax, then @ v (three kernels).",
+            f"  heads wider than {widest_flash_head(spec.dtype)}: the scores, a row "
+            "softmax, then @ v (three kernels).",
         ]
         writers: list[Any] = [AttentionKernels(name, spec.dtype, interpreter)]
         if self.rest is None:
@@ -141,12 +142,13 @@ class AttentionLowered(Lowered):
         pv = ["attention_scores", "v4", "o4", sizes, "v4.shape[3]", *strides["v"], *strides["o"]]
         pv += [*blocks, "BLOCK_DV=block_dv", *launch]
         rows = "triton.cdiv(q4.shape[2], BLOCK_Q)"
+        widest = widest_flash_head(spec.dtype)
         return [
             *lines,
             f"qk_scale = float({scale}) * {LOG2E}  # exp2 in the kernels",
             "block_dv = min(max(triton.next_power_of_2(v4.shape[3]), 16), MAX_DV)",
             "attention_heads = q4.shape[0] * q4.shape[1]",
-            f"if q4.shape[3] <= {WIDE_HEAD}:  # flash attention: q, accumulator in registers",
+            f"if q4.shape[3] <= {widest}:  # flash attention: q, accumulator in registers",
             f"{INDENT}grid = ({rows}, attention_heads, triton.cdiv(v4.shape[3], block_dv))",
             f"{INDENT}{name}[grid]({', '.join(flash)})",
             "else:  # a head too wide for one program: the scores, their softmax, then @ v",
@@ -173,7 +175,8 @@ class AttentionLowered(Lowered):
             "softmax's running maximum and sum (online softmax), rescaling its fp32 "
             "accumulator when the maximum grows; the L x S scores never go to memory. The scale "
             "is folded with log2(e) for exp2, and only the blocks that need a per-score mask "
-            f"(causal diagonal, ragged end) apply one. Heads wider than {WIDE_HEAD}: an fp32 "
+            "(causal diagonal, ragged end) apply one. Heads wider than "
+            f"{widest_flash_head(spec.dtype)}: an fp32 "
             "scores buffer, a row softmax in place, then the probabilities @ v."
             + ("" if self.rest is None else " Then: " + self.rest.design(op_name))
         )

@@ -1,14 +1,14 @@
 """The Triton source of an attention candidate's kernels, for attention.py to render.
 
-Flash attention (heads up to `WIDE_HEAD` wide): each program takes BLOCK_M queries of one
-(batch, head) and BLOCK_DV of the output's columns, holds q in registers and walks the
-keys BLOCK_N at a time with the online softmax (a running row maximum m and sum l, the
-fp32 accumulator rescaled by exp2(m_old - m_new) when the maximum grows), so the scores
-never go to memory. The scale is folded with log2(e) into one multiply, so the softmax
-takes exp2. The key walk has two loops: the keys every row of the block sees (no
-per-score mask: most blocks), then the blocks that need one (the causal diagonal, a
-ragged last block, a given mask). kᵀ is read through k's strides as a (BLOCK_D, BLOCK_N)
-tile, never transposed in registers.
+Flash attention (heads up to `widest_flash_head`: 256, 128 in fp32): each program takes
+BLOCK_M queries of one (batch, head) and BLOCK_DV of the output's columns, holds q in
+registers and walks the keys BLOCK_N at a time with the online softmax (a running row
+maximum m and sum l, the fp32 accumulator rescaled by exp2(m_old - m_new) when the maximum
+grows), so the scores never go to memory. The scale is folded with log2(e) into one
+factor, so the softmax takes exp2. The key walk has two loops: the keys every row of the
+block sees (no per-score mask: most blocks), then the blocks that need one (the causal
+diagonal, a ragged last block, a given mask). kᵀ is read through k's strides as a
+(BLOCK_D, BLOCK_N) tile, never transposed in registers.
 
 Wider heads (KernelBench level 1 task 97: 1024) cannot hold a q tile and the accumulator
 in one program: three kernels, the scaled and masked scores to an fp32 buffer (q . k
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import torch
 
-WIDE_HEAD = 256  # the widest head the flash kernel holds; wider ones take three kernels
 WIDE_BLOCK_D = 32  # the q . k step of the wide heads' scores kernel
 SOFTMAX_BLOCK = 1024  # the widest step of the wide heads' row softmax
 LOG2E = 1.4426950408889634
@@ -216,6 +215,13 @@ def _dots(dtype: torch.dtype, interpreter: bool) -> dict[str, str]:
         "pv_rescaled": f"tl.dot({p}, v{widen}, acc * alpha[:, None]{precision})",
         "pv": f"tl.dot({p}, v{widen}, acc{precision})",
     }
+
+
+def widest_flash_head(dtype: torch.dtype) -> int:
+    """The widest head the flash kernel holds; wider ones take the three kernels. fp32
+    tiles past 128 need more than Hopper's 227 KB of shared memory in every configuration
+    (compiled for sm_90)."""
+    return 128 if dtype == torch.float32 else 256
 
 
 def attention_kernels(name: str, dtype: torch.dtype, interpreter: bool) -> str:

@@ -70,8 +70,12 @@ ATTENTION = {
         expr="torch.softmax(q.half() @ k.half().transpose(1, 2), dim=-1) @ v.half()",
         inputs=_qkv("2, 12, 16"),
     ),
-    # a head wider than 128, and an output wider than one program's columns
+    # fp32 heads past 128 take the three kernels (see WIDE); 16-bit ones stay in the flash
+    # kernel, the output wider than one program's columns
     "wide_head": dict(expr="F.scaled_dot_product_attention(q, k, v)", inputs=_qkv("1, 1, 6, 160")),
+    "wide_head_fp16": dict(
+        expr="F.scaled_dot_product_attention(q, k, v)", inputs=_qkv("1, 1, 6, 160", "torch.float16")
+    ),
     # past the first block of queries: the causal walk's unmasked keys, then its diagonal
     "sdpa_causal_past_one_block_fp16": dict(
         expr="F.scaled_dot_product_attention(q, k, v, is_causal=True)",
