@@ -226,19 +226,23 @@ def first_launch_arguments(
     launch of `kernel` for the task's inputs: launched for real (in the interpreter), or
     with run=False on meta tensors at full size, where no kernel runs."""
     module = load(code, folder, "candidate")
-    jitted, seen = getattr(module, kernel), {}
+    seen: dict[str, Any] = {}
 
     class Recorder:
+        def __init__(self, name: str) -> None:
+            self.name, self.jitted = name, getattr(module, name)
+
         def __getitem__(self, grid: Any) -> Any:
             def launch(*args: Any, **options: Any) -> None:
-                if not seen:
-                    seen.update(zip(jitted.arg_names, args, strict=False), **options)
+                if self.name == kernel and not seen:
+                    seen.update(zip(self.jitted.arg_names, args, strict=False), **options)
                 if run:
-                    jitted[grid](*args, **options)
+                    self.jitted[grid](*args, **options)
 
             return launch
 
-    setattr(module, kernel, Recorder())
+    for name in [n for n in dir(module) if n.endswith("_kernel")]:
+        setattr(module, name, Recorder(name))
     reference = load(source, folder, "reference")
     torch.manual_seed(0)
     model = module.ModelNew(*reference.get_init_inputs())
