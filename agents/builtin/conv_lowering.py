@@ -22,7 +22,7 @@ PAD = "constant_pad_nd"
 CONV_LOCALS = {"batch", "channel", "group", "ci", "k_mask", "m_mask", "n_mask", "x_mask", "x_base"}
 CONV_LOCALS |= {"tap", "a_base", "w_base", "c0", "phase", "x_tile", "w_tile", "w_col"}
 CONV_LOCALS |= {f"{v}{d}" for v in ("o", "p", "q", "t", "ph") for d in range(5)} | {"k0"}
-CONV_LOCALS |= {"step", "c_steps", "block_c"}
+CONV_LOCALS |= {"step", "c_steps", "block_c", "block_n"}
 
 
 def refuse(reason: str) -> Unsupported:

@@ -413,27 +413,33 @@ def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWr
     conv = _conv(plan)
     batch, spatial = f"({plan.f_sizes[0]})", plan.f_sizes[2:]
     pixels = " * ".join([batch, *(f"({size})" for size in spatial)])
-    tiles = "triton.cdiv({}, BLOCK_M) * triton.cdiv(cout_g, BLOCK_N)"
+    tiles = "triton.cdiv({}, BLOCK_M) * triton.cdiv(cout_g, block_n)"
     taps_grid = f"({tiles.format('pixels')}, {conv.groups})"
     if phases(conv) > 1:  # a program per output phase: the pixels of one phase each
         strides = zip(spatial, conv.stride, strict=True)
         per_phase = " * ".join([batch, *(f"triton.cdiv({n}, {s})" for n, s in strides)])
         taps_grid = f"({tiles.format(per_phase)}, {conv.groups * phases(conv)})"
     options = {k: str(config[k]) for k in ("num_warps", "num_stages") if k in config}
-    gemm_blocks = {k: k for k in GEMM_BLOCKS}
+    gemm_blocks = {**{k: k for k in GEMM_BLOCKS}, "BLOCK_N": "block_n"}
     direct_blocks = {"BLOCK_M": "DIRECT_BLOCK_M", "BLOCK_N": "DIRECT_BLOCK_N"}
     direct_options = {"num_warps": "DIRECT_WARPS"}
-    channel_step, channel_views = ["block_c = BLOCK_K"], []
+    steps, channel_views = ["block_n, block_c = BLOCK_N, BLOCK_K"], []
+    if _taps_loop(config) == "single":
+        steps = [
+            "# tiles of no more output channels than a group has (down to 16, tl.dot's least)",
+            "block_n = min(BLOCK_N, max(16, triton.next_power_of_2(cout_g)))",
+            "block_c = BLOCK_K",
+        ]
     if _taps_loop(config) == "single" and phases(conv) == 1:
-        channel_step = [
-            "# a tap's channels BLOCK_K a step, fewer (down to 16, tl.dot's least) if fewer",
+        steps[-1:] = [
+            "# a tap's channels BLOCK_K a step, fewer (down to 16) if fewer",
             "block_c = min(BLOCK_K, max(16, triton.next_power_of_2(cin_g)))",
         ]
         channel_views = _channels_contiguous(conv, bool(config.get("x_channels_last")))
     return [
         f"cin_g, cout_g = {sizes['CIN_G']}, {sizes['COUT_G']}",
         f"pixels = {pixels}",
-        *channel_step,
+        *steps,
         f"if cout_g < {DIRECT_BELOW} or cin_g * {taps} < {DIRECT_BELOW}:",
         f"{INDENT}# few channels per group (depthwise) or a short K: a multiply-add per tap",
         f"{INDENT}grid = (triton.cdiv(pixels, DIRECT_BLOCK_M), "

@@ -144,6 +144,29 @@ def test_convolution_picks_its_kernel_by_channels(
     assert [name for name, _, _ in launches] == [kernel]
 
 
+@pytest.mark.parametrize(
+    ("body", "channels", "block_n"),
+    [
+        ("nn.Conv2d(64, 64, 3)", 64, 64),  # taps kernel: 64 output channels a tile
+        ("nn.Conv2d(3, 24, 3)", 3, 32),  # flattened kernel
+        ("nn.ConvTranspose2d(64, 48, 3, stride=2, groups=2)", 64, 32),  # phased, 24 a group
+        ("nn.Conv2d(64, 256, 3)", 64, 128),  # the configuration's BLOCK_N
+    ],
+)
+def test_a_tile_has_no_more_channels_than_a_group(
+    body: str, channels: int, block_n: int, tmp_path: Path
+) -> None:
+    """At full size the tile's BLOCK_N is the group's output channels rounded up to a power
+    of two (16 at least), up to the configuration's; the nested configuration keeps its own."""
+    inputs = f"torch.randn(2, {channels}, 32, 32)"
+    source = task("self.c(x)", body=f"self.c = {body}", inputs=inputs)
+    (_, _, keywords), *_ = full_size_launches(source, tmp_path)
+    assert keywords["BLOCK_N"] == block_n
+    nested = next(c for c in CONV_FP32_CONFIGS if c.get("taps_loop") == "nested")
+    launches = full_size_launches(source, tmp_path, render_with(source, nested))
+    assert launches[0][2]["BLOCK_N"] == nested["BLOCK_N"]  # as measured on the H200
+
+
 def test_the_nested_taps_loop_is_a_configuration(tmp_path: Path) -> None:
     """The taps kernel as it was measured on the H200 (a channel loop in a loop over taps)
     stays a searched configuration, and computes the same convolution."""
