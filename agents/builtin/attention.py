@@ -32,12 +32,18 @@ from agents.builtin.fx_nodes import packet, shape_of
 from agents.builtin.kernel_writer import INDENT
 from agents.builtin.lowered import Lowered, Stage
 from agents.builtin.reference import Placeholder, Traced
-from agents.builtin.render import kernel_name, module_source, return_line
+from agents.builtin.render import (
+    kernel_name,
+    launch_config_line,
+    module_constants,
+    module_source,
+    return_line,
+)
 from agents.builtin.values import Plan
 from agents.types import Unsupported
 
 RESULT_NODE, RESULT_BUFFER = "attention_result", "attention_buf"
-# the kernels' own launch keys: a matmul stage in the same module keeps num_warps/num_stages
+# the kernels' launch keys, named apart from the other families' num_warps/num_stages
 LAUNCH_KEYS = {"attention_warps": "num_warps", "attention_stages": "num_stages"}
 
 
@@ -67,7 +73,7 @@ class AttentionLowered(Lowered):
     def render(self, op_name: str, config: dict[str, Any], interpreter: bool) -> str:
         spec = self.spec
         assert spec is not None
-        config = self.stage_config(config)
+        attention_config, *rest_configs = self.stage_configs(config)
         name = kernel_name(f"{op_name}_attention" if self.rest else op_name)
         summary = [
             f"Fused into {name}: q @ kᵀ, scale"
@@ -79,23 +85,25 @@ class AttentionLowered(Lowered):
             "softmax, then @ v (three kernels).",
         ]
         writers: list[Any] = [AttentionKernels(name, spec.dtype, interpreter)]
+        constants = module_constants(attention_config)
         if self.rest is None:
-            forward = [*self._forward(name, config, "out"), return_line(self.traced, ["out"])]
+            forward = [*self._forward(name, attention_config, "out")]
+            forward.append(return_line(self.traced, ["out"]))
             title = f"Triton kernel for `{op_name}`"
         else:
-            rest_summary, rest_writers, rest_forward = self.rest.stage_parts(
-                op_name, config, interpreter
-            )
-            summary += [f"  Writes {RESULT_BUFFER}; then:", *rest_summary]
-            writers += rest_writers
+            rest = self.rest.stage_parts(op_name, rest_configs, interpreter)
+            summary += [f"  Writes {RESULT_BUFFER}; then:", *rest.summary]
+            constants.update(rest.constants)
+            writers += rest.writers
             forward = [
                 "# attention",
-                *self._forward(name, config, RESULT_BUFFER),
-                *rest_forward,
+                *self._forward(name, attention_config, RESULT_BUFFER),
+                *rest.forward,
                 return_line(self.traced, self.outputs),
             ]
             title = f"Triton kernels for `{op_name}`: an attention, then its result's stages"
-        return module_source(title, self.traced, config, summary, writers, forward)
+        summary.append(launch_config_line(config))
+        return module_source(title, self.traced, summary, constants, writers, forward)
 
     def _forward(self, name: str, config: dict[str, Any], out: str) -> list[str]:
         """Allocate `out` and launch the attention's kernels into it."""

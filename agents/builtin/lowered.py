@@ -3,11 +3,19 @@ order) and its `Stage`s, which render the candidate module and the design text.
 
 The partitioner (stages.py) builds them; attention.py and matmul_rows.py subclass `Lowered`
 for the kernels they render their own way.
+
+Each stage launches as it would in a candidate of its own: the searched configuration is
+an entry of the list of the plan that picks it (`Lowered.plan`), and every stage takes the
+entry at the same index of its own family's list (its first where that list is shorter, or
+where the configuration is none of the list's), or the searched one itself where its list is
+the same. A stage's upper-case keys become module constants under the stage's prefix
+(`STAGE2_BLOCK_R`), which `forward` binds to the bare names (`BLOCK_R = STAGE2_BLOCK_R`)
+just before the stage's host code reads them, so two stages never share a key.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agents.builtin.design import design_text
@@ -17,7 +25,9 @@ from agents.builtin.render import (
     describe,
     kernel_name,
     kernel_writers,
+    launch_config_line,
     launch_lines,
+    module_constants,
     module_source,
     plan_summary,
     render_module,
@@ -25,6 +35,16 @@ from agents.builtin.render import (
 )
 from agents.builtin.search import configs_for, search_space
 from agents.builtin.values import Plan
+
+
+@dataclass
+class StageParts:
+    """What the stages add to a candidate module."""
+
+    summary: list[str] = field(default_factory=list)  # header lines
+    constants: dict[str, Any] = field(default_factory=dict)  # each stage's under its prefix
+    writers: list[KernelWriter] = field(default_factory=list)
+    forward: list[str] = field(default_factory=list)  # launches the stages in order
 
 
 @dataclass
@@ -58,38 +78,47 @@ class Lowered:
     def render(self, op_name: str, config: dict[str, Any], interpreter: bool) -> str:
         if len(self.stages) == 1:
             return render_module(op_name, self.traced, self.plan, config, interpreter)
-        config = self.stage_config(config)
-        summary, writers, forward = self.stage_parts(op_name, config, interpreter)
-        forward.append(return_line(self.traced, self.outputs))
+        parts = self.stage_parts(op_name, self.stage_configs(config), interpreter)
+        forward = [*parts.forward, return_line(self.traced, self.outputs)]
+        summary = [*parts.summary, launch_config_line(config)]
         title = f"Triton kernels for `{op_name}` in {len(self.stages)} stages"
-        return module_source(title, self.traced, config, summary, writers, forward)
+        return module_source(title, self.traced, summary, parts.constants, parts.writers, forward)
 
-    def stage_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        """The searched config, and for a stage of another family (a copy stage, a matmul
-        before a reduction) that family's first config's keys."""
-        defaults = {
-            k: v for st in self.stages for k, v in configs_for(search_space(st.plan))[0].items()
-        }
-        return {**defaults, **config}
+    def stage_configs(self, config: dict[str, Any]) -> list[dict[str, Any]]:
+        """Each stage's launch configuration: the searched one for a stage of the searched
+        list, else its own list's entry at the searched one's index (or its first)."""
+        searched = search_space(self.plan)
+        listed = configs_for(searched)
+        index = listed.index(config) if config in listed else 0
+        configs = []
+        for stage in self.stages:
+            space = search_space(stage.plan)
+            own = configs_for(space)
+            configs.append(config if space == searched else own[index if index < len(own) else 0])
+        return configs
 
     def stage_parts(
-        self, op_name: str, config: dict[str, Any], interpreter: bool
-    ) -> tuple[list[str], list[KernelWriter], list[str]]:
-        """The stages' header lines, kernels, and forward lines that launch them in order."""
-        summary: list[str] = []
-        writers: list[KernelWriter] = []
-        forward: list[str] = []
-        for number, stage in enumerate(self.stages, 1):
+        self, op_name: str, configs: list[dict[str, Any]], interpreter: bool
+    ) -> StageParts:
+        """The stages' header lines, constants, kernels, and forward lines that launch them
+        in order, each stage with its own configuration of `configs`."""
+        parts = StageParts()
+        for number, (stage, config) in enumerate(zip(self.stages, configs, strict=True), 1):
             name = kernel_name(f"{op_name}_stage{number}")
             stage_writers = kernel_writers(stage.plan, name, config, interpreter)
             fuses, plan_line = plan_summary(stage.plan, name)
-            summary += [f"Stage {number}. {fuses}", f"  {plan_line}", *_io_lines(stage)]
-            forward.append(f"# stage {number}: {describe(stage.plan)}")
-            forward += launch_lines(stage.plan, self.traced, config, stage_writers)
+            parts.summary += [f"Stage {number}. {fuses}", f"  {plan_line}", *_io_lines(stage)]
+            parts.summary.append(f"  Launch config: {config}.")
+            prefix = f"STAGE{number}_"
+            constants = module_constants(config)
+            parts.constants.update({prefix + k: v for k, v in constants.items()})
+            parts.forward.append(f"# stage {number}: {describe(stage.plan)}")
+            parts.forward += [f"{k} = {prefix}{k}" for k in constants]
+            parts.forward += launch_lines(stage.plan, self.traced, config, stage_writers)
             # an output written in a matmul's shape and read through a view of it
-            forward += [f"{o.name} = {o.returned}" for o in stage.plan.outputs if o.returned]
-            writers += stage_writers
-        return summary, writers, forward
+            parts.forward += [f"{o.name} = {o.returned}" for o in stage.plan.outputs if o.returned]
+            parts.writers += stage_writers
+        return parts
 
     def design(self, op_name: str) -> str:
         if len(self.stages) == 1:

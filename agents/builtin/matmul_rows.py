@@ -21,7 +21,14 @@ from agents.builtin.kernel_writer import INDENT, Scope
 from agents.builtin.lowered import Lowered
 from agents.builtin.plan_assembly import reachable_loads
 from agents.builtin.reduction_writer import ReductionWriter
-from agents.builtin.render import _dtype_expr, describe, kernel_name, module_source, return_line
+from agents.builtin.render import (
+    _dtype_expr,
+    describe,
+    kernel_name,
+    launch_config_line,
+    module_source,
+    return_line,
+)
 from agents.builtin.values import FULL, Dot, Plan, Value
 
 ROW_TILE = 512  # the widest output row a program holds next to its K loop's operand tiles
@@ -128,8 +135,7 @@ class MatmulRows(Lowered):
 
     def render(self, op_name: str, config: dict[str, Any], interpreter: bool) -> str:
         assert self.fused_plan is not None
-        config = self.stage_config(config)
-        summary, writers, staged = self.stage_parts(op_name, config, interpreter)
+        parts = self.stage_parts(op_name, self.stage_configs(config), interpreter)
         name = kernel_name(f"{op_name}_rows")
         matmul, reduction = (stage.plan for stage in self.stages)
         fused = MatmulRowsWriter(self.fused_plan, name, interpreter, matmul, self.buffer)
@@ -138,17 +144,19 @@ class MatmulRows(Lowered):
             f"if max(triton.next_power_of_2({reduction.f_sizes[REDUCED]}), 16) <= {ROW_TILE}:",
             *(INDENT + line for line in self._fused_launch(fused)),
             "else:",
-            *(INDENT + line for line in staged),
+            *(INDENT + line for line in parts.forward),
             return_line(self.traced, self.outputs),
         ]
         summary = [
             f"One kernel where a row fits ({name}): {describe(matmul)} -> "
             f"{describe(reduction)}, the product's rows held in registers.",
             "Else two stages:",
-            *summary,
+            *parts.summary,
+            launch_config_line(config),
         ]
         title = f"Triton kernels for `{op_name}`: a matmul and the reduction of its rows"
-        return module_source(title, self.traced, config, summary, [fused, *writers], forward)
+        writers = [fused, *parts.writers]
+        return module_source(title, self.traced, summary, parts.constants, writers, forward)
 
     def _fused_launch(self, writer: MatmulRowsWriter) -> list[str]:
         plan = self.fused_plan

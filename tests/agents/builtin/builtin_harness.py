@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import itertools
+import json
 import os
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -183,6 +185,24 @@ def check_code(
             assert g_t.dtype == e_t.dtype, (g_t.dtype, e_t.dtype)
             tol = TOLERANCES.get(e_t.dtype, {"atol": 0, "rtol": 0})
             torch.testing.assert_close(g_t, e_t, **tol, equal_nan=True)
+
+
+def aikg_verify(source: str, code: str, folder: Path) -> dict[str, Any]:
+    """The real `aikg verify` in a subprocess (two trials of fresh inputs on DEVICE) of the
+    candidate `code` against the reference `source`, both written to `folder`; its JSON
+    result, once it has exited 0."""
+    (folder / "reference.py").write_text(source)
+    (folder / "candidate.py").write_text(code)
+    verify = [sys.executable, "-m", "aikg", "verify", "reference.py", "candidate.py"]
+    done = subprocess.run(
+        [*verify, "--device", DEVICE, "--trials", "2", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=folder,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
 
 
 class _RecordedKernel:

@@ -3,9 +3,6 @@ heads too wide for it as three kernels; an attention followed by the rest's stag
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,13 @@ from agents.builtin.attention import AttentionLowered
 from agents.builtin.attention_match import match_attention
 from agents.builtin.reference import trace_reference
 from agents.builtin.stages import lower_graph
-from tests.agents.builtin.builtin_harness import check, full_size_launches, generate, task
+from tests.agents.builtin.builtin_harness import (
+    aikg_verify,
+    check,
+    full_size_launches,
+    generate,
+    task,
+)
 
 # the interpreter evaluates masked-off lanes too (exp(-inf) and the like)
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -180,18 +183,7 @@ def test_wide_heads_take_scores_softmax_and_pv_kernels(name: str, tmp_path: Path
 def test_wide_head_candidate_passes_the_verifier(tmp_path: Path) -> None:
     """The real `aikg verify` in a subprocess: fp32 tolerance, fresh inputs, the interpreter."""
     source = task(**{"args": QKV, **WIDE["sdpa"]})
-    (tmp_path / "reference.py").write_text(source)
-    (tmp_path / "candidate.py").write_text(generate(source).code)
-    verify = [sys.executable, "-m", "aikg", "verify", "reference.py", "candidate.py"]
-    done = subprocess.run(
-        [*verify, "--trials", "2", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads(done.stdout)["passed"] is True
+    assert aikg_verify(source, generate(source).code, tmp_path)["passed"] is True
 
 
 class _HostOps(TorchDispatchMode):
