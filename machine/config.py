@@ -9,7 +9,7 @@ import hashlib
 import json
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -39,7 +39,8 @@ class VerifierConfig(_Strict):
     tolerances: dict[str, tuple[float, float]] = Field(default_factory=dict)
     sandbox: Literal["auto", "landlock", "off"] = "auto"  # docs/verifier.md, "Sandbox"
     memory_headroom_gib: float = Field(4.0, gt=0)  # cpu workers: address space beyond torch
-    workers_per_device: int = Field(2, ge=1)  # jobs of one device at once; timing runs alone
+    # jobs of one device at once (timing runs alone); auto: 1 on a GPU, 2 on the CPU
+    workers_per_device: Annotated[int, Field(ge=1)] | Literal["auto"] = "auto"
 
     @field_validator("sandbox", mode="before")
     @classmethod

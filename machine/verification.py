@@ -38,7 +38,7 @@ def verifier_session(
     secret_env_names: Iterable[str] = (),
     memory_headroom_gib: float = 4.0,
     sandbox: str = "auto",
-    workers_per_device: int = 2,
+    workers_per_device: int | str = "auto",
 ) -> AbstractAsyncContextManager[Verifier]:
     """Borrow the process's local verifier for `mode` (warm or oneshot) whose CPU workers
     may map `memory_headroom_gib` beyond torch and Triton, running up to

@@ -22,7 +22,18 @@ from verifier.worker_pool import WorkerPool
 MODES = ("warm", "oneshot")
 DEFAULT_CPU_HEADROOM = 4 << 30
 DEFAULT_RSS_LIMIT = 16 << 30
-DEFAULT_WORKERS_PER_DEVICE = 2
+WORKERS_PER_GPU, WORKERS_PER_CPU = 1, 2  # "auto" (docs/verifier.md, "Several jobs on one device")
+
+
+def workers_for(setting: int | str | None, device: str) -> int:
+    """How many jobs of ``device`` run at once: ``setting`` when it is a number; "auto" (or
+    None) is one on a GPU, where a second worker made every profile-mode run slower on an
+    H200 (most likely: each worker times and compiles the baselines again), two on the CPU."""
+    if setting is None or setting == "auto":
+        return WORKERS_PER_GPU if device.startswith("cuda") else WORKERS_PER_CPU
+    if isinstance(setting, str) or setting < 1:
+        raise ValueError(f"workers_per_device must be at least 1 or auto, got {setting!r}")
+    return setting
 
 
 def verify_in_process(job: VerifyJob) -> VerifyResult:
@@ -41,12 +52,11 @@ class Verifier:
         cpu_memory_headroom_bytes: int = DEFAULT_CPU_HEADROOM,
         rss_limit_bytes: int = DEFAULT_RSS_LIMIT,
         sandbox: str = "auto",
-        workers_per_device: int = DEFAULT_WORKERS_PER_DEVICE,
+        workers_per_device: int | str | None = "auto",
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown verifier mode {mode!r}; use one of {', '.join(MODES)}")
-        if workers_per_device < 1:
-            raise ValueError(f"workers_per_device must be at least 1, got {workers_per_device}")
+        workers_for(workers_per_device, "cpu")  # a bad setting fails here, not at a job
         self.mode = mode
         self.secret_env_names = tuple(secret_env_names)
         self.startup_timeout_s = startup_timeout_s
@@ -83,7 +93,8 @@ class Verifier:
 
     def _pool(self, key: str, device: str) -> WorkerPool:
         if key not in self._pools:
-            self._pools[key] = WorkerPool(self.workers_per_device, lambda: self._start(device))
+            count = workers_for(self.workers_per_device, device)
+            self._pools[key] = WorkerPool(count, lambda: self._start(device))
         return self._pools[key]
 
     async def verify(self, job: VerifyJob) -> VerifyResult:

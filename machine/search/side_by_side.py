@@ -18,6 +18,7 @@ import time
 
 from machine import events as ev
 from machine.verify_step import VerifyingRun, verify_leased
+from verifier.service import workers_for
 
 
 async def verify_side_by_side(run: VerifyingRun, candidates: list[tuple[int, str]]) -> None:
@@ -25,7 +26,8 @@ async def verify_side_by_side(run: VerifyingRun, candidates: list[tuple[int, str
     recorded = [asyncio.Event() for _ in candidates]
 
     async def verify(index: int, step: int, code: str) -> None:
-        spec, share = run.spec, run.config.verifier.workers_per_device
+        spec = run.spec
+        share = workers_for(run.config.verifier.workers_per_device, spec.backend)
         try:
             async with run.device_pool.lease(spec.task_id, spec.backend, share=share) as device:
                 since = time.monotonic()

@@ -13,6 +13,7 @@ from verifier.breakdown import JobClock
 from verifier.child import DeviceModes
 from verifier.device_gate import DeviceGate, GateHold
 from verifier.gate_client import GateClient
+from verifier.service import workers_for
 
 from .conftest import ADVERSARIAL, source
 
@@ -144,3 +145,11 @@ def test_a_job_rerun_alone_takes_the_device_exclusively_where_it_would_share() -
             alone.enter(mode)
     assert asked == ["exclusive", "free", "exclusive"]
     assert gate.may_share and not GateClient().may_share
+
+
+def test_auto_verifies_one_job_at_a_time_on_a_gpu_and_two_on_the_cpu() -> None:
+    assert workers_for("auto", "cuda:1") == 1 and workers_for(None, "cpu") == 2
+    assert workers_for(3, "cuda:0") == 3
+    for bad in (0, "two"):
+        with pytest.raises(ValueError, match="workers_per_device"):
+            workers_for(bad, "cpu")
