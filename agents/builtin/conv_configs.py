@@ -36,17 +36,17 @@ CONV_CONFIGS: list[dict[str, Any]] = [
 
 # fp32 (KernelBench's dtype, TF32 off): 4-byte tiles take smaller K steps. On one H200
 # (torch 2.11, Triton 3.6) the nested taps loop with 128x128x32 tiles, 8 warps, 3 stages ran
-# KernelBench level 1's convolutions at 0.45x of cuDNN (geometric mean, 35 tasks). The first
-# three are untimed guesses: the single (tap, channel block) loop that the pipeliner can
-# overlap, with the fp32 matmul's best H200 tile first (a 128 x 64 x 32 product, 4 warps, 4
-# stages: here 128 channels x 64 pixels), then 64 x 128, then the first with the input made
-# channels-last per call (16-byte input tiles for a copy of the input); the fourth is that
-# measured configuration.
+# KernelBench level 1's convolutions at 0.45x of cuDNN (geometric mean, 35 tasks,
+# conv_builtin.py). The single (tap, channel block) loop with 64 x 128 tiles, 4 warps, 4
+# stages, first here for a while, ran the 11 convolutions among tasks 50-64 at 0.29x of eager
+# (cuDNN) in `aikg bench` on the same GPU the same day, against 0.41x for the nested loop on
+# those 11: faster on 58 (3.1x against 0.26x) and 59, slower on eight. So the measured nested
+# loop leads; the single loop and its channels-last form follow for the search to try.
 CONV_FP32_CONFIGS: list[dict[str, Any]] = [
+    _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="nested"),
     _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single"),
     _gemm(128, 64, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single"),
     _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
-    _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="nested"),
     _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="single"),
     _gemm(128, 128, 16, 4, 4, fp32_dot="tf32x3", DIRECT_BLOCK_M=256, DIRECT_BLOCK_N=8),
     _gemm(256, 64, 32, 8, 3, fp32_dot="tf32x3"),

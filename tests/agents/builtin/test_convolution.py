@@ -116,6 +116,8 @@ CONVS = {
     ),
 }
 
+SINGLE = next(c for c in CONV_FP32_CONFIGS if c.get("taps_loop") == "single")
+
 
 @pytest.mark.parametrize("name", sorted(CONVS))
 def test_convolution_matches_reference(name: str, tmp_path: Path) -> None:
@@ -136,11 +138,12 @@ def test_convolution_matches_reference(name: str, tmp_path: Path) -> None:
 def test_convolution_picks_its_kernel_by_channels(
     body: str, channels: int, kernel: str, tmp_path: Path
 ) -> None:
-    """At full size (meta tensors, nothing runs) the host launches the kernel that fits."""
+    """At full size (meta tensors, nothing runs) the host launches the kernel that fits
+    (with the single taps loop, whose channel step narrows to 16)."""
     source = task(
         "self.c(x)", body=f"self.c = {body}", inputs=f"torch.randn(2, {channels}, 32, 32)"
     )
-    launches = full_size_launches(source, tmp_path)
+    launches = full_size_launches(source, tmp_path, render_with(source, SINGLE))
     assert [name for name, _, _ in launches] == [kernel]
 
 
@@ -160,7 +163,7 @@ def test_a_tile_has_no_more_channels_than_a_group(
     of two (16 at least), up to the configuration's; the nested configuration keeps its own."""
     inputs = f"torch.randn(2, {channels}, 32, 32)"
     source = task("self.c(x)", body=f"self.c = {body}", inputs=inputs)
-    (_, _, keywords), *_ = full_size_launches(source, tmp_path)
+    (_, _, keywords), *_ = full_size_launches(source, tmp_path, render_with(source, SINGLE))
     assert keywords["BLOCK_N"] == block_n
     nested = next(c for c in CONV_FP32_CONFIGS if c.get("taps_loop") == "nested")
     launches = full_size_launches(source, tmp_path, render_with(source, nested))
@@ -176,7 +179,7 @@ def test_the_nested_taps_loop_is_a_configuration(tmp_path: Path) -> None:
     code = render_with(source, nested)
     assert "for c0 in range(0, CIN_G, BLOCK_K):" in code and "c_steps" not in code
     check_code(source, code, tmp_path)
-    assert "for step in range(0, KS0 * KS1 * c_steps):" in render_with(source, CONV_FP32_CONFIGS[0])
+    assert "for step in range(0, KS0 * KS1 * c_steps):" in render_with(source, SINGLE)
     with pytest.raises(ValueError, match="taps_loop='unrolled': use one of"):
         render_with(source, {**nested, "taps_loop": "unrolled"})
 
