@@ -92,9 +92,28 @@ FRAGMENTS = {
         inputs="torch.randn(6, 24)",
     ),
 }
-ROW_FUSED = {"gemm_logsumexp", "matmul_row_norm", "gemm_sum_sigmoid", "gram_row_sums"}
-ROW_FUSED |= {"gemm_softmax_wide_rows", "matmul_softmax_fp16", "gemm_then_one_element_reductions"}
-ROW_FUSED |= {"gemm_max_minus_its_mean"}
+HALF = "torch.randn(6, 24, dtype=torch.float16), torch.randn(24, 20, dtype=torch.float16)"
+# the one-kernel variant's patterns with 16-bit operands (fp32 ones keep two stages)
+FRAGMENTS |= {
+    "matmul_logsumexp_fp16": dict(
+        expr="torch.logsumexp(x @ y, dim=1, keepdim=True)", inputs=HALF, args="x, y"
+    ),
+    "matmul_row_norm_fp16": dict(expr="F.normalize(x @ y, dim=1)", inputs=HALF, args="x, y"),
+    "matmul_one_element_reductions_fp16": dict(
+        expr="torch.logsumexp(torch.max((x @ y).sum(1, keepdim=True), 1, keepdim=True)[0]"
+        ".mean(1, keepdim=True), 1, keepdim=True).sum(1)",
+        inputs=HALF,
+        args="x, y",
+    ),
+    "matmul_max_minus_its_mean_fp16": dict(
+        expr="F.gelu((z := torch.max(x @ y, dim=1, keepdim=True).values)"
+        " - z.mean(dim=1, keepdim=True))",
+        inputs=HALF,
+        args="x, y",
+    ),
+}
+# a matmul, then a reduction of its rows: also one kernel, for 16-bit rows that fit a tile
+ROW_FUSED = {name for name in FRAGMENTS if name.startswith("matmul_") and name.endswith("_fp16")}
 # (families of the stages in launch order)
 STAGES = {
     "gemm_logsumexp": ["matmul", "reduction"],
@@ -110,6 +129,10 @@ STAGES = {
     "gemm_max_minus_its_mean": ["matmul", "reduction"],
     "row_mean_onto_another_width": ["reduction", "pointwise"],
     "gemm_row_statistic_residual": ["matmul", "reduction", "pointwise"],
+    "matmul_logsumexp_fp16": ["matmul", "reduction"],
+    "matmul_row_norm_fp16": ["matmul", "reduction"],
+    "matmul_one_element_reductions_fp16": ["matmul", "reduction"],
+    "matmul_max_minus_its_mean_fp16": ["matmul", "reduction"],
     "mlp_block": ["matmul", "matmul"],
     "sequential_mlp": ["matmul", "matmul"],
 }
@@ -120,6 +143,5 @@ def test_fragment_matches_reference(name: str, tmp_path: Path) -> None:
     source = task(**FRAGMENTS[name])
     lowered = lower_graph(trace_reference(source, "torch"))
     assert [stage.plan.family for stage in lowered.stages] == STAGES[name]
-    # a matmul, then a reduction of its rows: also one kernel, for rows that fit a tile
     assert isinstance(lowered, MatmulRows) == (name in ROW_FUSED)
     check(source, tmp_path, name)
