@@ -62,17 +62,23 @@ def _nbytes(value: Any) -> int:
     return sum(t.numel() * t.element_size() for t in _tensors(value))
 
 
+FINGERPRINT_CHUNK = 1 << 24  # elements widened to float64 at a time (128 MB)
+
+
 def _sums(t: torch.Tensor) -> tuple[str, str]:
-    """Sum and 2-norm (integers: sum and maximum) accumulated in float64 by the reduction
-    itself, with no widened copy of a 6 GB tensor; as reprs, so NaN equals NaN."""
+    """Sum and 2-norm (integers: sum and maximum) in float64, as reprs (so NaN equals NaN).
+    Chunk by chunk: a reduction given ``dtype=torch.float64`` widens its whole input first
+    on the CPU, two more copies' worth of memory for a float32 input."""
     if t.numel() == 0:
         return ("0", "0")
-    total = torch.sum(t, dtype=torch.float64)
+    chunks = t.reshape(-1).split(FINGERPRINT_CHUNK)
+    total = sum(float(torch.sum(c, dtype=torch.float64)) for c in chunks)
     if t.is_floating_point():
-        spread = torch.linalg.vector_norm(t, dtype=torch.float64)
+        squares = sum(float(torch.linalg.vector_norm(c, dtype=torch.float64)) ** 2 for c in chunks)
+        spread = squares**0.5
     else:
-        spread = t.max().to(torch.float64)
-    return (repr(float(total)), repr(float(spread)))
+        spread = float(max(c.max() for c in chunks))
+    return (repr(total), repr(spread))
 
 
 def fingerprint(value: Any) -> tuple[Any, ...] | None:
