@@ -250,6 +250,9 @@ def test_ctrl_c_while_the_reference_is_checked(tmp_path: Path) -> None:
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal, even when pytest itself runs in the background (a shell's
+        # `cmd &` ignores SIGINT there, and an ignored signal stays ignored across exec)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     probe_pid = None
