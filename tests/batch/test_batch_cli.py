@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from store import EventStore
+from store.errors import StoreNotFound
+from tests.support.signals import default_sigint
 
 pytestmark = pytest.mark.slow
 
@@ -55,6 +57,7 @@ def aikg(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
 
 
@@ -152,5 +155,8 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
 async def _any_started(db: Path) -> bool:
     if not db.exists():
         return False
-    async with await EventStore.open(db, readonly=True) as store:
-        return any(s.n_events > 1 and s.stream != "devices" for s in await store.streams())
+    try:
+        async with await EventStore.open(db, readonly=True) as store:
+            return any(s.n_events > 1 and s.stream != "devices" for s in await store.streams())
+    except StoreNotFound:  # the file exists but the command has not written its schema yet
+        return False

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from tests.cli.conftest import REPO
+from tests.support.signals import default_sigint
 from verifier.sandbox import plan
 from verifier.task_framework import detect_framework
 
@@ -250,9 +251,7 @@ def test_ctrl_c_while_the_reference_is_checked(tmp_path: Path) -> None:
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,
-        # as from a terminal, even when pytest itself runs in the background (a shell's
-        # `cmd &` ignores SIGINT there, and an ignored signal stays ignored across exec)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 60
     probe_pid = None
