@@ -10,6 +10,15 @@ import torch
 
 from verifier.frameworks import to_torch
 
+WHOLE_TENSOR_CHUNK = 1 << 24  # elements a whole-tensor check widens or copies at a time
+
+
+def flat_chunks(t: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """``t`` flattened, in pieces of ``WHOLE_TENSOR_CHUNK`` elements: checks over a whole
+    input (a 17 GB KernelBench tensor) widen or copy one piece at a time, never all of it."""
+    return t.reshape(-1).split(WHOLE_TENSOR_CHUNK)
+
+
 DEFAULT_TOLERANCES: dict[str, tuple[float, float]] = {
     "float64": (1e-7, 1e-7),
     "float32": (1e-4, 1e-4),

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from verifier.compare import flatten_outputs, to_torch
+from verifier.compare import flat_chunks, flatten_outputs, to_torch
 
 CACHE_BYTES_ENV = "AIKG_VERIFY_REFERENCE_CACHE_BYTES"
 DEFAULT_CACHE_BYTES = 4 << 30
@@ -62,16 +62,13 @@ def _nbytes(value: Any) -> int:
     return sum(t.numel() * t.element_size() for t in _tensors(value))
 
 
-FINGERPRINT_CHUNK = 1 << 24  # elements widened to float64 at a time (128 MB)
-
-
 def _sums(t: torch.Tensor) -> tuple[str, str]:
     """Sum and 2-norm (integers: sum and maximum) in float64, as reprs (so NaN equals NaN).
     Chunk by chunk: a reduction given ``dtype=torch.float64`` widens its whole input first
     on the CPU, two more copies' worth of memory for a float32 input."""
     if t.numel() == 0:
         return ("0", "0")
-    chunks = t.reshape(-1).split(FINGERPRINT_CHUNK)
+    chunks = flat_chunks(t)
     total = sum(float(torch.sum(c, dtype=torch.float64)) for c in chunks)
     if t.is_floating_point():
         squares = sum(float(torch.linalg.vector_norm(c, dtype=torch.float64)) ** 2 for c in chunks)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from verifier.breakdown import phase
-from verifier.compare import Mismatch, compare_outputs, flatten_outputs
+from verifier.compare import Mismatch, compare_outputs, flat_chunks, flatten_outputs
 from verifier.frameworks import ConversionError, seed_frameworks, to_reference, to_torch
 from verifier.guards import ALTERNATE, NAN, KernelLaunches, TorchOpRecorder, poisoned_allocations
 from verifier.layout import layout_mismatch
@@ -131,9 +131,6 @@ def _make_inputs(
     return TrialInputs(reference, [_clone(v) for v in on_device], on_device, seed)
 
 
-SAME_CHUNK = 1 << 24  # elements compared at a time: NaN-aware copies of this size only
-
-
 def _same(a: Any, b: Any) -> bool:
     if not isinstance(a, torch.Tensor):
         return True
@@ -141,7 +138,7 @@ def _same(a: Any, b: Any) -> bool:
         return False
     if not a.is_floating_point():
         return bool(torch.equal(a, b))
-    pairs = zip(a.reshape(-1).split(SAME_CHUNK), b.reshape(-1).split(SAME_CHUNK), strict=True)
+    pairs = zip(flat_chunks(a), flat_chunks(b), strict=True)
     return all(torch.equal(torch.nan_to_num(x), torch.nan_to_num(y)) for x, y in pairs)
 
 
