@@ -34,20 +34,21 @@ CONV_CONFIGS: list[dict[str, Any]] = [
     _gemm(64, 64, 32, 4, 5, DIRECT_BLOCK_M=64, DIRECT_BLOCK_N=32, DIRECT_WARPS=2),
 ]
 
-# fp32 (KernelBench's dtype, TF32 off): 4-byte tiles take smaller K steps. On one H200
-# (torch 2.11, Triton 3.6) the nested taps loop with 128x128x32 tiles, 8 warps, 3 stages ran
-# KernelBench level 1's convolutions at 0.45x of cuDNN (geometric mean, 35 tasks,
-# conv_builtin.py). The single (tap, channel block) loop with 64 x 128 tiles, 4 warps, 4
-# stages, first here for a while, ran the 11 convolutions among tasks 50-64 at 0.29x of eager
-# (cuDNN) in `aikg bench` on the same GPU the same day, against 0.41x for the nested loop on
-# those 11: faster on 58 (3.1x against 0.26x) and 59, slower on eight. So the measured nested
-# loop leads; the single loop and its channels-last form follow for the search to try.
+# fp32 (KernelBench's dtype, TF32 off): 4-byte tiles take smaller K steps. The taps kernel
+# reads its tiles along the input channels (K), so they load in 16-byte vectors and reach the
+# tensor cores K-major only where the channels are contiguous: the channels-last forms copy the
+# input (and the weight) that way on every call, and that copy pays. On one H200 (torch 2.11,
+# Triton 3.6, 2026-11-29, conv_builtin.py --pick over KernelBench level 1's 35 convolutions)
+# each configuration alone, geometric mean vs cuDNN: the channels-last single loop 128 x 64
+# (first here) 1.13x, 64 x 128 1.11x, 128 x 128 with 8 warps 0.96x; the nested loop over taps
+# with NCHW tiles, first until then, 0.45x; best of the four per task 1.21x.
 CONV_FP32_CONFIGS: list[dict[str, Any]] = [
+    _gemm(128, 64, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
+    _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
+    _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
     _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="nested"),
     _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single"),
     _gemm(128, 64, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single"),
-    _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
-    _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="single"),
     _gemm(128, 128, 16, 4, 4, fp32_dot="tf32x3", DIRECT_BLOCK_M=256, DIRECT_BLOCK_N=8),
     _gemm(256, 64, 32, 8, 3, fp32_dot="tf32x3"),
     _gemm(64, 64, 32, 4, 5, fp32_dot="tf32x3", DIRECT_BLOCK_M=64, DIRECT_BLOCK_N=32),

@@ -15,9 +15,9 @@ configuration: the kernel launched, ms, cuDNN ms, speedup, errors) and conv_buil
 best verified configuration per task, and the geometric mean over tasks of each of the first
 N configurations alone), and prints the table. On one H200 the first configuration of the
 list as it was then ran all 35 tasks in about 3 minutes (geometric mean 0.45x of cuDNN);
-`--configs 4` times the fp32 list's first four: three forms of the single (tap, channel)
-loop and that measured configuration. `--tasks 50,82` picks tasks by number. `--device cpu`
-runs it in the interpreter, to check this script itself.
+`--configs 4` times the fp32 list's first four, `--pick 0,3` the first and the fourth.
+`--tasks 50,82` picks tasks by number. `--device cpu` runs it in the interpreter, to check
+this script itself.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def bench_ms(fn: Any, device: str) -> float:
     return float(do_bench(fn, warmup=5, rep=40))
 
 
-def run_task(path: Path, configs: int, folder: Path, device: str) -> list[dict[str, Any]]:
+def run_task(path: Path, picks: list[int], folder: Path, device: str) -> list[dict[str, Any]]:
     source = path.read_text()
     reference = import_source(source, folder, f"ref_{path.stem[:3].strip('_')}")
     lowered = lower_graph(trace_reference(source, "torch"))
@@ -86,7 +86,7 @@ def run_task(path: Path, configs: int, folder: Path, device: str) -> list[dict[s
             model.float()
         cudnn_ms = bench_ms(lambda: model(*inputs), device)
     records = []
-    for index in range(min(configs, len(configs_for(space)))):
+    for index in [i for i in picks if i < len(configs_for(space))]:
         config = configs_for(space)[index]
         code = lowered.render(path.stem, dict(config), device == "cpu")
         candidate_module = import_source(code, folder, f"cand_{path.stem[:3].strip('_')}_{index}")
@@ -177,6 +177,9 @@ def main() -> None:
     parser.add_argument("--kernelbench", type=Path, required=True, help="KernelBench's level1")
     parser.add_argument("--out", type=Path, default=Path("."))
     parser.add_argument("--configs", type=int, default=1, help="the first N configurations")
+    parser.add_argument(
+        "--pick", default="", help="configuration indices, e.g. 0,3 (instead of --configs)"
+    )
     parser.add_argument("--tasks", default="", help="task numbers, e.g. 50,82 (default: all)")
     parser.add_argument(
         "--device", default="cuda", help="cpu: the interpreter, to check this script"
@@ -189,12 +192,13 @@ def main() -> None:
     torch.backends.cudnn.allow_tf32 = False  # KernelBench's fp32, as the verifier runs it
     torch.backends.cuda.matmul.allow_tf32 = False
     numbers = [int(t) for t in args.tasks.split(",") if t] or CONV_TASKS
+    picks = [int(i) for i in args.pick.split(",") if i] or list(range(args.configs))
     paths = [p for n in numbers for p in sorted(args.kernelbench.glob(f"{n}_*.py"))]
     records: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         for path in paths:
             try:
-                records += run_task(path, args.configs, Path(folder), args.device)
+                records += run_task(path, picks, Path(folder), args.device)
             except Exception as exc:  # one task's failure is a row, not the end of the run
                 message = (
                     f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
