@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from verifier import seccomp
+from verifier import gpu_facts, seccomp
 from verifier.process import DEVICE_ENV
 from verifier.sandbox import SOCKETS_AFTER_CUDA, SandboxReport, confine
 from verifier.sandbox_paths import prepare_environment, worker_policy
@@ -29,6 +29,8 @@ def confine_worker(workdir: Path) -> tuple[SandboxReport, SandboxWatch]:
     what a candidate tries that the sandbox denies (a no-op watch when not confined)."""
     scratch = scratch_folder(workdir)
     gpu = os.environ.get("TRITON_INTERPRET") != "1"
+    if gpu and os.environ.get(DEVICE_ENV, "").startswith("cuda"):
+        gpu_facts.remember_before_confining()  # inductor's nvidia-smi query, asked now
     prepare_environment(scratch, gpu)
     policy = worker_policy(scratch, os.environ.get(SANDBOX_ENV, "auto"), gpu)
     report = confine(policy)
@@ -38,7 +40,9 @@ def confine_worker(workdir: Path) -> tuple[SandboxReport, SandboxWatch]:
 def close_sockets_once_cuda_is_up(report: SandboxReport) -> None:
     """On a GPU, after torch is imported and before any candidate: starts CUDA on the
     worker's device (the driver opens its unix socket then), then closes every socket for
-    good. A confined GPU worker that cannot do so stops here (no candidate runs half-walled)."""
+    good. A confined GPU worker that cannot do so stops here (no candidate runs half-walled).
+    Also answers inductor's GPU clock query from what was asked before confining."""
+    gpu_facts.answer_inductor()
     device = os.environ.get(DEVICE_ENV, "")
     if not device.startswith("cuda") or SOCKETS_AFTER_CUDA not in report.enforced:
         return
