@@ -7,13 +7,12 @@ is no stage boundary.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import torch
-from torch.fx import Graph, GraphModule
+from torch.fx import Graph
 from torch.fx import Node as FxNode
 
 from agents.builtin.fx_nodes import packet, shape_of
+from agents.builtin.graph_rewrites import rewritten
 from agents.builtin.iteration_space import reduction_request
 from agents.builtin.reference import Traced
 
@@ -27,8 +26,10 @@ def without_one_element_reductions(traced: Traced) -> Traced:
     """The graph without reductions over dims of size 1 (`x.max(dim=1, keepdim=True)` of an
     (N, 1) tensor): each is its input, squeezed where keepdim is off. A kernel cannot take
     a reduced dim that its values do not walk, and such a reduction is no stage boundary."""
-    graph = Graph()
-    graph.output(graph.graph_copy(traced.graph.graph, {}))
+    return rewritten(traced, _drop_one_element_reductions)
+
+
+def _drop_one_element_reductions(graph: Graph) -> bool:
     changed = False
     for node in list(graph.nodes):
         op = packet(node) if node.op == "call_function" else ""
@@ -54,7 +55,4 @@ def without_one_element_reductions(traced: Traced) -> Traced:
             node.replace_all_uses_with(result)
         graph.erase_node(node)
         changed = True
-    if not changed:
-        return traced
-    graph.eliminate_dead_code()
-    return replace(traced, graph=GraphModule(traced.graph, graph))
+    return changed

@@ -27,6 +27,7 @@ from agents.builtin.adaptive_pooling import ADAPTIVE_POOLS
 from agents.builtin.attention import lower_attention
 from agents.builtin.conv_lowering import CONVS, convolution_operands
 from agents.builtin.errors import LLM_HINT
+from agents.builtin.exclusive_scans import with_exclusive_scans_fused
 from agents.builtin.fx_nodes import packet, shape_of
 from agents.builtin.iteration_space import group_norm_request, reduction_request
 from agents.builtin.lowered import Lowered, Stage
@@ -388,7 +389,7 @@ def _after_one_kernel_failed(traced: Traced, error: Unsupported) -> Lowered:
 
 def lower_graph(traced: Traced) -> Lowered:
     """One fused kernel where one suffices, else stages (raises Unsupported)."""
-    traced = without_one_element_reductions(traced)
+    traced = with_exclusive_scans_fused(without_one_element_reductions(traced))
     attention = lower_attention(traced, lower_rest=lower_graph)
     if attention is not None:
         return attention
