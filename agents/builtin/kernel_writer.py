@@ -76,6 +76,9 @@ class KernelWriter(ABC):
         if offset == "0" and (self.single_scope or not in_loop):
             # one value (a 0-dim buffer) shared by every lane: a scalar pointer takes no mask
             load = f"tl.load({ptr})"
+        elif v.guard:
+            mask = "mask" if self.single_scope else "rmask" if in_loop else "row_mask"
+            load = f"tl.load({ptr}, mask={mask} & {v.guard}, other={v.fill})"
         elif self.single_scope:
             load = f"tl.load({ptr}, mask=mask)"
         elif in_loop:

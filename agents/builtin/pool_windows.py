@@ -102,8 +102,9 @@ def _start(out: str, stride: int) -> str:
 
 @dataclass(frozen=True)
 class Position:
-    """Where one window position reads along one dim: the index clamped in bounds, and the
-    condition (empty when always true) under which it is inside the input."""
+    """Where one window position reads along one dim: the index, and the condition (empty
+    when always true) under which it is inside the input; the load is masked off outside,
+    so the index needs no clamping and stays contiguous along the output's last dim."""
 
     index: str
     inside: list[str]
@@ -117,13 +118,8 @@ def position(spec: PoolSpec, j: int, k: int, out: str, size: str) -> Position:
     # after it (floor mode: the last window ends at most `pad` past the input) or ceil mode
     low = k * dilation - pad < 0
     high = spec.ceil_mode or pad > dilation * (kernel - 1 - k)
-    index = pos
-    if low:
-        index = f"tl.maximum({index}, 0)"
-    if high:
-        index = f"tl.minimum({index}, {size} - 1)"
     inside = ([f"({pos} >= 0)"] if low else []) + ([f"({pos} < {size})"] if high else [])
-    return Position(index, inside)
+    return Position(pos, inside)
 
 
 def divisor(spec: PoolSpec, outs: Sequence[str], sizes: Sequence[str]) -> str:

@@ -1,13 +1,13 @@
 """Max and average pooling (1-D, 2-D, 3-D) as pointwise work over the pooled output.
 
 Each output point reads its window straight from the input: one load per window position
-(unrolled: kernel sizes are the op's constants), at the output index times the stride,
-minus the padding, plus the position times the dilation. Positions that may fall in the
-padding are clamped into the input and replaced by -inf (max) or 0 (average) where
-outside, so padding is never read; max propagates NaN as torch does, and the average
-divides by the window's count as torch counts it (`count_include_pad`, `ceil_mode`,
-`divisor_override`). Memory-bound: each input element is read once per window covering
-it, from cache after the first. The pointwise epilogue that follows fuses as usual.
+(unrolled: kernel sizes are the op's constants), at the output index times the stride, minus
+the padding, plus the position times the dilation. Positions that may fall in the padding
+are masked off there and read -inf (max) or 0 (average), so padding is never read; max
+propagates NaN as torch does, and the average divides by the window's count as torch counts
+it (`count_include_pad`, `ceil_mode`, `divisor_override`). Memory-bound: each input element
+is read once per window covering it, from cache after the first. The pointwise epilogue that
+follows fuses as usual.
 """
 
 from __future__ import annotations
@@ -48,27 +48,15 @@ def wide_index(index: str) -> str:
     return index if index == "0" else f"{index}.to(tl.int64)"
 
 
-def _window_formula(kind: str, inside: str) -> Any:
-    """Fold one window position into the running result (a[0]; a[1] is the new load)."""
-    if kind == "max":
-        value = f"tl.where({inside}, {{1}}, {NEG_INF})" if inside else "{1}"
-        step = f"tl.maximum({{0}}, {value}, propagate_nan=tl.PropagateNan.ALL)"
-    else:
-        value = f"tl.where({inside}, {{1}}, 0.0)" if inside else "{1}"
-        step = f"{{0}} + {value}"
+def _window_formula(kind: str) -> Any:
+    """Fold one window position into the running result (a[0]; a[1] is the new load, which
+    reads the fill where the position is in the padding)."""
+    step = (
+        "tl.maximum({0}, {1}, propagate_nan=tl.PropagateNan.ALL)" if kind == "max" else "{0} + {1}"
+    )
 
     def formula(a: Sequence[Any], k: dict[str, Any]) -> str:
         return step.format(*a)
-
-    return formula
-
-
-def _first_formula(kind: str, inside: str) -> Any:
-    """The window's first position: the result so far is that value alone."""
-    fill = NEG_INF if kind == "max" else "0.0"
-
-    def formula(a: Sequence[Any], k: dict[str, Any]) -> str:
-        return f"tl.where({inside}, {a[0]}, {fill})" if inside else str(a[0])
 
     return formula
 
@@ -110,12 +98,16 @@ def lower_pool(lw: LoweringContext, node: FxNode, op: str) -> Any:
         places = [pw.position(spec, j, k, outs[lead + j], sizes[j]) for j, k in enumerate(offsets)]
         tokens = wide[:lead] + [p.index for p in places]
         load = lw.indexed_load(base, dims, tuple(iv.compose(exprs, tokens)))
-        inside = " & ".join(c for p in places for c in p.inside)
+        inside = [c for p in places for c in p.inside]
+        if inside:  # in the padding: masked off, reading max's or the average's identity
+            load.guard = f"({' & '.join(inside)})" if len(inside) > 1 else inside[0]
+            load.fill = NEG_INF if spec.kind == "max" else "0.0"
         if result is None:
-            formula, operands = _first_formula(spec.kind, inside), [load]
-        else:
-            formula, operands = _window_formula(spec.kind, inside), [result, load]
-        result = lw.make(lw.fresh(node.name), shape, values.dtype, formula, operands)
+            result = load
+            continue
+        result = lw.make(
+            lw.fresh(node.name), shape, values.dtype, _window_formula(spec.kind), [result, load]
+        )
         result.dims = dims
     assert result is not None
     if spec.kind == "avg":

@@ -64,6 +64,10 @@ class Value:
     source: str = ""  # load: the source's kernel name
     pending: bool = False  # load whose dims are fixed by a later permute
     index: tuple[str, ...] | None = None  # load: index expression per source dim, if not i<d>
+    # load: a condition on the indices outside which the load reads nothing and gives
+    # `fill` (a pool's window position in the padding), so its index needs no clamping
+    guard: str = ""
+    fill: str = "0.0"
     regrouped: bool = False  # lives in the group-norm space (N, G, C/G, *spatial)
     # F dims along which this value's variable holds the logical value at n-1-i (flip)
     flipped: frozenset[int] = frozenset()
