@@ -166,7 +166,7 @@ class KernelWriter(ABC):
             offset = "tl.zeros_like(rows)"  # a total: the one row writes the one element
         ptr = f"{out.name}_ptr" + (f" + {offset}" if offset else "")
         if value[0].isdigit() or value.startswith(("-", "float(")):
-            shape = "[BLOCK_SIZE]"
+            shape = "[BLOCK_ROWS, BLOCK_COLS]" if self.plan.row_tiles else "[BLOCK_SIZE]"
             if reduction:
                 shape = "[BLOCK_M, 1]" if out.value.level == ROW else "[BLOCK_M, BLOCK_R]"
             value = f"tl.full({shape}, {value}, tl.float32)"

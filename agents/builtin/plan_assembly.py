@@ -14,6 +14,7 @@ from agents.builtin.fx_nodes import is_one, shape_of
 from agents.builtin.iteration_space import output_nodes
 from agents.builtin.loads import group_channel
 from agents.builtin.lowering_state import LoweringState
+from agents.builtin.pool_windows import POOLS
 from agents.builtin.values import NotLowered, Output, Plan, Value, identity_of
 from agents.types import Unsupported
 
@@ -103,4 +104,8 @@ def assemble_plan(st: LoweringState) -> Plan:
         dot=st.dot,
         conv=st.conv,
         has_cumprod=st.has_cumprod,
+        row_tiles=family == "pointwise"
+        and not flat
+        and st.rank > 1
+        and any(op in POOLS for op in st.fused),
     )

@@ -20,7 +20,7 @@ from agents.builtin.conv_writer import conv_launch_lines, conv_writers
 from agents.builtin.kernel_writer import INDENT, KernelWriter
 from agents.builtin.matmul_launch import matmul_launch_lines
 from agents.builtin.matmul_writer import MatmulWriter
-from agents.builtin.pointwise_writer import PointwiseWriter
+from agents.builtin.pointwise_writer import PointwiseWriter, row_tile_launch_lines
 from agents.builtin.reduction_schedule import splittable, tiled
 from agents.builtin.reduction_writer import ReductionWriter
 from agents.builtin.reference import Traced
@@ -44,6 +44,7 @@ STRATEGY = {
     "matmul": "one program per BLOCK_M x BLOCK_N output tile, fp32 accumulator",
     "conv": "an implicit GEMM per group over BLOCK_M pixels x BLOCK_N channels, or direct",
 }
+ROW_TILES = "one program per BLOCK_SIZE elements as rows by a block of the last dim, one pass"
 
 
 def kernel_name(op_name: str) -> str:
@@ -238,7 +239,11 @@ def launch_lines(
         lines.append(f"{out.name} = torch.empty({shape}, device={device}, dtype={dtype})")
     options = {k: config[k] for k in LAUNCH_KEYS if k in config}
     blocks = {k: k for k in _constexprs(config)}
-    if plan.family == "pointwise":
+    if plan.family == "pointwise" and plan.row_tiles:
+        lines += row_tile_launch_lines(plan)
+        tiles = {"BLOCK_ROWS": "block_rows", "BLOCK_COLS": "block_cols"}
+        lines.append(_launch(writers[0], blocks | tiles, options))
+    elif plan.family == "pointwise":
         lines.append(f"n_elements = {plan.outputs[0].name}.numel()")
         lines.append("grid = (triton.cdiv(n_elements, BLOCK_SIZE),)")
         lines.append(_launch(writers[0], blocks, options))
@@ -271,7 +276,8 @@ def kernel_writers(
             MatmulWriter(plan, combine, _constexprs(config), interpreter, mode="combine"),
         ]
     if plan.family != "reduction":
-        return [PointwiseWriter(plan, name, _constexprs(config), interpreter)]
+        tiles = ["BLOCK_ROWS", "BLOCK_COLS"] if plan.row_tiles else []
+        return [PointwiseWriter(plan, name, _constexprs(config) + tiles, interpreter)]
     modes = ["persistent", "looped", *(["partial", "combine"] if splittable(plan) else [])]
     fulls = any(o.value.level == FULL for o in plan.outputs)
     writers = []
@@ -290,7 +296,7 @@ def plan_summary(plan: Plan, name: str) -> list[str]:
         f"Fused into {name}: {describe(plan)}.",
         f"Plan: {plan.family} over a rank-{plan.rank} iteration space"
         + (f", reducing dims {list(plan.reduced)}" if plan.reduced else "")
-        + f"; {STRATEGY[plan.family]}.",
+        + f"; {ROW_TILES if plan.row_tiles else STRATEGY[plan.family]}.",
     ]
 
 

@@ -186,3 +186,6 @@ class Plan:
     dot: Dot | None = None
     conv: Conv | None = None
     has_cumprod: bool = False
+    # pointwise: programs take a tile of rows by a block of the last dim (no division for
+    # the last dim's index, contiguous along it) instead of BLOCK_SIZE flat elements
+    row_tiles: bool = False

@@ -8,7 +8,15 @@ import pytest
 
 from agents.builtin.provider import plan_design
 from agents.types import Unsupported
-from tests.agents.builtin.builtin_harness import check, generate, request, task
+from tests.agents.builtin.builtin_harness import (
+    check,
+    check_code,
+    first_launch_arguments,
+    generate,
+    render_with,
+    request,
+    task,
+)
 
 NCL = "torch.randn(2, 3, 20)"
 NCHW = "torch.randn(2, 3, 9, 10)"
@@ -49,6 +57,22 @@ def test_pooling_matches_reference(name: str, tmp_path: Path) -> None:
 def test_windows_without_padding_read_with_plain_loads(tmp_path: Path) -> None:
     code = check(task("F.max_pool2d(x, 2)", inputs=NCHW), tmp_path)
     assert "tl.where" not in code and code.count("tl.load(") == 4
+
+
+def test_row_tiles_cover_blocks_of_the_last_dim_and_several_rows(tmp_path: Path) -> None:
+    """Programs of 8 elements: a 21-wide output row takes three blocks of 8, a 3-wide one
+    takes tiles of two rows by 4; padded positions are masked loads, never clamped."""
+    cases = [
+        ("F.avg_pool1d(x, 4, stride=1, padding=2)", NCL, (1, 8)),
+        ("F.max_pool1d(x, 3, stride=2, padding=1, dilation=2)", "torch.randn(2, 3, 7)", (2, 4)),
+    ]
+    for expr, inputs, (rows, cols) in cases:
+        source = task(expr, inputs=inputs)
+        code = render_with(source, {"BLOCK_SIZE": 8, "num_warps": 1})
+        assert "tl.arange(0, BLOCK_COLS)[None, :]" in code and "tl.minimum" not in code
+        check_code(source, code, tmp_path)
+        launch = first_launch_arguments(code, source, tmp_path, run=False)
+        assert (launch["BLOCK_ROWS"], launch["BLOCK_COLS"]) == (rows, cols)
 
 
 def test_pooling_indices_are_refused_by_name() -> None:
