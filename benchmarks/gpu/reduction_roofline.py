@@ -1,8 +1,9 @@
 """Bandwidth of the built-in agent's reduction kernels against a plain copy and torch.compile
-(issue 17): rows too long for one program (softmax, log-softmax, the norms) and reductions
+(issue 17): rows too long for one program (softmax, log-softmax, the norms), reductions
 that keep the innermost dim (sum/mean/max/min/argmax/argmin over dim 1 of a 3-D tensor),
-each at KernelBench level 1's size and at one other size. Run from the repository root on
-the GPU machine:
+and the other memory-bound level-1 tasks that ran below compile (1-D max and average
+pooling, the exclusive cumsum, with the plain cumsum as its yardstick), each at KernelBench
+level 1's size and at one other size. Run from the repository root on the GPU machine:
 
     . benchmarks/gpu/setup.sh && python3 benchmarks/gpu/reduction_roofline.py --out "$OUT"
 
@@ -33,7 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks" / "gpu"))
 from gpu_bench import bench_ms, import_source, report  # noqa: E402
 
 from agents.builtin.reference import trace_reference  # noqa: E402
-from agents.builtin.search import REDUCTION_CONFIGS  # noqa: E402
+from agents.builtin.search import configs_for, search_space  # noqa: E402
 from agents.builtin.stages import lower_graph  # noqa: E402
 
 TASK = """
@@ -62,7 +63,7 @@ def get_init_inputs():
 @dataclass(frozen=True)
 class Case:
     name: str
-    kind: str  # "long rows" | "inner dim"
+    kind: str  # "long rows" | "inner dim" | "window" | "scan"
     expr: str
     small: tuple[int, ...]  # the shape traced (the lowering is generic in the sizes)
     shapes: tuple[tuple[int, ...], ...]  # KernelBench's size, then another
@@ -71,11 +72,13 @@ class Case:
     init_values: str = ""
 
     def source(self, shape: tuple[int, ...]) -> str:
-        """The task file; a norm over every dim but the first is built for the shape's."""
+        """The task file; a norm over every dim but the first is built for the shape's, and a
+        pool is traced at the shape itself (a max pool's output length is a traced constant)."""
         normalized = "{normalized}" in self.body
+        small = (2, *shape[1:]) if normalized else self.small
         return TASK.format(
             expr=self.expr,
-            small=(2, *shape[1:]) if normalized else self.small,
+            small=shape if self.kind == "window" else small,
             init=f", {self.init}" if self.init else "",
             body=self.body.replace("{normalized}", repr(tuple(shape[1:]))),
             init_values=self.init_values,
@@ -141,6 +144,37 @@ CASES = [
         (4, 40),
         ((32768, 65535), (8192, 100000)),
     ),
+    Case(
+        "avg_pool1d",  # KernelBench 44: an odd output length (65537)
+        "window",
+        "self.pool(x)",
+        (2, 3, 20),
+        ((64, 128, 65536), (128, 64, 30000)),
+        body="self.pool = nn.AvgPool1d(8, stride=1, padding=4)",
+    ),
+    Case(
+        "max_pool1d",  # KernelBench 41
+        "window",
+        "self.pool(x)",
+        (2, 3, 40),
+        ((64, 192, 65536), (128, 64, 30000)),
+        body="self.pool = nn.MaxPool1d(8, stride=1, padding=4, dilation=3)",
+    ),
+    Case(
+        "cumsum",  # KernelBench 89, the yardstick of the exclusive one
+        "scan",
+        "torch.cumsum(x, dim=1)",
+        (4, 40),
+        ((32768, 32768), (8192, 100000)),
+    ),
+    Case(
+        "cumsum_exclusive",  # KernelBench 92's form
+        "scan",
+        "torch.cat((torch.zeros_like(x.select(1, 0).unsqueeze(1)),"
+        " torch.cumsum(x.narrow(1, 0, x.size(1) - 1), dim=1)), dim=1)",
+        (4, 40),
+        ((32768, 32768), (8192, 100000)),
+    ),
     *(
         Case(name, "inner dim", expr, (2, 6, 5), ((128, 4096, 4095), (64, 2048, 8191)))
         for name, expr in (
@@ -158,7 +192,8 @@ CASES = [
 def candidate_module(case: Case, shape: tuple[int, ...], folder: Path) -> Any:
     """The built-in agent's candidate for the case (its first, default configuration)."""
     lowered = lower_graph(trace_reference(case.source(shape), "torch"))
-    code = lowered.render(case.name, dict(REDUCTION_CONFIGS[0]), False)
+    config = configs_for(search_space(lowered.plan))[0]
+    code = lowered.render(case.name, dict(config), False)
     return import_source(code, folder, case.name)
 
 
