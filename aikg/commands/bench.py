@@ -189,7 +189,10 @@ async def cmd_bench(args: argparse.Namespace) -> int:
             started = time.monotonic()
             progress.task_started(task.op_name, task.state)
             task.subscribe(lambda _event, state: progress.task_stepped(task.op_name, state))
-            await task.run()
+            try:
+                await task.run()
+            except Interrupted:  # every running task ends so; reported once, below
+                return
             wall_s = time.monotonic() - started + (earlier.wall_s if earlier else 0.0)
             row = rows[index] = row_for(suite[index], task.state, wall_s)
         # the report so far, so an interrupted or timed-out run still leaves one
@@ -201,21 +204,21 @@ async def cmd_bench(args: argparse.Namespace) -> int:
         progress.task_ended(task.op_name, task.state, line + speed)
 
     to_run = [i for i in range(len(tasks)) if i not in resumption.kept]
-    try:
-        # one verifier for the whole run: its warm workers (torch, CUDA, the device's
-        # measured rates) outlive each task instead of restarting between them
-        async with verification_session(config, config.agents.secret_env_names()):
-            with progress:
-                await interruptible(
-                    [tasks[i] for i in to_run], asyncio.gather(*(one(i) for i in to_run))
-                )
-    except Interrupted as exc:
+    # one verifier for the whole run: its warm workers (torch, CUDA, the device's measured
+    # rates) outlive each task instead of restarting between them
+    async with verification_session(config, config.agents.secret_env_names()):
+        with progress:
+            await interruptible(
+                [tasks[i] for i in to_run], asyncio.gather(*(one(i) for i in to_run))
+            )
+    signal = next((t.interrupted_by for t in tasks if t.interrupted_by), None)
+    if signal is not None:
         print(
-            f"aikg: bench interrupted by {exc.signal_name}; run the same command again to "
+            f"aikg: bench interrupted by {signal}; run the same command again to "
             f"go on (or its tasks with `{resume_command(db)}`)",
             file=sys.stderr,
         )
-        return EXIT_FOR_SIGNAL.get(exc.signal_name, 130)
+        return EXIT_FOR_SIGNAL.get(signal, 130)
     finished = [r for r in rows if r is not None]
     files = write_report(finished, meta, out_dir)
     for note in files.notes:

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.support.signals import default_sigint
+
 
 def aikg_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "aikg", *args]
@@ -28,6 +30,20 @@ def kill_when(
 ) -> str:
     """Start `command`, SIGKILL its whole process group (verifier workers included) once
     `ready(its stderr so far)`; returns the stderr it wrote."""
+    return signal_when(command, cwd, env, ready, timeout_s, signal.SIGKILL)[0]
+
+
+def signal_when(
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    ready: Callable[[str], bool],
+    timeout_s: float,
+    sig: signal.Signals,
+) -> tuple[str, int]:
+    """Start `command`, send `sig` to its whole process group once `ready(its stderr so
+    far)` (as a terminal's Ctrl-C does with SIGINT), wait for it to end; returns the stderr
+    it wrote and its exit status."""
     log = cwd / "killed.stderr"
     with log.open("w") as err:
         proc = subprocess.Popen(
@@ -37,18 +53,23 @@ def kill_when(
             stdout=subprocess.DEVNULL,
             stderr=err,
             start_new_session=True,
+            preexec_fn=default_sigint,
         )
     deadline = time.monotonic() + timeout_s
     try:
         while not ready(log.read_text()):
-            assert proc.poll() is None, f"ended before it was killed:\n{log.read_text()}"
+            assert proc.poll() is None, f"ended before it was stopped:\n{log.read_text()}"
             assert time.monotonic() < deadline, f"not ready in time:\n{log.read_text()}"
             time.sleep(0.1)
     finally:
         with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    return log.read_text()
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=timeout_s)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    return log.read_text(), proc.returncode
 
 
 def run_again(
