@@ -6,8 +6,11 @@ num_stages. Direct kernel keys (depthwise and other convolutions with few channe
 group): DIRECT_BLOCK_M pixels x DIRECT_BLOCK_N channels per program, DIRECT_WARPS. fp32
 operands: `fp32_dot` is tl.dot's input_precision, "tf32x3" (three TF32 tensor-core products,
 fp32-level accuracy) or "ieee" (CUDA-core FMAs); the interpreter always computes in ieee.
-`taps_loop` (conv_writer.TAPS_LOOPS): how the taps kernel walks K, "single" (default) or
-"nested"; `x_channels_last`: the single form's input copied channels-last per call.
+`taps_loop` (conv_forms.TAPS_LOOPS): how the taps kernel walks K, "single" (default) or
+"nested"; `x_channels_last`: the single form's input copied channels-last per call. A strided
+transposed convolution's taps kernel (a program per output phase) has keys of its own
+(conv_forms.ConvForm): `phase_loop`, `phase_channels_last`, `phases_interleaved`,
+`phase_small_groups`.
 """
 
 from __future__ import annotations
@@ -42,8 +45,10 @@ CONV_CONFIGS: list[dict[str, Any]] = [
 # each configuration alone, geometric mean vs cuDNN: the channels-last single loop 128 x 64
 # (first here) 1.13x, 64 x 128 1.11x, 128 x 128 with 8 warps 0.96x; the nested loop over taps
 # with NCHW tiles, first until then, 0.45x; best of the four per task 1.21x.
+_FIRST_FP32 = _gemm(128, 64, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True)
+_PHASED_SINGLE = {"phase_channels_last": True, "phase_loop": "single"}
 CONV_FP32_CONFIGS: list[dict[str, Any]] = [
-    _gemm(128, 64, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
+    _FIRST_FP32,
     _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
     _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
     _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="nested"),
@@ -53,4 +58,12 @@ CONV_FP32_CONFIGS: list[dict[str, Any]] = [
     _gemm(256, 64, 32, 8, 3, fp32_dot="tf32x3"),
     _gemm(64, 64, 32, 4, 5, fp32_dot="tf32x3", DIRECT_BLOCK_M=64, DIRECT_BLOCK_N=32),
     _gemm(128, 64, 16, 4, 3, fp32_dot="ieee"),
+    # strided transposed convolutions (output phases), unmeasured (2026-11-30): the first
+    # configuration with its phased taps kernel channels-last (10), then also one loop over
+    # (landing tap, channel block) (11), then also the phases of a tile on neighbouring
+    # programs (12), then also the phased taps kernel for few channels per group (13)
+    {**_FIRST_FP32, "phase_channels_last": True},
+    {**_FIRST_FP32, "phase_channels_last": True, "phase_loop": "single"},
+    {**_FIRST_FP32, **_PHASED_SINGLE, "phases_interleaved": True},
+    {**_FIRST_FP32, **_PHASED_SINGLE, "phases_interleaved": True, "phase_small_groups": True},
 ]

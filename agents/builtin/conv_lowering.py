@@ -21,8 +21,8 @@ PAD = "constant_pad_nd"
 # the conv kernels' own variables, kept apart from the names of sources and values
 CONV_LOCALS = {"batch", "channel", "group", "ci", "k_mask", "m_mask", "n_mask", "x_mask", "x_base"}
 CONV_LOCALS |= {"tap", "a_base", "w_base", "c0", "phase", "x_tile", "w_tile", "w_col"}
-CONV_LOCALS |= {f"{v}{d}" for v in ("o", "p", "q", "t", "ph") for d in range(5)} | {"k0"}
-CONV_LOCALS |= {"step", "c_steps", "block_c", "block_n"}
+CONV_LOCALS |= {f"{v}{d}" for v in ("o", "p", "q", "t", "ph", "tf", "tn") for d in range(5)}
+CONV_LOCALS |= {"k0", "step", "c_steps", "block_c", "block_n", "rem_t", "taps_win"}
 
 
 def refuse(reason: str) -> Unsupported:

@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from agents.builtin.conv_forms import ConvForm, conv_form
 from agents.builtin.kernel_writer import INDENT, KernelWriter
 from agents.builtin.matmul_writer import grouped_tiles
 from agents.builtin.values import Conv, Plan
@@ -27,9 +28,7 @@ from agents.builtin.values import Conv, Plan
 DIRECT_BELOW = 16
 GEMM_BLOCKS = ["BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M"]
 DIRECT_BLOCKS = ["BLOCK_M", "BLOCK_N"]
-# the taps kernel's K walk: one loop over (tap, channel block), or the channel loop nested
-# in a loop over taps (the form before; a strided transposed convolution's phases use it)
-TAPS_LOOPS = {"single", "nested"}
+DEFAULT_FORM = ConvForm()
 
 
 # tiles are (channels, pixels): pixels, contiguous along a row of NCHW, are the last dim, the
@@ -59,7 +58,7 @@ class ConvWriter(KernelWriter):
         mode: str,
         fp32_dot: str,
         interpreter: bool = False,
-        taps_loop: str = "single",
+        form: ConvForm = DEFAULT_FORM,
     ) -> None:
         blocks = DIRECT_BLOCKS if mode == "direct" else GEMM_BLOCKS
         super().__init__(plan, kernel_name, blocks, interpreter)
@@ -70,7 +69,7 @@ class ConvWriter(KernelWriter):
         # a strided transposed convolution's taps kernel takes one output phase (o mod
         # stride per dim) a program, so it loops over the taps that land there only
         self.phases = phases(self.conv) if mode == "taps" else 1
-        self.taps_loop = taps_loop
+        self.form = form
 
     # ---- sizes -----------------------------------------------------------------------
     def _extent_params(self) -> list[tuple[str, str]]:
@@ -139,15 +138,22 @@ class ConvWriter(KernelWriter):
 
     def _gemm_tile(self) -> None:
         """Tiles of one group's GEMM in groups of GROUP_M rows, as in the matmul kernel."""
-        group = ["group = tl.program_id(axis=1)"]
-        if self.phases > 1:
-            group = [
+        tile = ["pid = tl.program_id(axis=0)", "group = tl.program_id(axis=1)"]
+        if self.phases > 1 and self.form.phases_interleaved:
+            tile = [
+                "# the phases of one tile on neighbouring programs: their stores meet in L2",
+                f"pid = tl.program_id(axis=0) // {self.phases}",
+                f"phase = tl.program_id(axis=0) % {self.phases}",
+                "group = tl.program_id(axis=1)",
+            ]
+        elif self.phases > 1:
+            tile = [
+                "pid = tl.program_id(axis=0)",
                 f"group = tl.program_id(axis=1) // {self.phases}",
                 f"phase = tl.program_id(axis=1) % {self.phases}",
             ]
         self.body += [
-            "pid = tl.program_id(axis=0)",
-            *group,
+            *tile,
             *grouped_tiles(self._pixels(), "COUT_G"),
         ]
 
@@ -251,10 +257,13 @@ class ConvWriter(KernelWriter):
 
     def _taps_loop(self, taps: str) -> None:
         """K = taps x the group's input channels, walked tap by tap, BLOCK_K channels a
-        step: one loop (software-pipelined on the GPU), or with a strided transposed
-        convolution's phases or `taps_loop="nested"` a loop over taps around a loop over
-        channels."""
-        if self.phases > 1 or self.taps_loop == "nested":
+        step: one loop (software-pipelined on the GPU), or with `taps_loop="nested"` (and a
+        strided transposed convolution's phases, unless `phase_loop="single"`) a loop over
+        taps around a loop over channels."""
+        if self.phases > 1 and self.form.phase_loop == "single":
+            self._landing_taps_loop()
+            return
+        if self.phases > 1 or self.form.taps_loop == "nested":
             self._nested_taps_loop(taps)
             return
         i = INDENT
@@ -294,14 +303,66 @@ class ConvWriter(KernelWriter):
         ]
         self._channel_tiles(ii)
 
-    def _tap_geometry(self, i: str) -> list[str]:
-        """Tap number `tap` -> its taps per dim, each pixel's input position for it and
-        whether that exists (x_mask), the input offset a_base and the weight offset w_base."""
+    def _landing_taps_loop(self) -> None:
+        """One loop over (tap that lands on this program's phase, channel block): along a
+        strided dim d the taps t with (phase + pad - t * dilation) % stride == 0 are
+        t = tf<d> + m * j, j < tn<d>, with m = stride / gcd(stride, dilation)."""
+        c, i = self.conv, INDENT
+        self.body += [TILE_NOTE, "acc = tl.zeros((BLOCK_N, BLOCK_M), dtype=tl.float32)"]
+        self.body.append("# the taps landing on this phase, per dim: t = tf + m * j, j < tn")
+        for d, s in enumerate(c.stride):
+            if s == 1:
+                self.body += [f"tf{d} = 0", f"tn{d} = KS{d}"]
+                continue
+            m, residue = (
+                self._landing_step(d),
+                f"ph{d}" + (f" + {c.padding[d]}" if c.padding[d] else ""),
+            )
+            g = s // m
+            if m == 1:  # the dilation a multiple of the stride: all taps or none land
+                self.body += [f"tf{d} = 0", f"tn{d} = KS{d}"]
+            else:  # t * dilation = residue (mod stride): t = residue / g * inverse (mod m)
+                inverse = pow(c.dilation[d] // g, -1, m)
+                solved = f"({residue})" + (f" // {g}" if g > 1 else "")
+                self.body += [
+                    f"tf{d} = {_times(solved, inverse)} % {m}",
+                    f"tn{d} = (KS{d} - tf{d} + {m - 1}) // {m}",
+                ]
+            if g > 1:  # no tap lands where the residue is not a multiple of the gcd
+                self.body.append(f"tn{d} = tl.where(({residue}) % {g} == 0, tn{d}, 0)")
+        counts = " * ".join(f"tn{d}" for d in range(self.spatial))
+        self.body += [
+            "c_steps = (CIN_G + BLOCK_K - 1) // BLOCK_K",
+            f"for step in range(0, {counts} * c_steps):",
+            f"{i}tap = step // c_steps",
+            *self._tap_geometry(i, self._landing_taps(i)),
+            f"{i}ci = (step - tap * c_steps) * BLOCK_K + tl.arange(0, BLOCK_K)",
+        ]
+        self._channel_tiles(i)
+
+    def _landing_taps(self, indent: str) -> list[str]:
+        """The landing tap number `tap` -> its tap per dim (the last dim fastest)."""
+        lines, rem = [], "tap"
+        for d in reversed(range(1, self.spatial)):
+            lines.append(f"t{d} = tf{d} + {_times(f'({rem} % tn{d})', self._landing_step(d))}")
+            lines.append(f"rem_t = {rem} // tn{d}")
+            rem = "rem_t"
+        lines.append(f"t0 = tf0 + {_times(rem, self._landing_step(0))}")
+        return [indent + line for line in lines]
+
+    def _landing_step(self, d: int) -> int:
+        """m: the landing taps along dim d are m apart (1 unstrided)."""
+        return self.conv.stride[d] // math.gcd(self.conv.stride[d], self.conv.dilation[d])
+
+    def _tap_geometry(self, i: str, taps: list[str] | None = None) -> list[str]:
+        """Tap number `tap` -> its taps per dim (`taps`: lines that compute them, else the
+        weight's order), each pixel's input position for it and whether that exists
+        (x_mask), the input offset a_base and the weight offset w_base."""
         x = self.conv.x
         positions, valid = self._positions("o{d}", "t{d}")
         spatial = " + ".join(f"p{d} * {x}_s{2 + d}" for d in range(self.spatial))
         return [
-            *self._taps("tap", i, channel=False),
+            *(taps if taps is not None else self._taps("tap", i, channel=False)),
             *(i + line for line in positions),
             f"{i}x_mask = " + " & ".join(["m_mask", *valid]),
             f"{i}a_base = x_base + {spatial}",
@@ -383,19 +444,12 @@ def conv_writers(
     fp32_dot = str(config.get("fp32_dot", "tf32x3"))
     stem = name.removesuffix("_kernel")  # `square_kernel_kernel` keeps its own `_kernel`
     taps, direct = (f"{stem}_{mode}_kernel" for mode in ("taps", "direct"))
-    taps_loop = _taps_loop(config)
+    form = conv_form(config)
     return [
         ConvWriter(plan, name, "gemm", fp32_dot, interpreter),
-        ConvWriter(plan, taps, "taps", fp32_dot, interpreter, taps_loop),
+        ConvWriter(plan, taps, "taps", fp32_dot, interpreter, form),
         ConvWriter(plan, direct, "direct", fp32_dot, interpreter),
     ]
-
-
-def _taps_loop(config: dict[str, Any]) -> str:
-    form = str(config.get("taps_loop", "single"))
-    if form not in TAPS_LOOPS:
-        raise ValueError(f"conv config taps_loop={form!r}: use one of {sorted(TAPS_LOOPS)}")
-    return form
 
 
 def _launch(writer: KernelWriter, blocks: dict[str, str], options: dict[str, str]) -> str:
@@ -404,56 +458,104 @@ def _launch(writer: KernelWriter, blocks: dict[str, str], options: dict[str, str
     return f"{writer.name}[grid]({', '.join(args)})"
 
 
+TILES = "triton.cdiv({}, BLOCK_M) * triton.cdiv(cout_g, block_n)"
+
+
+def _taps_grid(plan: Plan, form: ConvForm) -> str:
+    """The taps kernel's grid: tiles x groups, and a strided transposed convolution's
+    output phases on axis 1 with the group, or on axis 0 next to each other (interleaved)."""
+    conv = _conv(plan)
+    if phases(conv) == 1:
+        return f"({TILES.format('pixels')}, {conv.groups})"
+    strides = zip(plan.f_sizes[2:], conv.stride, strict=True)
+    per_phase = " * ".join(
+        [f"({plan.f_sizes[0]})", *(f"triton.cdiv({n}, {s})" for n, s in strides)]
+    )
+    if form.phases_interleaved:
+        return f"({TILES.format(per_phase)} * {phases(conv)}, {conv.groups})"
+    return f"({TILES.format(per_phase)}, {conv.groups * phases(conv)})"
+
+
+def _phase_axis(conv: Conv, form: ConvForm) -> str:
+    if phases(conv) == 1:
+        return ""
+    return (
+        " (output phases: axis 0, next to each other)"
+        if form.phases_interleaved
+        else (" and the output phase")
+    )
+
+
+def _channel_steps(conv: Conv, form: ConvForm) -> tuple[list[str], list[str]]:
+    """Host lines for block_n and block_c (the taps kernel's output channels a tile and
+    input channels a step), and those that copy its operands channels-last."""
+    if form.taps_loop != "single":
+        return ["block_n, block_c = BLOCK_N, BLOCK_K"], []
+    steps = [
+        "# tiles of no more output channels than a group has (down to 16, tl.dot's least)",
+        "block_n = min(BLOCK_N, max(16, triton.next_power_of_2(cout_g)))",
+    ]
+    if phases(conv) > 1 and not form.phase_channels_last:
+        return [*steps, "block_c = BLOCK_K"], []
+    steps += [
+        "# a tap's channels BLOCK_K a step, fewer (down to 16) if fewer",
+        "block_c = min(BLOCK_K, max(16, triton.next_power_of_2(cin_g)))",
+    ]
+    return steps, _channels_contiguous(conv, form.x_channels_last or phases(conv) > 1)
+
+
+def _small_groups_rule(conv: Conv, form: ConvForm) -> tuple[list[str], str]:
+    """With phase_small_groups, a host flag `taps_win`: the phased taps kernel's padded
+    tiles (block_n x block_c products per cout_g x cin_g useful) waste no more than the
+    direct and flattened kernels' taps that do not land (all but 1 / phases); and the
+    condition that keeps the other kernels where it holds."""
+    if phases(conv) == 1 or not form.phase_small_groups:
+        return [], ""
+    padded = "triton.cdiv(cout_g, block_n) * block_n * triton.cdiv(cin_g, block_c) * block_c"
+    return [
+        "# few channels per group: the phased taps kernel where its padding wastes no more",
+        "# products than the taps that do not land on a phase (the other kernels walk them)",
+        f"taps_win = {padded} <= {phases(conv)} * cout_g * cin_g",
+    ], "not taps_win and "
+
+
 def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWriter]) -> list[str]:
     """Few channels per group or a short K: the direct kernel; channels that fill BLOCK_K
     steps: the K loop per tap; else the flattened implicit GEMM."""
     gemm, taps_first, direct = writers
     sizes = dict(gemm.params())
     taps = " * ".join(sizes[f"KS{d}"] for d in range(plan.rank - 2))
-    conv = _conv(plan)
+    conv, form = _conv(plan), conv_form(config)
     batch, spatial = f"({plan.f_sizes[0]})", plan.f_sizes[2:]
     pixels = " * ".join([batch, *(f"({size})" for size in spatial)])
-    tiles = "triton.cdiv({}, BLOCK_M) * triton.cdiv(cout_g, block_n)"
-    taps_grid = f"({tiles.format('pixels')}, {conv.groups})"
-    if phases(conv) > 1:  # a program per output phase: the pixels of one phase each
-        strides = zip(spatial, conv.stride, strict=True)
-        per_phase = " * ".join([batch, *(f"triton.cdiv({n}, {s})" for n, s in strides)])
-        taps_grid = f"({tiles.format(per_phase)}, {conv.groups * phases(conv)})"
     options = {k: str(config[k]) for k in ("num_warps", "num_stages") if k in config}
     gemm_blocks = {**{k: k for k in GEMM_BLOCKS}, "BLOCK_N": "block_n"}
     direct_blocks = {"BLOCK_M": "DIRECT_BLOCK_M", "BLOCK_N": "DIRECT_BLOCK_N"}
     direct_options = {"num_warps": "DIRECT_WARPS"}
-    steps, channel_views = ["block_n, block_c = BLOCK_N, BLOCK_K"], []
-    if _taps_loop(config) == "single":
-        steps = [
-            "# tiles of no more output channels than a group has (down to 16, tl.dot's least)",
-            "block_n = min(BLOCK_N, max(16, triton.next_power_of_2(cout_g)))",
-            "block_c = BLOCK_K",
-        ]
-    if _taps_loop(config) == "single" and phases(conv) == 1:
-        steps[-1:] = [
-            "# a tap's channels BLOCK_K a step, fewer (down to 16) if fewer",
-            "block_c = min(BLOCK_K, max(16, triton.next_power_of_2(cin_g)))",
-        ]
-        channel_views = _channels_contiguous(conv, bool(config.get("x_channels_last")))
+    steps, channel_views = _channel_steps(conv, form)
+    rule, unless = _small_groups_rule(conv, form)
+    fills = "triton.cdiv(cin_g, block_c) * block_c * 4 <= cin_g * 5"
+    few = f"cout_g < {DIRECT_BELOW} or cin_g * {taps} < {DIRECT_BELOW}"
+    few = f"({few})" if unless else few
     return [
         f"cin_g, cout_g = {sizes['CIN_G']}, {sizes['COUT_G']}",
         f"pixels = {pixels}",
         *steps,
-        f"if cout_g < {DIRECT_BELOW} or cin_g * {taps} < {DIRECT_BELOW}:",
+        *rule,
+        f"if {unless}{few}:",
         f"{INDENT}# few channels per group (depthwise) or a short K: a multiply-add per tap",
         f"{INDENT}grid = (triton.cdiv(pixels, DIRECT_BLOCK_M), "
         f"triton.cdiv({plan.f_sizes[1]}, DIRECT_BLOCK_N))",
         INDENT + _launch(direct, direct_blocks, direct_options),
-        "elif triton.cdiv(cin_g, block_c) * block_c * 4 <= cin_g * 5:",
+        f"elif {'taps_win or ' if rule else ''}{fills}:",
         f"{INDENT}# the input channels fill the steps: K walked tap by tap; grid axis 1: the",
-        f"{INDENT}# group" + (" and the output phase" if phases(conv) > 1 else ""),
-        f"{INDENT}grid = {taps_grid}",
+        f"{INDENT}# group" + _phase_axis(conv, form),
+        f"{INDENT}grid = {_taps_grid(plan, form)}",
         *(INDENT + line for line in channel_views),
         INDENT + _launch(taps_first, {**gemm_blocks, "BLOCK_K": "block_c"}, options),
         "else:",
         f"{INDENT}# K = input channels x taps flattened; grid axis 1: the group",
-        f"{INDENT}grid = ({tiles.format('pixels')}, {conv.groups})",
+        f"{INDENT}grid = ({TILES.format('pixels')}, {conv.groups})",
         INDENT + _launch(gemm, gemm_blocks, options),
     ]
 

@@ -93,3 +93,19 @@ def test_the_taps_kernel_walks_taps_and_channels_in_one_pipelined_loop(
     (record,) = _compile(tmp_path, source, config, ["op_taps_kernel"], launch, launch)
     assert record["loops"] == loops and record["async_copies"] > 0, record
     assert set(record["copy_widths"]) == widths, record
+
+
+def test_the_landing_taps_loop_is_one_pipelined_loop(tmp_path: Path) -> None:
+    """A strided transposed convolution with phase_loop="single": per phase one loop over
+    (landing tap, channel block), no branch, its copies asynchronous and all 16 bytes wide
+    (phase_channels_last), where the nested phase loop is a loop in a loop under a branch."""
+    source = task(
+        "self.c(x)",
+        body="self.c = nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1)",
+        inputs="torch.randn(2, 64, 32, 32)",
+    )
+    config = next(c for c in CONV_FP32_CONFIGS if c.get("phase_loop") == "single")
+    launch = _taps_launch(tmp_path, source, config)
+    (record,) = _compile(tmp_path, source, config, ["op_taps_kernel"], launch, launch)
+    assert record["loops"] == 1 and record["async_copies"] > 0, record
+    assert set(record["copy_widths"]) == {"16"}, record
