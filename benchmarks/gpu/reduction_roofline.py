@@ -11,7 +11,8 @@ Writes reduction_roofline.json (one record per task and size) and prints a markd
 Achieved bandwidth counts each input read once and each output written once; the copy's
 is `x.clone()` of the task's largest input, two bytes moved per byte of it. The task
 sources here are this file's own, written after KernelBench's (no KernelBench file is
-needed). `--skip-compile` leaves torch.compile out (a quicker look at the kernels alone).
+needed). `--skip-compile` leaves torch.compile out (a quicker look at the kernels alone);
+`--config N` times each candidate at entry N of its configuration list instead of the first.
 """
 
 from __future__ import annotations
@@ -189,10 +190,11 @@ CASES = [
 ]
 
 
-def candidate_module(case: Case, shape: tuple[int, ...], folder: Path) -> Any:
-    """The built-in agent's candidate for the case (its first, default configuration)."""
+def candidate_module(case: Case, shape: tuple[int, ...], folder: Path, index: int) -> Any:
+    """The built-in agent's candidate for the case at entry `index` of its plan's
+    configuration list (0: the default, the first step's)."""
     lowered = lower_graph(trace_reference(case.source(shape), "torch"))
-    config = configs_for(search_space(lowered.plan))[0]
+    config = configs_for(search_space(lowered.plan))[index]
     code = lowered.render(case.name, dict(config), False)
     return import_source(code, folder, case.name)
 
@@ -208,11 +210,13 @@ def _bytes(tensors: list[torch.Tensor]) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
-def run_case(case: Case, shape: tuple[int, ...], folder: Path, with_compile: bool) -> dict:
+def run_case(
+    case: Case, shape: tuple[int, ...], folder: Path, with_compile: bool, config: int
+) -> dict:
     torch.manual_seed(0)
     model, init = reference_module(case, shape)
     model = model.cuda().eval()
-    module = candidate_module(case, shape, folder)
+    module = candidate_module(case, shape, folder, config)
     candidate = module.ModelNew(*init)
     candidate.load_state_dict(model.state_dict(), strict=False)
     candidate = candidate.cuda().eval()
@@ -230,6 +234,7 @@ def run_case(case: Case, shape: tuple[int, ...], folder: Path, with_compile: boo
             "task": case.name,
             "kind": case.kind,
             "shape": list(shape),
+            "config": config,
             "bytes_moved": moved,
             "matches_eager": ok,
             "max_abs_error": error,
@@ -271,6 +276,9 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None, help="task names to run")
     parser.add_argument("--skip-compile", action="store_true")
     parser.add_argument("--first-size-only", action="store_true")
+    parser.add_argument(
+        "--config", type=int, default=0, help="entry of each plan's configuration list to time"
+    )
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("reduction_roofline.py needs a CUDA GPU", file=sys.stderr)
@@ -284,7 +292,7 @@ def main() -> int:
                 continue
             shapes = case.shapes[:1] if args.first_size_only else case.shapes
             for shape in shapes:
-                record = run_case(case, shape, Path(folder), not args.skip_compile)
+                record = run_case(case, shape, Path(folder), not args.skip_compile, args.config)
                 records.append(record)
                 print(json.dumps(record), flush=True)
                 torch.cuda.empty_cache()
