@@ -47,6 +47,7 @@ CONV_CONFIGS: list[dict[str, Any]] = [
 # with NCHW tiles, first until then, 0.45x; best of the four per task 1.21x.
 _FIRST_FP32 = _gemm(128, 64, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True)
 _PHASED_SINGLE = {"phase_channels_last": True, "phase_loop": "single"}
+_PHASED_REST = {"phases_interleaved": True, "phase_small_groups": True}
 CONV_FP32_CONFIGS: list[dict[str, Any]] = [
     _FIRST_FP32,
     _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
@@ -65,5 +66,9 @@ CONV_FP32_CONFIGS: list[dict[str, Any]] = [
     {**_FIRST_FP32, "phase_channels_last": True},
     {**_FIRST_FP32, "phase_channels_last": True, "phase_loop": "single"},
     {**_FIRST_FP32, **_PHASED_SINGLE, "phases_interleaved": True},
-    {**_FIRST_FP32, **_PHASED_SINGLE, "phases_interleaved": True, "phase_small_groups": True},
+    {**_FIRST_FP32, **_PHASED_SINGLE, **_PHASED_REST},
+    # unmeasured: 48 channels per group (KernelBench 61, 70) in 16-channel steps of the taps
+    # kernel instead of the flattened one (14); every new form together (15)
+    {**_FIRST_FP32, "channel_step_fit": True},
+    {**_FIRST_FP32, **_PHASED_SINGLE, **_PHASED_REST, "channel_step_fit": True},
 ]

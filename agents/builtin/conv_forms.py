@@ -24,7 +24,10 @@ class ConvForm:
     phases_interleaved, the phases of one tile on neighbouring programs (grid axis 0), so
     that the stores of interleaved outputs meet in L2; phase_small_groups, the phased taps
     kernel also for few channels per group where its padded tiles waste no more products
-    than the other kernels' taps that do not land."""
+    than the other kernels' taps that do not land. channel_step_fit: the single loop's
+    channel step 16 where BLOCK_K's would pad a group's channels by more than 1/4 (48
+    channels: 3 steps of 16 instead of 2 of 32, so the taps kernel instead of the flattened
+    one)."""
 
     taps_loop: str = "single"
     x_channels_last: bool = False
@@ -32,6 +35,7 @@ class ConvForm:
     phase_channels_last: bool = False
     phases_interleaved: bool = False
     phase_small_groups: bool = False
+    channel_step_fit: bool = False
 
 
 def conv_form(config: dict[str, Any]) -> ConvForm:
@@ -43,6 +47,7 @@ def conv_form(config: dict[str, Any]) -> ConvForm:
         phase_channels_last=bool(config.get("phase_channels_last", False)),
         phases_interleaved=bool(config.get("phases_interleaved", False)),
         phase_small_groups=bool(config.get("phase_small_groups", False)),
+        channel_step_fit=bool(config.get("channel_step_fit", False)),
     )
     for key, known in (("taps_loop", TAPS_LOOPS), ("phase_loop", PHASE_LOOPS)):
         value = getattr(form, key)

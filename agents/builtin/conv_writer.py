@@ -501,6 +501,12 @@ def _channel_steps(conv: Conv, form: ConvForm) -> tuple[list[str], list[str]]:
         "# a tap's channels BLOCK_K a step, fewer (down to 16) if fewer",
         "block_c = min(BLOCK_K, max(16, triton.next_power_of_2(cin_g)))",
     ]
+    if form.channel_step_fit:
+        steps += [
+            "# channels that pad BLOCK_K steps by more than 1/4 (48 of 64): 16 a step",
+            "if triton.cdiv(cin_g, block_c) * block_c * 4 > cin_g * 5:",
+            f"{INDENT}block_c = 16",
+        ]
     return steps, _channels_contiguous(conv, form.x_channels_last or phases(conv) > 1)
 
 

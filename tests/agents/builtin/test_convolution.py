@@ -235,3 +235,17 @@ STAGED = {
 def test_a_convolution_next_to_other_kernels_is_a_stage(name: str, tmp_path: Path) -> None:
     code = check(task(**STAGED[name]), tmp_path, name)
     assert "stage 2" in code
+
+
+def test_channel_step_fit_takes_48_channels_in_steps_of_16(tmp_path: Path) -> None:
+    """48 input channels pad 32-channel steps by 1/3: the flattened kernel, or with
+    channel_step_fit the taps kernel in 3 steps of 16 a tap (KernelBench 61 and 70)."""
+    fit = next(c for c in CONV_FP32_CONFIGS if c.get("channel_step_fit"))
+    body = "self.c = nn.ConvTranspose3d(48, 24, 3, bias=False)"
+    full = task("self.c(x)", body=body, inputs="torch.randn(2, 48, 8, 8, 8)")
+    ((kernel, _, _),) = full_size_launches(full, tmp_path, render_with(full, CONV_FP32_CONFIGS[0]))
+    assert kernel == "op_kernel"
+    ((kernel, _, keywords),) = full_size_launches(full, tmp_path, render_with(full, fit))
+    assert (kernel, keywords["BLOCK_K"]) == ("op_taps_kernel", 16)
+    tiny = task("torch.relu(self.c(x))", body=body, inputs="torch.randn(1, 48, 3, 2, 3)")
+    check_code(tiny, render_with(tiny, fit), tmp_path)
