@@ -1,7 +1,8 @@
 """Compile a rendered candidate's kernels for sm_90 without a GPU and print, per kernel, as
 JSON: the TTGIR of its first store and of that store's layout, its number of loops, its
-asynchronous (software-pipelined) copies, and their widths in the PTX; `--args` specialises
-the arguments as a real launch with those values would. Run as a script with
+asynchronous (software-pipelined) copies, their widths in the PTX, and its integer divisions
+and remainders; `--args` specialises the arguments as a real launch with those values
+would. Run as a script with
 TRITON_INTERPRET unset (the tests' process runs Triton's interpreter, whose language patches
 the compiler cannot use):
 
@@ -119,6 +120,8 @@ def main() -> None:
         # loads the software pipeliner turned into asynchronous copies to shared memory
         record["async_copies"] = ir.count("ttg.async_copy_global_to_local")
         record["copy_widths"] = copy_widths(compiled.asm["ptx"])
+        # integer divisions and remainders (an index split by a runtime size)
+        record["divisions"] = len(re.findall(r"\b(?:div|rem)\.[su]\d+", compiled.asm["ptx"]))
         print(json.dumps(record))
 
 
