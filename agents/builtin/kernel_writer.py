@@ -78,6 +78,7 @@ class KernelWriter(ABC):
             load = f"tl.load({ptr})"
         elif v.guard:
             mask = "mask" if self.single_scope else "rmask" if in_loop else "row_mask"
+            mask = "row_mask" if v.guard_bounds_row and self.plan.row_tiles else mask
             load = f"tl.load({ptr}, mask={mask} & {v.guard}, other={v.fill})"
         elif self.single_scope:
             load = f"tl.load({ptr}, mask=mask)"

@@ -34,7 +34,8 @@ class PointwiseWriter(KernelWriter):
         self.body += [
             "rows = tl.program_id(axis=0) * BLOCK_ROWS + tl.arange(0, BLOCK_ROWS)[:, None]",
             f"i{last} = tl.program_id(axis=1) * BLOCK_COLS + tl.arange(0, BLOCK_COLS)[None, :]",
-            f"mask = (rows < n_rows) & (i{last} < n{last})",
+            "row_mask = rows < n_rows",
+            f"mask = row_mask & (i{last} < n{last})",
         ]
         self._decompose("rows", list(range(last)), self.body)
 

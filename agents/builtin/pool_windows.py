@@ -110,14 +110,17 @@ class Position:
     inside: list[str]
 
 
-def position(spec: PoolSpec, j: int, k: int, out: str, size: str) -> Position:
-    """Window position k along spatial dim j of the output point at index `out`."""
+def position(
+    spec: PoolSpec, j: int, k: int, out: str, size: str, bounded: bool = False
+) -> Position:
+    """Window position k along spatial dim j of the output point at index `out`; `bounded`
+    checks both of the input's bounds even where the output's geometry needs neither."""
     pad, dilation, kernel = spec.padding[j], spec.dilation[j], spec.kernel[j]
     pos = _plus(_start(out, spec.stride[j]), k * dilation - pad)
     # before the input only when the shift is negative; past its end only in the padding
     # after it (floor mode: the last window ends at most `pad` past the input) or ceil mode
-    low = k * dilation - pad < 0
-    high = spec.ceil_mode or pad > dilation * (kernel - 1 - k)
+    low = bounded or k * dilation - pad < 0
+    high = bounded or spec.ceil_mode or pad > dilation * (kernel - 1 - k)
     inside = ([f"({pos} >= 0)"] if low else []) + ([f"({pos} < {size})"] if high else [])
     return Position(pos, inside)
 

@@ -93,15 +93,23 @@ def lower_pool(lw: LoweringContext, node: FxNode, op: str) -> Any:
         raise CannotLower(f"{op} (an input size with no kernel expression)")
     wide = [wide_index(o) for o in outs]
     lw.uses_indices = True
+    # a window along F's last dim at stride 1 is bounded in the input on both sides, so its
+    # loads need not the output's bound there (the shifts by multiples of 4 load 16 bytes)
+    last = nd - 1
+    bounded = dims[lead + last] == lw.rank - 1 and spec.stride[last] == 1
     result: Value | None = None
     for offsets in spec.offsets:
-        places = [pw.position(spec, j, k, outs[lead + j], sizes[j]) for j, k in enumerate(offsets)]
+        places = [
+            pw.position(spec, j, k, outs[lead + j], sizes[j], bounded and j == last)
+            for j, k in enumerate(offsets)
+        ]
         tokens = wide[:lead] + [p.index for p in places]
         load = lw.indexed_load(base, dims, tuple(iv.compose(exprs, tokens)))
         inside = [c for p in places for c in p.inside]
         if inside:  # in the padding: masked off, reading max's or the average's identity
             load.guard = f"({' & '.join(inside)})" if len(inside) > 1 else inside[0]
             load.fill = NEG_INF if spec.kind == "max" else "0.0"
+            load.guard_bounds_row = bounded
         if result is None:
             result = load
             continue

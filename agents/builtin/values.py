@@ -68,6 +68,10 @@ class Value:
     # `fill` (a pool's window position in the padding), so its index needs no clamping
     guard: str = ""
     fill: str = "0.0"
+    # the guard alone keeps the load inside its row along F's last dim: a row-tiled kernel
+    # masks it with the row mask and the guard, and the output's bound on that dim (which
+    # has no alignment when the output's width is odd) does not cost it its wide loads
+    guard_bounds_row: bool = False
     regrouped: bool = False  # lives in the group-norm space (N, G, C/G, *spatial)
     # F dims along which this value's variable holds the logical value at n-1-i (flip)
     flipped: frozenset[int] = frozenset()

@@ -1,10 +1,10 @@
 """Compile a rendered candidate's kernels for sm_90 without a GPU and print, per kernel, as
 JSON: the TTGIR of its first store and of that store's layout, its number of loops, its
-asynchronous (software-pipelined) copies, their widths in the PTX, and its integer divisions
-and remainders; `--args` specialises the arguments as a real launch with those values
-would. Run as a script with
-TRITON_INTERPRET unset (the tests' process runs Triton's interpreter, whose language patches
-the compiler cannot use):
+asynchronous (software-pipelined) copies and their widths in the PTX, the widths of its
+plain global loads, and its integer divisions and remainders; `--args` specialises the
+arguments as a real launch with those values would. Run as a script with TRITON_INTERPRET
+unset (the tests' process runs Triton's interpreter, whose language patches the compiler
+cannot use):
 
     python tests/agents/builtin/sm90_compile.py CANDIDATE.py KERNEL... --sizes JSON [--args JSON]
 """
@@ -74,6 +74,12 @@ def copy_widths(ptx: str) -> dict[str, int]:
     return {str(int(w, 16)): widths.count(w) for w in sorted(set(widths))}
 
 
+def load_widths(ptx: str) -> dict[str, int]:
+    """How many global loads of each width (bytes) the PTX issues (32-bit elements)."""
+    lanes = [int(v or 1) for v in re.findall(r"ld\.global[\w.:]*?(?:\.v(\d))?\.b32", ptx)]
+    return {str(4 * n): lanes.count(n) for n in sorted(set(lanes))}
+
+
 def store_layout(ir: str) -> list[str]:
     """The first store and the definition of its layout, as TTGIR lines."""
     store = next(line for line in ir.splitlines() if "tt.store" in line)
@@ -120,6 +126,7 @@ def main() -> None:
         # loads the software pipeliner turned into asynchronous copies to shared memory
         record["async_copies"] = ir.count("ttg.async_copy_global_to_local")
         record["copy_widths"] = copy_widths(compiled.asm["ptx"])
+        record["load_widths"] = load_widths(compiled.asm["ptx"])
         # integer divisions and remainders (an index split by a runtime size)
         record["divisions"] = len(re.findall(r"\b(?:div|rem)\.[su]\d+", compiled.asm["ptx"]))
         print(json.dumps(record))
