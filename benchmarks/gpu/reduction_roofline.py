@@ -12,7 +12,9 @@ Achieved bandwidth counts each input read once and each output written once; the
 is `x.clone()` of the task's largest input, two bytes moved per byte of it. The task
 sources here are this file's own, written after KernelBench's (no KernelBench file is
 needed). `--skip-compile` leaves torch.compile out (a quicker look at the kernels alone);
-`--config N` times each candidate at entry N of its configuration list instead of the first.
+`--config N` times each candidate at entry N of its configuration list instead of the first,
+and `--set KEY=VALUE` (repeatable) overrides one of its keys (`--set SPLIT_PROGRAMS=4096`:
+group and layer norm's split kernels spread over four times as many programs).
 """
 
 from __future__ import annotations
@@ -190,12 +192,14 @@ CASES = [
 ]
 
 
-def candidate_module(case: Case, shape: tuple[int, ...], folder: Path, index: int) -> Any:
+def candidate_module(
+    case: Case, shape: tuple[int, ...], folder: Path, index: int, overrides: dict[str, Any]
+) -> Any:
     """The built-in agent's candidate for the case at entry `index` of its plan's
-    configuration list (0: the default, the first step's)."""
+    configuration list (0: the default, the first step's), with `overrides` on its keys."""
     lowered = lower_graph(trace_reference(case.source(shape), "torch"))
     config = configs_for(search_space(lowered.plan))[index]
-    code = lowered.render(case.name, dict(config), False)
+    code = lowered.render(case.name, {**config, **overrides}, False)
     return import_source(code, folder, case.name)
 
 
@@ -211,12 +215,17 @@ def _bytes(tensors: list[torch.Tensor]) -> int:
 
 
 def run_case(
-    case: Case, shape: tuple[int, ...], folder: Path, with_compile: bool, config: int
+    case: Case,
+    shape: tuple[int, ...],
+    folder: Path,
+    with_compile: bool,
+    config: int,
+    overrides: dict[str, Any],
 ) -> dict:
     torch.manual_seed(0)
     model, init = reference_module(case, shape)
     model = model.cuda().eval()
-    module = candidate_module(case, shape, folder, config)
+    module = candidate_module(case, shape, folder, config, overrides)
     candidate = module.ModelNew(*init)
     candidate.load_state_dict(model.state_dict(), strict=False)
     candidate = candidate.cuda().eval()
@@ -235,6 +244,7 @@ def run_case(
             "kind": case.kind,
             "shape": list(shape),
             "config": config,
+            "overrides": overrides,
             "bytes_moved": moved,
             "matches_eager": ok,
             "max_abs_error": error,
@@ -279,7 +289,21 @@ def main() -> int:
     parser.add_argument(
         "--config", type=int, default=0, help="entry of each plan's configuration list to time"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a configuration key (an integer value, or text)",
+    )
     args = parser.parse_args()
+    overrides: dict[str, Any] = {}
+    for item in args.set:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            print(f"--set {item!r}: write KEY=VALUE, e.g. SPLIT_PROGRAMS=4096", file=sys.stderr)
+            return 2
+        overrides[key] = int(value) if value.lstrip("-").isdigit() else value
     if not torch.cuda.is_available():
         print("reduction_roofline.py needs a CUDA GPU", file=sys.stderr)
         return 2
@@ -292,7 +316,8 @@ def main() -> int:
                 continue
             shapes = case.shapes[:1] if args.first_size_only else case.shapes
             for shape in shapes:
-                record = run_case(case, shape, Path(folder), not args.skip_compile, args.config)
+                with_compile = not args.skip_compile
+                record = run_case(case, shape, Path(folder), with_compile, args.config, overrides)
                 records.append(record)
                 print(json.dumps(record), flush=True)
                 torch.cuda.empty_cache()
