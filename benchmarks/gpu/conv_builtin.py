@@ -16,7 +16,10 @@ best verified configuration per task, and the geometric mean over tasks of each 
 N configurations alone), and prints the table. On one H200 the first configuration of the
 list as it was then ran all 35 tasks in about 3 minutes (geometric mean 0.45x of cuDNN);
 `--configs 4` times the fp32 list's first four, `--pick 0,3` the first and the fourth.
-`--tasks 50,82` picks tasks by number. `--device cpu` runs it in the interpreter, to check
+`--tasks 50,82` picks tasks by number. The forms for strided transposed convolutions and
+48-channel groups (conv_configs.py, configurations 10-15): `--pick 0,10,11,12,15 --tasks
+72,73,75,77,79,81,61,70` (each step adds one form; 15 adds phase_small_groups for 72 and 75
+and channel_step_fit for 61 and 70). `--device cpu` runs it in the interpreter, to check
 this script itself.
 """
 
