@@ -79,6 +79,9 @@ class Summary:
     targets: list[TargetResult] | None = None
     # how many reference graphs the agent lowered, and the ops that stopped the rest
     lowering: LoweringShare = field(default_factory=LoweringShare)
+    # family -> baseline -> geometric mean speedup of its verified tasks; None when
+    # correctness only
+    family_geomeans: dict[str, dict[str, float | None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,11 +120,18 @@ def summarize(rows: Sequence[BenchRow], meta: RunMeta) -> Summary:
     geomean: dict[str, float | None] | None = None
     geomean_count: dict[str, int] | None = None
     targets: list[TargetResult] | None = None
+    family_geomeans: dict[str, dict[str, float | None]] | None = None
     if not meta.correctness_only:
         targets = check_targets(rows)
         fast = {b: {fast_p_key(p): fast_p(rows, p, b) for p in FAST_P} for b in BASELINES}
         geomean = {b: geomean_speedup(rows, b) for b in BASELINES}
         geomean_count = {b: len(verified_speedups(rows, b)) for b in BASELINES}
+        family_geomeans = {
+            family: {
+                b: geomean_speedup([r for r in rows if r.family == family], b) for b in BASELINES
+            }
+            for family in sorted(family_counts)
+        }
     return Summary(
         n_tasks=len(rows),
         status_counts=status_counts,
@@ -133,6 +143,7 @@ def summarize(rows: Sequence[BenchRow], meta: RunMeta) -> Summary:
         fast_p=fast,
         geomean_speedup=geomean,
         geomean_count=geomean_count,
+        family_geomeans=family_geomeans,
         targets=targets,
         lowering=lowering_share(rows),
     )
@@ -222,9 +233,19 @@ def _summary_lines(summary: Summary, meta: RunMeta) -> list[str]:
             "than the baseline.",
             "",
         ]
-    lines += ["| family | tasks | verified |", "|---|---|---|"]
-    for family, counts in summary.family_counts.items():
-        lines.append(f"| {family} | {counts['tasks']} | {counts['verified']} |")
+    if summary.family_geomeans is None:
+        lines += ["| family | tasks | verified |", "|---|---|---|"]
+        for family, counts in summary.family_counts.items():
+            lines.append(f"| {family} | {counts['tasks']} | {counts['verified']} |")
+    else:
+        lines += [
+            "| family | tasks | verified | geomean vs eager | vs torch.compile |",
+            "|---|---|---|---|---|",
+        ]
+        for family, counts in summary.family_counts.items():
+            means = summary.family_geomeans[family]
+            cells = " | ".join(_speedup(means[b]) for b in BASELINES)
+            lines.append(f"| {family} | {counts['tasks']} | {counts['verified']} | {cells} |")
     lines.append("")
     return lines
 

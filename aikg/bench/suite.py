@@ -76,8 +76,32 @@ def read_family(path: Path) -> str:
     return "other"
 
 
+# A file without `FAMILY` (KernelBench's) is placed by the words of its name, first rule
+# that matches: "19_ReLU" is pointwise, "41_Max_Pooling_1D" pooling, "23_Softmax" norm.
+NAME_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("convolution", ("conv",)),
+    ("pooling", ("pool",)),
+    ("attention", ("attention",)),
+    ("loss", ("loss",)),
+    ("scan", ("cumsum", "cumprod", "scan")),
+    ("norm", ("norm", "softmax")),
+    ("matmul", ("matmul", "matrix", "gemm", "bmm", "linear")),
+    ("pointwise", ("relu", "sigmoid", "tanh", "swish", "gelu", "elu", "softplus", "softsign")),
+    ("reduction", ("reduction", "argmax", "argmin")),
+)
+
+
+def family_from_name(stem: str) -> str:
+    """The family a task file's name says, or "other"."""
+    name = stem.lower()
+    return next((f for f, words in NAME_FAMILIES if any(w in name for w in words)), "other")
+
+
 def _family(path: Path) -> str:
-    return PROSE_FAMILY if path.suffix in PROSE_SUFFIXES else read_family(path)
+    if path.suffix in PROSE_SUFFIXES:
+        return PROSE_FAMILY
+    declared = read_family(path)
+    return family_from_name(path.stem) if declared == "other" else declared
 
 
 def discover_tasks(paths: Iterable[Path | str], pattern: str | None = None) -> list[SuiteTask]:

@@ -76,6 +76,21 @@ def test_summary_counts_and_totals() -> None:
     assert summary.fast_p is not None
     assert summary.fast_p["eager"]["fast_1.5"] == pytest.approx(1 / 6)
     assert summary.geomean_count == {"eager": 4, "compile": 3}
+    assert summary.family_geomeans is not None
+    assert summary.family_geomeans["pointwise"] == {
+        "eager": pytest.approx((2.0 * 1.2) ** 0.5),
+        "compile": pytest.approx((1.2 * 0.8) ** 0.5),
+    }
+    # the failed norm's stale timing does not count; the loss has no compile timing
+    assert summary.family_geomeans["norm"] == {"eager": None, "compile": None}
+    assert summary.family_geomeans["loss"] == {"eager": pytest.approx(1.5), "compile": None}
+    assert summarize(rows(), CPU).family_geomeans is None
+
+
+def test_the_family_table_gives_each_familys_geomeans(tmp_path: Path) -> None:
+    lines = write_report(rows(), CUDA, tmp_path).markdown.read_text().splitlines()
+    assert "| pointwise | 2 | 2 | 1.55x | 0.98x |" in lines
+    assert "| norm | 1 | 0 | — | — |" in lines
 
 
 def test_unknown_status_is_refused() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from aikg.bench import SuiteError, discover_tasks, load_task_module, task_init_inputs
+from aikg.bench.suite import family_from_name
 
 KERNELBENCH_FILE = """
 import torch
@@ -33,16 +34,41 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_discovers_sorted_files_with_family_or_other(tmp_path: Path) -> None:
+def test_discovers_sorted_files_with_family_by_declaration_name_or_other(tmp_path: Path) -> None:
     write(tmp_path, "19_ReLU.py", KERNELBENCH_FILE)
+    write(tmp_path, "2_anything.py", KERNELBENCH_FILE)
     write(tmp_path, "pointwise_relu.py", 'FAMILY = "pointwise"\n' + KERNELBENCH_FILE)
+    write(tmp_path, "conv_named.py", 'FAMILY = "norm"\n' + KERNELBENCH_FILE)  # declared wins
     write(tmp_path, "_helpers.py", "")
     write(tmp_path, "notes.txt", "not a task")
     tasks = discover_tasks([tmp_path])
     assert [(t.op_name, t.family) for t in tasks] == [
-        ("19_ReLU", "other"),
+        ("19_ReLU", "pointwise"),
+        ("2_anything", "other"),
+        ("conv_named", "norm"),
         ("pointwise_relu", "pointwise"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("stem", "family"),
+    [
+        ("54_conv_standard_3D__square_input__square_kernel", "convolution"),
+        ("41_Max_Pooling_1D", "pooling"),
+        ("97_ScaledDotProductAttention", "attention"),
+        ("100_HingeLoss", "loss"),
+        ("92_cumsum_exclusive", "scan"),
+        ("23_Softmax", "norm"),
+        ("35_GroupNorm_", "norm"),
+        ("4_Matrix_vector_multiplication_", "matmul"),
+        ("88_MinGPTNewGelu", "pointwise"),
+        ("27_SELU_", "pointwise"),
+        ("51_Argmax_over_a_dimension", "reduction"),
+        ("47_Sum_reduction_over_a_dimension", "reduction"),
+    ],
+)
+def test_a_file_without_family_is_placed_by_its_name(stem: str, family: str) -> None:
+    assert family_from_name(stem) == family
 
 
 def test_family_is_read_without_running_the_file(tmp_path: Path) -> None:
