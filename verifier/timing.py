@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from verifier.compare import flatten_outputs, to_torch
+from verifier.flop_count import counted_flops
 from verifier.loading import init_inputs
 from verifier.precision import pinned_precision
 from verifier.reverify import SUSPICIOUS_SPEEDUP
@@ -207,7 +208,11 @@ def profile(
     autotunes kernels by timing them.
     """
     inputs = make_inputs(task, seed, device, small, framework)
-    flop_count = flop_count or task_flops(task, inputs.pristine, small)
+    flop_count = (
+        flop_count
+        or task_flops(task, inputs.pristine, small)
+        or counted_flops(reference, inputs.pristine)
+    )
     checked = make_inputs(task, trial_seed(seed, 1), device, small, framework)
     expected = run_reference(reference, checked, device)
     cuda = device.startswith("cuda")
