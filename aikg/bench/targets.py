@@ -1,10 +1,13 @@
 """The suite's speed targets, checked against a GPU run's rows.
 
-The built-in agent's issue sets four: a geometric-mean speedup of at least 1.3x over
-eager and 1.0x over ``torch.compile``; memory-bound kernels at 80% or more of the GPU's
-measured copy bandwidth; fp16/bf16 matmul kernels at 80% or more of torch's (cuBLAS)
-rate, measured by the verifier on the same GPU as a bf16 8192^3 matmul. Each result says
-whether the target is met, by how much it is missed, and which tasks fall short.
+The built-in agent's issues set them: a geometric-mean speedup of at least 1.3x over
+eager and 1.05x over ``torch.compile`` (1.0x until issue 17 raised it for KernelBench
+level 1); 85% of the tasks verified; every memory-bound kernel at 85% or more of the GPU's
+measured copy bandwidth or faster than ``torch.compile`` (80% of copy bandwidth alone
+before); convolutions at 0.9x of cuDNN or better (eager runs cuDNN; their geometric mean);
+fp16/bf16 matmul kernels at 80% or more of torch's (cuBLAS) rate, measured by the verifier
+on the same GPU as a bf16 8192^3 matmul. Each result says whether the target is met, by
+how much it is missed, and which tasks fall short.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class TargetResult:
     met: bool
     # op name -> its value: tasks short of a roofline goal, or slower than a geomean's baseline
     below: dict[str, float]
+    below_values: bool = True  # False: the tasks below are listed by name only
 
 
 def _geomean_target(
@@ -56,11 +60,37 @@ def _geomean_target(
     return TargetResult(f"geomean speedup over {title}", goal, measured, "x", met, below)
 
 
-def _roofline_target(name: str, rows: Sequence[BenchRow], goal: float) -> TargetResult:
+def _roofline_target(
+    name: str, rows: Sequence[BenchRow], goal: float, or_beats_compile: bool = False
+) -> TargetResult:
+    """Each row at `goal` of its roofline (or, with `or_beats_compile`, faster than
+    torch.compile); measured: the share of rows that are."""
     fractions = {r.op_name: r.roofline_fraction for r in rows if r.roofline_fraction is not None}
-    below = {op: f for op, f in fractions.items() if f < goal}
+    excused = {r.op_name for r in rows if or_beats_compile and (r.speedup("compile") or 0) > 1}
+    below = {op: f for op, f in fractions.items() if f < goal and op not in excused}
     share = (len(fractions) - len(below)) / len(fractions) if fractions else None
     return TargetResult(name, goal, share, "of tasks", bool(fractions) and not below, below)
+
+
+def _verified_target(rows: Sequence[BenchRow], goal: float) -> TargetResult:
+    below = {r.op_name: 0.0 for r in rows if r.status != "verified"}
+    share = (len(rows) - len(below)) / len(rows) if rows else None
+    met = share is not None and share >= goal
+    return TargetResult("tasks verified", goal, share, "of tasks", met, below, below_values=False)
+
+
+def _convolution_target(rows: Sequence[BenchRow], goal: float) -> TargetResult:
+    """Convolutions against cuDNN (their eager baseline), as a geometric mean."""
+    convolutions = [r for r in rows if r.family == "convolution"]
+    result = _geomean_target(convolutions, "eager", "cuDNN", goal)
+    return TargetResult(
+        "convolutions against cuDNN (eager), geomean",
+        goal,
+        result.measured,
+        "x",
+        result.met,
+        {op: v for op, v in result.below.items() if v < goal},
+    )
 
 
 def check_targets(rows: Sequence[BenchRow]) -> list[TargetResult]:
@@ -71,8 +101,15 @@ def check_targets(rows: Sequence[BenchRow]) -> list[TargetResult]:
     ]
     return [
         _geomean_target(rows, "eager", "eager", 1.3),
-        _geomean_target(rows, "compile", "torch.compile", 1.0),
-        _roofline_target("memory-bound kernels at 80% of copy bandwidth", memory_bound, 0.8),
+        _geomean_target(rows, "compile", "torch.compile", 1.05),
+        _verified_target(rows, 0.85),
+        _roofline_target(
+            "memory-bound kernels at 85% of copy bandwidth or faster than torch.compile",
+            memory_bound,
+            0.85,
+            or_beats_compile=True,
+        ),
+        _convolution_target(rows, 0.9),
         _roofline_target("fp16/bf16 matmuls at 80% of the cuBLAS bf16 rate", half_matmuls, 0.8),
     ]
 
@@ -103,7 +140,8 @@ def target_lines(results: Sequence[TargetResult]) -> list[str]:
         goal = f"{r.goal:.1f}x" if r.unit == "x" else f"{100 * r.goal:.0f}%"
         shown = sorted(r.below.items(), key=lambda item: item[1])
         fmt = (lambda v: f"{v:.2f}x") if r.unit == "x" else (lambda v: f"{100 * v:.0f}%")
-        short = ", ".join(f"{op} {fmt(v)}" for op, v in shown) or "—"
+        named = (f"{op} {fmt(v)}" if r.below_values else op for op, v in shown)
+        short = ", ".join(named) or "—"
         lines.append(f"| {r.name} | {goal} | {_value(r)} | {_shortfall(r)} | {short} |")
     lines += [
         "",
