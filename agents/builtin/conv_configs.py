@@ -43,13 +43,26 @@ CONV_CONFIGS: list[dict[str, Any]] = [
 # input (and the weight) that way on every call, and that copy pays. On one H200 (torch 2.11,
 # Triton 3.6, 2026-11-29, conv_builtin.py --pick over KernelBench level 1's 35 convolutions)
 # each configuration alone, geometric mean vs cuDNN: the channels-last single loop 128 x 64
-# (first here) 1.13x, 64 x 128 1.11x, 128 x 128 with 8 warps 0.96x; the nested loop over taps
-# with NCHW tiles, first until then, 0.45x; best of the four per task 1.21x.
-_FIRST_FP32 = _gemm(128, 64, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True)
+# 1.13x, 64 x 128 1.11x, 128 x 128 with 8 warps 0.96x; the nested loop over taps with NCHW
+# tiles, first until then, 0.45x; best of the four per task 1.21x.
+#
+# The first configuration adds, to that channels-last 128 x 64 loop, the forms for what was
+# still behind (conv_forms.py): strided transposed convolutions' phased taps kernel
+# channels-last, with one loop over (landing tap, channel block) and the phases of a tile on
+# neighbouring programs; that kernel for few channels per group (KernelBench 72, 75) instead
+# of the direct or flattened one; 16-channel steps for 48 channels (61, 70). Same H200,
+# 2026-11-30, `--pick` on those 8 tasks, against the plain 128 x 64 form: 72 0.08x -> 1.98x of
+# cuDNN, 75 0.37x -> 3.12x, 61 0.80x -> 3.09x, 70 0.58x -> 2.16x, 73 1.20x -> 1.92x, 77 0.69x
+# -> 1.67x, 79 0.47x -> 0.66x, 81 0.15x -> 0.41x; the forms change no other convolution's
+# kernel. Entries 10-14 add them one at a time, for measuring each.
+_CHANNELS_LAST = _gemm(
+    128, 64, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True
+)
 _PHASED_SINGLE = {"phase_channels_last": True, "phase_loop": "single"}
 _PHASED_REST = {"phases_interleaved": True, "phase_small_groups": True}
 CONV_FP32_CONFIGS: list[dict[str, Any]] = [
-    _FIRST_FP32,
+    {**_CHANNELS_LAST, **_PHASED_SINGLE, **_PHASED_REST, "channel_step_fit": True},
+    _CHANNELS_LAST,
     _gemm(64, 128, 32, 4, 4, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
     _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="single", x_channels_last=True),
     _gemm(128, 128, 32, 8, 3, fp32_dot="tf32x3", taps_loop="nested"),
@@ -58,17 +71,14 @@ CONV_FP32_CONFIGS: list[dict[str, Any]] = [
     _gemm(128, 128, 16, 4, 4, fp32_dot="tf32x3", DIRECT_BLOCK_M=256, DIRECT_BLOCK_N=8),
     _gemm(256, 64, 32, 8, 3, fp32_dot="tf32x3"),
     _gemm(64, 64, 32, 4, 5, fp32_dot="tf32x3", DIRECT_BLOCK_M=64, DIRECT_BLOCK_N=32),
+    # the first configuration's forms one at a time on the channels-last 128 x 64 loop: the
+    # phased taps kernel channels-last (10), then also the landing-taps loop (11), then also
+    # the phases of a tile on neighbouring programs (12), then also few channels per group in
+    # the phased taps kernel (13); 16-channel steps for 48 channels alone (14)
+    {**_CHANNELS_LAST, "phase_channels_last": True},
+    {**_CHANNELS_LAST, **_PHASED_SINGLE},
+    {**_CHANNELS_LAST, **_PHASED_SINGLE, "phases_interleaved": True},
+    {**_CHANNELS_LAST, **_PHASED_SINGLE, **_PHASED_REST},
+    {**_CHANNELS_LAST, "channel_step_fit": True},
     _gemm(128, 64, 16, 4, 3, fp32_dot="ieee"),
-    # strided transposed convolutions (output phases), unmeasured (2026-11-30): the first
-    # configuration with its phased taps kernel channels-last (10), then also one loop over
-    # (landing tap, channel block) (11), then also the phases of a tile on neighbouring
-    # programs (12), then also the phased taps kernel for few channels per group (13)
-    {**_FIRST_FP32, "phase_channels_last": True},
-    {**_FIRST_FP32, "phase_channels_last": True, "phase_loop": "single"},
-    {**_FIRST_FP32, **_PHASED_SINGLE, "phases_interleaved": True},
-    {**_FIRST_FP32, **_PHASED_SINGLE, **_PHASED_REST},
-    # unmeasured: 48 channels per group (KernelBench 61, 70) in 16-channel steps of the taps
-    # kernel instead of the flattened one (14); every new form together (15)
-    {**_FIRST_FP32, "channel_step_fit": True},
-    {**_FIRST_FP32, **_PHASED_SINGLE, **_PHASED_REST, "channel_step_fit": True},
 ]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from agents.builtin.conv_configs import CONV_FP32_CONFIGS
+from agents.builtin.conv_forms import ConvForm, conv_form
 from tests.agents.builtin.builtin_harness import check_code, full_size_launches, render_with, task
 
 NESTED_CHANNELS_LAST = next(
@@ -18,7 +19,12 @@ NESTED_CHANNELS_LAST = next(
 )
 LANDING = next(c for c in CONV_FP32_CONFIGS if c.get("phase_loop") == "single")
 ALL_PHASE_FORMS = next(c for c in CONV_FP32_CONFIGS if c.get("phase_small_groups"))
-FIRST = CONV_FP32_CONFIGS[0]
+# the channels-last single loop without the phase forms (first until 2026-11-30)
+PLAIN = next(
+    c
+    for c in CONV_FP32_CONFIGS
+    if conv_form(c) == ConvForm(x_channels_last=True) and c["BLOCK_N"] == 64
+)
 
 PHASED = {
     # 1-D, stride 3, output padding: the landing taps are 3 apart, 1 or 2 of 4 per phase
@@ -69,7 +75,7 @@ def test_the_nested_phase_loop_reads_channels_last(tmp_path: Path) -> None:
     source = _source("conv_transpose2d_stride_past_the_taps")
     code = render_with(source, NESTED_CHANNELS_LAST)
     assert "x = x.movedim(1, -1).contiguous().movedim(-1, 1)" in code
-    assert "x = x.movedim" not in render_with(source, FIRST)  # phased: NCHW as before
+    assert "x = x.movedim" not in render_with(source, PLAIN)  # phased: NCHW as before
     check_code(source, code, tmp_path)
 
 
@@ -103,7 +109,7 @@ def test_phase_forms_at_full_size(name: str, before: str, after: str, tmp_path: 
     """The first configuration launches as it did; with the phase forms a small-group
     convolution takes the taps kernel with 16-wide tiles, and the phases move to grid axis
     0 next to each other (axis 1: the groups alone)."""
-    kernel, grid, _ = _launch(name, FIRST, tmp_path)
+    kernel, grid, _ = _launch(name, PLAIN, tmp_path)
     assert kernel == before
     kernel, new_grid, keywords = _launch(name, ALL_PHASE_FORMS, tmp_path)
     assert kernel == after
