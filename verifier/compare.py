@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,12 +61,13 @@ def compare_outputs(
     reference: Any,
     candidate: Any,
     overrides: dict[str, tuple[float, float]],
-    slack: list[float | torch.Tensor] | None = None,
+    slack: list[Slack] | None = None,
 ) -> Mismatch | None:
     """None when every output leaf matches; otherwise what differs, and where.
 
     ``slack`` adds to each output leaf's absolute tolerance, as one number or element by
-    element (a tensor of the leaf's shape; see ``trials.check_outputs``).
+    element (a tensor of the leaf's shape, or an ``ElementSlack``; see
+    ``trials.check_outputs``).
     """
     ref_leaves = [to_torch(v) for v in flatten_outputs(reference)]
     cand_leaves = flatten_outputs(candidate)
@@ -86,13 +89,55 @@ def compare_outputs(
     return None
 
 
+class ElementSlack:
+    """A per-element slack computed a chunk at a time instead of held whole (a float64
+    tensor the size of the output: 17 GB for KernelBench's largest): ``factor *
+    max(|a - b|, floor)`` for each element of ``a`` and ``b`` (the reference and its
+    float64 run, see ``trials.check_outputs``)."""
+
+    def __init__(self, a: torch.Tensor, b: torch.Tensor, floor: float, factor: float) -> None:
+        self.a, self.b, self.floor, self.factor = a, b, floor, factor
+
+    def chunks(self, device: torch.device) -> Iterator[torch.Tensor]:
+        for a, b in zip(flat_chunks(self.a), flat_chunks(self.b), strict=True):
+            gap = (a.to(device=device, dtype=torch.float64) - b.to(device)).abs()
+            yield self.factor * gap.nan_to_num(0.0, 0.0, 0.0).clamp_min(self.floor)
+
+
+Slack = float | torch.Tensor | ElementSlack
+
+
+@dataclass
+class _Tally:
+    """What the chunks of one output leaf found, element order kept."""
+
+    n_bad: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    nan_bad: bool = False
+    inf_bad: bool = False
+    first_bad: int | None = None  # flat index
+    got: float = 0.0
+    expected: float = 0.0
+
+
+def _slack_chunks(slack: Slack, shape: torch.Size, device: torch.device) -> Iterator[Any]:
+    if isinstance(slack, ElementSlack):
+        return slack.chunks(device)
+    if isinstance(slack, torch.Tensor):
+        return iter(flat_chunks(slack.to(device).reshape(shape)))
+    return itertools.repeat(slack)
+
+
 def _compare_tensor(
     label: str,
     ref: torch.Tensor,
     cand: Any,
     overrides: dict[str, tuple[float, float]],
-    slack: float | torch.Tensor = 0.0,
+    slack: Slack = 0.0,
 ) -> Mismatch | None:
+    """Element by element, in flat chunks of ``WHOLE_TENSOR_CHUNK`` so that the widened
+    copies and masks of a comparison never take more than a chunk's worth of memory."""
     if not isinstance(cand, torch.Tensor):
         return Mismatch(f"{label} is a {type(cand).__name__}, expected a torch.Tensor")
     if tuple(cand.shape) != tuple(ref.shape):
@@ -104,41 +149,69 @@ def _compare_tensor(
     if ref.numel() == 0:
         return None
     atol, rtol = tolerance_for(ref.dtype, overrides)
+    slacked = isinstance(slack, (torch.Tensor, ElementSlack)) or bool(slack)
+    shape = ref.shape
     if ref.is_complex():
         ref, cand = torch.view_as_real(ref), torch.view_as_real(cand)
     work = torch.float64 if ref.dtype == torch.float64 else torch.float32
     if ref.dtype == torch.bool:
         ref, cand = ref.to(torch.int8), cand.to(torch.int8)
-    r, c = ref.to(work), cand.to(work)
+    tally, start = _Tally(), 0
+    slacks = _slack_chunks(slack, ref.shape, ref.device)
+    pieces = zip(flat_chunks(ref), flat_chunks(cand), slacks, strict=False)  # slack may repeat
+    for r_piece, c_piece, s_piece in pieces:
+        _tally_chunk(tally, start, r_piece.to(work), c_piece.to(work), s_piece, atol, rtol)
+        start += r_piece.numel()
+    if tally.n_bad == 0 or tally.first_bad is None:
+        return None
+    flat = tally.first_bad
+    if ref.dim() > len(shape):  # complex viewed as real: the element, not its part
+        flat //= 2
+    index = [int(i) for i in np.unravel_index(flat, tuple(shape))]
+    frac = tally.n_bad / ref.numel()
+    if tally.nan_bad:
+        reason = "NaN positions differ (unwritten or poisoned output memory?)"
+    elif tally.inf_bad:
+        reason = "Inf positions differ"
+    else:
+        reason = f"values differ beyond atol={atol:g}, rtol={rtol:g}"
+        if slacked:
+            reason += " (plus the reference's own rounding error)"
+    message = (
+        f"{label}: {reason}; {tally.n_bad}/{ref.numel()} elements ({frac:.2%}) off, "
+        f"max abs err {tally.max_abs:.3g}, max rel err {tally.max_rel:.3g}; first bad index "
+        f"{index}: got {tally.got:.6g}, expected {tally.expected:.6g}"
+    )
+    return Mismatch(message, tally.max_abs, tally.max_rel, frac, index)
+
+
+def _tally_chunk(
+    tally: _Tally,
+    start: int,
+    r: torch.Tensor,
+    c: torch.Tensor,
+    slack: Any,
+    atol: float,
+    rtol: float,
+) -> None:
     nan_bad = torch.isnan(r) != torch.isnan(c)
     inf_bad = (torch.isinf(r) | torch.isinf(c)) & (r != c) & ~torch.isnan(r) & ~torch.isnan(c)
     finite = torch.isfinite(r) & torch.isfinite(c)
     diff = torch.where(finite, (r - c).abs(), torch.zeros_like(r))
     if isinstance(slack, torch.Tensor):
-        slack = slack.to(device=r.device, dtype=work).reshape(r.shape)
+        slack = slack.to(device=r.device, dtype=r.dtype)
     value_bad = finite & (diff > atol + slack + rtol * r.abs())
     bad = nan_bad | inf_bad | value_bad
     n_bad = int(bad.sum().item())
+    rel = torch.where(finite, diff / r.abs().clamp_min(1e-12), torch.zeros_like(r))
+    tally.max_abs = max(tally.max_abs, float(diff.max().item()))
+    tally.max_rel = max(tally.max_rel, float(rel.max().item()))
     if n_bad == 0:
-        return None
-    rel = diff / r.abs().clamp_min(1e-12)
-    max_abs = float(diff.max().item())
-    max_rel = float(torch.where(finite, rel, torch.zeros_like(rel)).max().item())
-    flat = int(torch.nonzero(bad.reshape(-1))[0].item())
-    index = [int(i) for i in np.unravel_index(flat, tuple(ref.shape))]
-    frac = n_bad / ref.numel()
-    if bool(nan_bad.any()):
-        reason = "NaN positions differ (unwritten or poisoned output memory?)"
-    elif bool(inf_bad.any()):
-        reason = "Inf positions differ"
-    else:
-        reason = f"values differ beyond atol={atol:g}, rtol={rtol:g}"
-        if isinstance(slack, torch.Tensor) or slack:
-            reason += " (plus the reference's own rounding error)"
-    at = tuple(index)
-    message = (
-        f"{label}: {reason}; {n_bad}/{ref.numel()} elements ({frac:.2%}) off, "
-        f"max abs err {max_abs:.3g}, max rel err {max_rel:.3g}; first bad index {list(at)}: "
-        f"got {c.reshape(-1)[flat].item():.6g}, expected {r.reshape(-1)[flat].item():.6g}"
-    )
-    return Mismatch(message, max_abs, max_rel, frac, index)
+        return
+    tally.n_bad += n_bad
+    tally.nan_bad = tally.nan_bad or bool(nan_bad.any())
+    tally.inf_bad = tally.inf_bad or bool(inf_bad.any())
+    if tally.first_bad is None:
+        local = int(torch.nonzero(bad)[0].item())
+        tally.first_bad = start + local
+        tally.got, tally.expected = float(c[local].item()), float(r[local].item())

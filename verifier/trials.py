@@ -14,7 +14,14 @@ import numpy as np
 import torch
 
 from verifier.breakdown import phase
-from verifier.compare import Mismatch, compare_outputs, flat_chunks, flatten_outputs
+from verifier.compare import (
+    ElementSlack,
+    Mismatch,
+    Slack,
+    compare_outputs,
+    flat_chunks,
+    flatten_outputs,
+)
 from verifier.frameworks import ConversionError, seed_frameworks, to_reference, to_torch
 from verifier.guards import ALTERNATE, NAN, KernelLaunches, TorchOpRecorder, poisoned_allocations
 from verifier.layout import layout_mismatch
@@ -244,16 +251,20 @@ GAP_FLOOR_QUANTILE = 0.9
 GAP_QUANTILE_SAMPLE = 1 << 24
 
 
-def rounding_gap_floor(gap: torch.Tensor, sample: int = GAP_QUANTILE_SAMPLE) -> torch.Tensor:
-    """``gap`` raised to its ``GAP_FLOOR_QUANTILE`` quantile wherever it is smaller; the
-    quantile of at most about ``sample`` evenly spaced elements."""
+def rounding_gap_floor(
+    expected: torch.Tensor, truth: torch.Tensor, sample: int = GAP_QUANTILE_SAMPLE
+) -> float:
+    """The ``GAP_FLOOR_QUANTILE`` quantile of the reference's distance from its float64 run,
+    over at most about ``sample`` evenly spaced elements."""
+    e, t = expected.reshape(-1), truth.reshape(-1)
+    if e.numel() > sample:
+        step = -(-e.numel() // sample)
+        e, t = e[::step], t[::step]
+    gap = (e.to(t.device).double() - t).abs().nan_to_num(0.0, 0.0, 0.0)
     if gap.numel() == 0:
-        return gap
-    flat = gap.reshape(-1)
-    if flat.numel() > sample:
-        flat = flat[:: -(-flat.numel() // sample)]
-    k = max(1, int(GAP_FLOOR_QUANTILE * flat.numel()))
-    return gap.clamp_min(float(flat.kthvalue(k).values))
+        return 0.0
+    k = max(1, int(GAP_FLOOR_QUANTILE * gap.numel()))
+    return float(gap.kthvalue(k).values)
 
 
 def float64_reference(reference: Any, inputs: TrialInputs) -> Any | None:
@@ -297,16 +308,17 @@ def check_outputs(
     truth_leaves = flatten_outputs(truth)
     if len(truth_leaves) != len(expected_leaves):
         return mismatch
-    narrowed, slack = [], []
+    narrowed: list[Any] = []
+    slack: list[Slack] = []
     for e, t in zip(expected_leaves, truth_leaves, strict=True):
         floating = isinstance(e, torch.Tensor) and e.is_floating_point()
         if not (floating and isinstance(t, torch.Tensor) and t.shape == e.shape):
             narrowed.append(e)
             slack.append(0.0)
             continue
-        gap = (e.to(t.device).double() - t).abs().nan_to_num(0.0, 0.0, 0.0)
         narrowed.append(t.to(e.dtype))
-        slack.append(ROUNDING_SLACK * rounding_gap_floor(gap))
+        # each element's gap, computed a chunk at a time inside the comparison
+        slack.append(ElementSlack(e, t, rounding_gap_floor(e, t), ROUNDING_SLACK))
     if compare_outputs(narrowed, flatten_outputs(out), tolerances, slack) is None:
         return None
     return mismatch

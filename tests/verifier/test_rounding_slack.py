@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
-from verifier.compare import compare_outputs
-from verifier.trials import TrialInputs, check_outputs, rounding_gap_floor
+from verifier import compare
+from verifier.compare import ElementSlack, compare_outputs
+from verifier.trials import ROUNDING_SLACK, TrialInputs, check_outputs, rounding_gap_floor
 
 TIGHT = {"float32": (1e-7, 1e-7)}  # tighter than any reordered fp32 sum can meet
 
@@ -94,10 +96,25 @@ def test_the_gap_floor_of_a_large_output_comes_from_an_even_sample() -> None:
     exact one on smooth data, and never a kthvalue over the whole output (CUDA refuses
     2**31 elements, KernelBench's 87_conv_pointwise_2D has that many)."""
     torch.manual_seed(0)
-    gap = torch.rand(1000, 1000, dtype=torch.float64)
-    exact = rounding_gap_floor(gap).min().item()
-    sampled = rounding_gap_floor(gap, sample=10_000).min().item()
+    truth = torch.zeros(1000, 1000, dtype=torch.float64)
+    expected = torch.rand(1000, 1000)  # gaps uniform on [0, 1): the 90th percentile is 0.9
+    exact = rounding_gap_floor(expected, truth)
+    sampled = rounding_gap_floor(expected, truth, sample=10_000)
     assert abs(sampled - 0.9) < 0.02 and abs(exact - 0.9) < 0.01
     assert sampled != exact  # the sample path really ran
-    floored = rounding_gap_floor(gap, sample=10_000)
-    assert torch.equal(floored, gap.clamp_min(sampled))
+
+
+def test_the_per_element_slack_is_made_a_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunked, the comparison with slack finds the same elements as whole: one element
+    past its slack in the second of three chunks is found, at its index."""
+    monkeypatch.setattr(compare, "WHOLE_TENSOR_CHUNK", 1000)
+    torch.manual_seed(0)
+    truth = torch.randn(3, 1000, dtype=torch.float64)
+    expected = (truth + 1e-3 * torch.randn(3, 1000, dtype=torch.float64)).float()
+    slack = ElementSlack(expected, truth, rounding_gap_floor(expected, truth), ROUNDING_SLACK)
+    narrowed = truth.float()
+    assert compare_outputs(narrowed, narrowed + 1e-4, TIGHT, [slack]) is None
+    out = narrowed.clone()
+    out[1, 7] += 1.0  # far past any rounding
+    found = compare_outputs(narrowed, out, TIGHT, [slack])
+    assert found is not None and found.first_bad_index == [1, 7] and found.frac_mismatch == 1 / 3000
