@@ -213,7 +213,9 @@ def profile(
         or task_flops(task, inputs.pristine, small)
         or counted_flops(reference, inputs.pristine)
     )
+    inputs.pristine.clear()  # counted; timing clones the other two before every call
     checked = make_inputs(task, trial_seed(seed, 1), device, small, framework)
+    checked.candidate.clear()  # the checked call runs on a clone of the pristine copy
     expected = run_reference(reference, checked, device)
     cuda = device.startswith("cuda")
     runs, warmup = (CUDA_RUNS, CUDA_WARMUP) if cuda else (CPU_RUNS, CPU_WARMUP)
