@@ -137,7 +137,7 @@ def target_lines(results: Sequence[TargetResult]) -> list[str]:
     lines = ["## Targets", "", "| target | goal | measured | result | tasks below |"]
     lines.append("|---|---|---|---|---|")
     for r in results:
-        goal = f"{r.goal:.1f}x" if r.unit == "x" else f"{100 * r.goal:.0f}%"
+        goal = f"{r.goal:g}x" if r.unit == "x" else f"{100 * r.goal:.0f}%"
         shown = sorted(r.below.items(), key=lambda item: item[1])
         fmt = (lambda v: f"{v:.2f}x") if r.unit == "x" else (lambda v: f"{100 * v:.0f}%")
         named = (f"{op} {fmt(v)}" if r.below_values else op for op, v in shown)
