@@ -16,11 +16,12 @@ best verified configuration per task, and the geometric mean over tasks of each 
 N configurations alone), and prints the table. On one H200 the first configuration of the
 list as it was then ran all 35 tasks in about 3 minutes (geometric mean 0.45x of cuDNN);
 `--configs 4` times the fp32 list's first four, `--pick 0,3` the first and the fourth.
-`--tasks 50,82` picks tasks by number. The forms for strided transposed convolutions and
-48-channel groups (conv_configs.py, configurations 10-15): `--pick 0,10,11,12,15 --tasks
-72,73,75,77,79,81,61,70` (each step adds one form; 15 adds phase_small_groups for 72 and 75
-and channel_step_fit for 61 and 70). `--device cpu` runs it in the interpreter, to check
-this script itself.
+`--tasks 50,82` picks tasks by number; `--set fp32_dot=tf32` overrides a configuration key;
+`--cudnn-tf32` times cuDNN with torch's default TF32 convolutions (the verifier's eager
+baseline) instead of TF32 off. The forms for strided transposed convolutions and 48-channel
+groups (conv_configs.py: all of them in configuration 0, one at a time in 10-14): `--pick
+1,10,11,12,13,0 --tasks 72,73,75,77,79,81,61,70`. `--device cpu` runs it in the
+interpreter, to check this script itself.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks" / "gpu"))
 
-from gpu_bench import import_source  # noqa: E402
+from gpu_bench import add_set_option, config_overrides, import_source  # noqa: E402
 
 from agents.builtin.reference import trace_reference  # noqa: E402
 from agents.builtin.search import configs_for, search_space  # noqa: E402
@@ -71,7 +72,9 @@ def bench_ms(fn: Any, device: str) -> float:
     return float(do_bench(fn, warmup=5, rep=40))
 
 
-def run_task(path: Path, picks: list[int], folder: Path, device: str) -> list[dict[str, Any]]:
+def run_task(
+    path: Path, picks: list[int], folder: Path, device: str, overrides: dict[str, Any]
+) -> list[dict[str, Any]]:
     source = path.read_text()
     reference = import_source(source, folder, f"ref_{path.stem[:3].strip('_')}")
     lowered = lower_graph(trace_reference(source, "torch"))
@@ -90,7 +93,7 @@ def run_task(path: Path, picks: list[int], folder: Path, device: str) -> list[di
         cudnn_ms = bench_ms(lambda: model(*inputs), device)
     records = []
     for index in [i for i in picks if i < len(configs_for(space))]:
-        config = configs_for(space)[index]
+        config = {**configs_for(space)[index], **overrides}
         code = lowered.render(path.stem, dict(config), device == "cpu")
         candidate_module = import_source(code, folder, f"cand_{path.stem[:3].strip('_')}_{index}")
         launched: list[str] = []
@@ -112,6 +115,7 @@ def run_task(path: Path, picks: list[int], folder: Path, device: str) -> list[di
                 "task": path.name,
                 "space": space,
                 "config_index": index,
+                "overrides": overrides,
                 "config": config,
                 "kernel": launched[0] if launched else None,
                 "first_call_s": round(compile_s, 2),
@@ -187,12 +191,22 @@ def main() -> None:
     parser.add_argument(
         "--device", default="cuda", help="cpu: the interpreter, to check this script"
     )
+    add_set_option(parser)
+    parser.add_argument(
+        "--cudnn-tf32",
+        action="store_true",
+        help="leave cuDNN's TF32 at torch's default (on), as the verifier's and KernelBench's "
+        "eager baseline runs it, instead of off",
+    )
     args = parser.parse_args()
+    overrides = config_overrides(args.set)
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("conv_builtin.py needs a CUDA GPU; run it on the GPU machine")
     if not args.kernelbench.is_dir():
         raise SystemExit(f"no KernelBench level1 folder at {args.kernelbench}; pass --kernelbench")
-    torch.backends.cudnn.allow_tf32 = False  # KernelBench's fp32, as the verifier runs it
+    # cuDNN's fp32 convolutions with TF32 off (IEEE products); torch's default, which the
+    # verifier's eager baseline and KernelBench keep, is TF32 on (--cudnn-tf32)
+    torch.backends.cudnn.allow_tf32 = args.cudnn_tf32
     torch.backends.cuda.matmul.allow_tf32 = False
     numbers = [int(t) for t in args.tasks.split(",") if t] or CONV_TASKS
     picks = [int(i) for i in args.pick.split(",") if i] or list(range(args.configs))
@@ -201,7 +215,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for path in paths:
             try:
-                records += run_task(path, picks, Path(folder), args.device)
+                records += run_task(path, picks, Path(folder), args.device, overrides)
             except Exception as exc:  # one task's failure is a row, not the end of the run
                 message = (
                     f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"

@@ -15,6 +15,28 @@ from typing import Any
 import torch
 
 
+def add_set_option(parser: Any) -> None:
+    """`--set KEY=VALUE` (repeatable): a configuration key overridden for the run."""
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a configuration key (an integer value, or text)",
+    )
+
+
+def config_overrides(items: list[str]) -> dict[str, Any]:
+    """The `--set` items as a dict; exits 2 naming the fix on one that is not KEY=VALUE."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise SystemExit(f"--set {item!r}: write KEY=VALUE, e.g. SPLIT_PROGRAMS=4096")
+        overrides[key] = int(value) if value.lstrip("-").isdigit() else value
+    return overrides
+
+
 def import_source(code: str, folder: Path, stem: str) -> ModuleType:
     """The module of a candidate's source, written to a fresh file in folder."""
     path = folder / f"{stem}_{len(list(folder.iterdir()))}.py"

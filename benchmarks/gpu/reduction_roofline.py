@@ -34,7 +34,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks" / "gpu"))
 
-from gpu_bench import bench_ms, import_source, report  # noqa: E402
+from gpu_bench import (  # noqa: E402
+    add_set_option,
+    bench_ms,
+    config_overrides,
+    import_source,
+    report,
+)
 
 from agents.builtin.reference import trace_reference  # noqa: E402
 from agents.builtin.search import configs_for, search_space  # noqa: E402
@@ -289,21 +295,9 @@ def main() -> int:
     parser.add_argument(
         "--config", type=int, default=0, help="entry of each plan's configuration list to time"
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a configuration key (an integer value, or text)",
-    )
+    add_set_option(parser)
     args = parser.parse_args()
-    overrides: dict[str, Any] = {}
-    for item in args.set:
-        key, equals, value = item.partition("=")
-        if not equals or not key:
-            print(f"--set {item!r}: write KEY=VALUE, e.g. SPLIT_PROGRAMS=4096", file=sys.stderr)
-            return 2
-        overrides[key] = int(value) if value.lstrip("-").isdigit() else value
+    overrides = config_overrides(args.set)
     if not torch.cuda.is_available():
         print("reduction_roofline.py needs a CUDA GPU", file=sys.stderr)
         return 2
