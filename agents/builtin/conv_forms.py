@@ -27,7 +27,9 @@ class ConvForm:
     than the other kernels' taps that do not land. channel_step_fit: the single loop's
     channel step 16 where BLOCK_K's would pad a group's channels by more than 1/4 (48
     channels: 3 steps of 16 instead of 2 of 32, so the taps kernel instead of the flattened
-    one)."""
+    one). direct_rows: (ROWS, BLOCK_W, warps) of the row-tiled depthwise kernel
+    (depthwise_writer.py), which then takes the depthwise convolutions it serves from the
+    direct kernel; None: the direct kernel for all."""
 
     taps_loop: str = "single"
     x_channels_last: bool = False
@@ -36,6 +38,7 @@ class ConvForm:
     phases_interleaved: bool = False
     phase_small_groups: bool = False
     channel_step_fit: bool = False
+    direct_rows: tuple[int, int, int] | None = None
 
 
 def conv_form(config: dict[str, Any]) -> ConvForm:
@@ -48,9 +51,23 @@ def conv_form(config: dict[str, Any]) -> ConvForm:
         phases_interleaved=bool(config.get("phases_interleaved", False)),
         phase_small_groups=bool(config.get("phase_small_groups", False)),
         channel_step_fit=bool(config.get("channel_step_fit", False)),
+        direct_rows=_direct_rows(config.get("direct_rows")),
     )
     for key, known in (("taps_loop", TAPS_LOOPS), ("phase_loop", PHASE_LOOPS)):
         value = getattr(form, key)
         if value not in known:
             raise ValueError(f"conv config {key}={value!r}: use one of {sorted(known)}")
     return form
+
+
+def _direct_rows(value: Any) -> tuple[int, int, int] | None:
+    """[ROWS, BLOCK_W, warps], powers of two, or a ValueError that says so."""
+    if value is None:
+        return None
+    sizes = tuple(value) if isinstance(value, (list, tuple)) else ()
+    if len(sizes) != 3 or not all(type(n) is int and n > 0 and n & (n - 1) == 0 for n in sizes):
+        raise ValueError(
+            f"conv config direct_rows={value!r}: use [ROWS, BLOCK_W, warps], three powers of two"
+        )
+    rows, block_w, warps = sizes
+    return rows, block_w, warps

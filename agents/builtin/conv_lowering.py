@@ -23,6 +23,7 @@ CONV_LOCALS = {"batch", "channel", "group", "ci", "k_mask", "m_mask", "n_mask", 
 CONV_LOCALS |= {"tap", "a_base", "w_base", "c0", "phase", "x_tile", "w_tile", "w_col"}
 CONV_LOCALS |= {f"{v}{d}" for v in ("o", "p", "q", "t", "ph", "tf", "tn") for d in range(5)}
 CONV_LOCALS |= {"k0", "step", "c_steps", "block_c", "block_n", "rem_t", "taps_win"}
+CONV_LOCALS |= {"plane", "x_plane", "w_plane", "w_tap"}  # the row-tiled depthwise kernel
 
 
 def refuse(reason: str) -> Unsupported:

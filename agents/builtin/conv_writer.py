@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from agents.builtin.conv_forms import ConvForm, conv_form
+from agents.builtin.depthwise_writer import DepthwiseRowsWriter, rows_launch, rows_serve
 from agents.builtin.kernel_writer import INDENT, KernelWriter
 from agents.builtin.matmul_writer import grouped_tiles
 from agents.builtin.values import Conv, Plan
@@ -445,11 +446,14 @@ def conv_writers(
     stem = name.removesuffix("_kernel")  # `square_kernel_kernel` keeps its own `_kernel`
     taps, direct = (f"{stem}_{mode}_kernel" for mode in ("taps", "direct"))
     form = conv_form(config)
-    return [
+    writers: list[KernelWriter] = [
         ConvWriter(plan, name, "gemm", fp32_dot, interpreter),
         ConvWriter(plan, taps, "taps", fp32_dot, interpreter, form),
         ConvWriter(plan, direct, "direct", fp32_dot, interpreter),
     ]
+    if form.direct_rows is not None and rows_serve(_conv(plan), plan.rank - 2):
+        writers.append(DepthwiseRowsWriter(plan, f"{stem}_direct_rows_kernel", interpreter))
+    return writers
 
 
 def _launch(writer: KernelWriter, blocks: dict[str, str], options: dict[str, str]) -> str:
@@ -528,7 +532,7 @@ def _small_groups_rule(conv: Conv, form: ConvForm) -> tuple[list[str], str]:
 def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWriter]) -> list[str]:
     """Few channels per group or a short K: the direct kernel; channels that fill BLOCK_K
     steps: the K loop per tap; else the flattened implicit GEMM."""
-    gemm, taps_first, direct = writers
+    gemm, taps_first, direct, *rows = writers
     sizes = dict(gemm.params())
     taps = " * ".join(sizes[f"KS{d}"] for d in range(plan.rank - 2))
     conv, form = _conv(plan), conv_form(config)
@@ -543,12 +547,22 @@ def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWr
     fills = "triton.cdiv(cin_g, block_c) * block_c * 4 <= cin_g * 5"
     few = f"cout_g < {DIRECT_BELOW} or cin_g * {taps} < {DIRECT_BELOW}"
     few = f"({few})" if unless else few
+    rows_branch = []
+    if rows:  # depthwise_writer.py
+        condition, rows_grid, rows_blocks, rows_options = rows_launch(plan, form)
+        rows_branch = [
+            f"if {condition} and ({few}):",
+            f"{INDENT}# one input channel a group: the row-tiled kernel, a program a plane",
+            f"{INDENT}{rows_grid}",
+            INDENT + _launch(rows[0], rows_blocks, rows_options),
+        ]
     return [
         f"cin_g, cout_g = {sizes['CIN_G']}, {sizes['COUT_G']}",
         f"pixels = {pixels}",
         *steps,
         *rule,
-        f"if {unless}{few}:",
+        *rows_branch,
+        f"{'el' if rows_branch else ''}if {unless}{few}:",
         f"{INDENT}# few channels per group (depthwise) or a short K: a multiply-add per tap",
         f"{INDENT}grid = (triton.cdiv(pixels, DIRECT_BLOCK_M), "
         f"triton.cdiv({plan.f_sizes[1]}, DIRECT_BLOCK_N))",
