@@ -82,3 +82,12 @@ CONV_FP32_CONFIGS: list[dict[str, Any]] = [
     {**_CHANNELS_LAST, "channel_step_fit": True},
     _gemm(128, 64, 16, 4, 3, fp32_dot="ieee"),
 ]
+
+# the first configuration with the row-tiled depthwise kernel (depthwise_writer.py) in the
+# prototype's two best tiles, ROWS x BLOCK_W with 4 warps (benchmarks/gpu/depthwise_rows.py on
+# an H200, fp32: 2 x 512 2.74x cuDNN at KernelBench 82's size, 4 x 256 best at 32x96x300x700).
+# The agent's kernel is unmeasured: `conv_builtin.py --pick 0,16,17 --tasks 82,84,85,86,83`
+# (fp32: 16 and 17; fp16/bf16: 7 and 8)
+ROW_TILES = ([2, 512, 4], [4, 256, 4])
+CONV_FP32_CONFIGS += [{**CONV_FP32_CONFIGS[0], "direct_rows": list(t)} for t in ROW_TILES]
+CONV_CONFIGS += [{**CONV_CONFIGS[0], "direct_rows": list(t)} for t in ROW_TILES]
