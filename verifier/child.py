@@ -22,7 +22,12 @@ from verifier.compile_ahead import compile_kernels
 from verifier.gate_client import GateClient
 from verifier.loading import build_model, load_module, model_call, share_parameters, unload
 from verifier.reference_cache import ReferenceKey, reference_scope, worker_cache
-from verifier.reference_memory import is_out_of_memory, reference_out_of_memory
+from verifier.reference_memory import (
+    attribute_out_of_memory,
+    job_steps,
+    memory_step,
+    out_of_memory_in,
+)
 from verifier.result import VerifyJob, VerifyResult
 from verifier.static_check import check_source
 from verifier.timing import looks_like_matmul, profile
@@ -133,15 +138,22 @@ def _release_device_memory() -> None:
     torch.cuda.empty_cache()
 
 
-def _ran_out_of_memory(exc: BaseException | None) -> bool:
-    while exc is not None:
-        if is_out_of_memory(exc):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+def _memory_outcome(exc: BaseException, device: str, stage: str) -> Outcome | None:
+    """The outcome of an out-of-memory error in ``exc``'s chain that the candidate's code
+    did not raise: the task file's (no candidate can pass) or the verifier's own."""
+    verdict = attribute_out_of_memory(exc, device)
+    if verdict is None:
+        return None
+    failure = VerifyResult.failure(stage, verdict.message, reference_error=verdict.task_own)
+    return Outcome(failure, True, True)
 
 
 def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> Outcome:
+    with job_steps():
+        return _run_steps(job, workdir, clock, modes)
+
+
+def _run_steps(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> Outcome:
     findings = check_source(job.candidate_source)
     if findings:
         text = "; ".join(str(f) for f in findings[:8])
@@ -154,22 +166,16 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
             return Outcome(VerifyResult.failure("import", message), False)
     device = job.device
     try:
-        task = load_module(job.reference_source, "reference", workdir)
-        modes.enter("shared")
-        ref_device = device if job.framework == "torch" else "cpu"
-        reference_model = build_model(task.Model, task, job.seed, ref_device, job.small_shapes)
-        reference = model_call(reference_model)
+        with memory_step("loading the reference", task_key="load"):
+            task = load_module(job.reference_source, "reference", workdir)
+            modes.enter("shared")
+            ref_device = device if job.framework == "torch" else "cpu"
+            reference_model = build_model(task.Model, task, job.seed, ref_device, job.small_shapes)
+            reference = model_call(reference_model)
     except BaseException as exc:
-        return Outcome(
-            VerifyResult.failure(
-                "import",
-                reference_out_of_memory(exc, device)
-                or f"the reference task failed to load: {_short(exc)}",
-                reference_error=True,
-            ),
-            True,
-            _ran_out_of_memory(exc),
-        )
+        message = f"the reference task failed to load: {_short(exc)}"
+        failure = VerifyResult.failure("import", message, reference_error=True)
+        return _memory_outcome(exc, device, "import") or Outcome(failure, True)
     loaded: list[Any] = [task]
 
     def make_candidate(on: str = device) -> Any:
@@ -190,10 +196,10 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
         candidate = make_candidate()
         stage = "runtime"
         modes.enter("free")  # compiling launches nothing: another job may time meanwhile
-        with phase("compile"):
+        with phase("compile"), memory_step("compiling the candidate ahead"):
             compile_kernels(make_candidate, task, job.seed, device, job.small_shapes)
         modes.enter("shared")
-        with phase("trials"):
+        with phase("trials"), memory_step("the correctness trials"):
             trials_run = run_trials(
                 job.seed,
                 max(1, job.trials),
@@ -211,7 +217,7 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
             roofline = job.roofline
             if roofline == "auto":
                 roofline = "matmul" if looks_like_matmul(job.reference_source) else "bandwidth"
-            with clock.timing():
+            with clock.timing(), memory_step("timing"):
                 timings = profile(
                     task,
                     reference,
@@ -240,15 +246,11 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
                 frac_mismatch=mm.frac_mismatch,
                 first_bad_index=mm.first_bad_index,
             )
-        oom = _ran_out_of_memory(failure) or "out of memory" in failure.message
+        oom = out_of_memory_in(failure) is not None or "out of memory" in failure.message
         return Outcome(VerifyResult.failure(failure.stage, failure.message, **extra), False, oom)
     except ReferenceFailure as exc:
-        message = reference_out_of_memory(exc, device) or str(exc)
-        return Outcome(
-            VerifyResult.failure("runtime", message, reference_error=True),
-            True,
-            _ran_out_of_memory(exc),
-        )
+        failure = VerifyResult.failure("runtime", str(exc), reference_error=True)
+        return _memory_outcome(exc, device, "runtime") or Outcome(failure, True)
     except SystemExit as exc:
         message = f"the candidate called sys.exit({exc.code!r}); kernels must not exit the process"
         return Outcome(VerifyResult.failure("runtime", message), True)
@@ -259,14 +261,13 @@ def _run(job: VerifyJob, workdir: Path, clock: JobClock, modes: DeviceModes) -> 
                 VerifyResult.failure("compile", f"Triton compile error{where}: {_short(exc)}"),
                 False,
             )
-        reference_oom = reference_out_of_memory(exc, device)
-        if reference_oom is not None:  # the task's shapes do not fit: no candidate can pass
-            return Outcome(
-                VerifyResult.failure("runtime", reference_oom, reference_error=True), True, True
-            )
+        memory_outcome = _memory_outcome(exc, device, "runtime")
+        if memory_outcome is not None:  # the task file's or the verifier's, not the candidate's
+            return memory_outcome
         if _is_fatal(exc):
             message = f"out of memory or device error{where}: {_short(exc)}"
-            return Outcome(VerifyResult.failure("runtime", message), True, _ran_out_of_memory(exc))
+            ran_out = out_of_memory_in(exc) is not None
+            return Outcome(VerifyResult.failure("runtime", message), True, ran_out)
         prefix = "ModelNew failed to import or build" if stage == "import" else "forward raised"
         return Outcome(
             VerifyResult.failure(stage, f"{prefix}{where}: {_short(exc)}"), stage == "import"

@@ -27,7 +27,7 @@ from verifier.guards import ALTERNATE, NAN, KernelLaunches, TorchOpRecorder, poi
 from verifier.layout import layout_mismatch
 from verifier.precision import pinned_precision
 from verifier.reference_cache import cached_reference
-from verifier.reference_memory import is_out_of_memory
+from verifier.reference_memory import is_out_of_memory, memory_step
 from verifier.shapes import InputMaker, generalization_makers, trial_inputs_maker
 
 
@@ -126,9 +126,13 @@ def _make_inputs(
     seed_frameworks(seed)
     random.seed(seed)
     if framework == "torch":
-        values = [_nonzero(v) for v in _on_device(fn, device)]
-        return TrialInputs([_clone(v) for v in values], [_clone(v) for v in values], values, seed)
-    values = [_nonzero(v) for v in fn()]
+        with memory_step("the task's get_inputs()", task_key=fn):
+            values = [_nonzero(v) for v in _on_device(fn, device)]
+        with memory_step("copying the inputs"):
+            copies = [_clone(v) for v in values], [_clone(v) for v in values]
+        return TrialInputs(*copies, values, seed)
+    with memory_step("the task's get_inputs()", task_key=fn):
+        values = [_nonzero(v) for v in fn()]
     try:
         as_torch = [_nonzero(to_torch(v)) for v in values]
     except ConversionError as exc:
@@ -185,10 +189,12 @@ def run_reference(model: Any, inputs: TrialInputs, device: str, cached: bool = T
 
 
 def _reference_output(model: Any, inputs: TrialInputs, device: str) -> Any:
+    shapes = tuple(tuple(getattr(v, "shape", ())) for v in inputs.reference)
     try:
-        with torch.no_grad(), pinned_precision():
-            out = model(*inputs.reference)
-        _sync(device)
+        with memory_step("the reference's run", task_key=("reference", shapes)):
+            with torch.no_grad(), pinned_precision():
+                out = model(*inputs.reference)
+            _sync(device)
     except Exception as exc:
         raise ReferenceFailure(f"the reference task failed on its own inputs: {exc}") from exc
     return out
@@ -275,7 +281,9 @@ def float64_reference(reference: Any, inputs: TrialInputs) -> Any | None:
         model = copy.deepcopy(reference).double()
         with torch.no_grad(), pinned_precision():
             return model(*[_widened(v) for v in inputs.reference])
-    except Exception:  # a reference that cannot run in float64 keeps the plain comparison
+    except Exception as exc:  # a reference that cannot run in float64 keeps the plain comparison
+        if is_out_of_memory(exc):  # but a failed check is not a mismatch: the verifier's own
+            raise
         return None
 
 
@@ -298,9 +306,23 @@ def check_outputs(
     percentile, because a correct reordering's error is a random walk that crosses zero
     where the reference's does not.
     """
-    mismatch = compare_outputs(expected, out, tolerances)
+    with memory_step("comparing outputs"):
+        mismatch = compare_outputs(expected, out, tolerances)
     if mismatch is None or mismatch.max_abs_err is None:
         return mismatch
+    with memory_step("the float64 second look"):
+        return _second_look(expected, out, tolerances, reference, inputs, mismatch)
+
+
+def _second_look(
+    expected: Any,
+    out: Any,
+    tolerances: dict[str, tuple[float, float]],
+    reference: Any,
+    inputs: TrialInputs,
+    mismatch: Mismatch,
+) -> Mismatch | None:
+    """``check_outputs``' look against the float64 run: None if it passes, else ``mismatch``."""
     truth = float64_reference(reference, inputs)
     if truth is None:
         return mismatch
