@@ -61,13 +61,17 @@ def conv_form(config: dict[str, Any]) -> ConvForm:
 
 
 def _direct_rows(value: Any) -> tuple[int, int, int] | None:
-    """[ROWS, BLOCK_W, warps], powers of two, or a ValueError that says so."""
+    """[ROWS, BLOCK_W, warps], powers of two (or "ROWS,BLOCK_W,warps", as `--set` gives it),
+    or a ValueError that says so."""
     if value is None:
         return None
+    if isinstance(value, str):
+        value = [int(n) if n.strip().isdigit() else n for n in value.split(",")]
     sizes = tuple(value) if isinstance(value, (list, tuple)) else ()
     if len(sizes) != 3 or not all(type(n) is int and n > 0 and n & (n - 1) == 0 for n in sizes):
         raise ValueError(
-            f"conv config direct_rows={value!r}: use [ROWS, BLOCK_W, warps], three powers of two"
+            f"conv config direct_rows={value!r}: use [ROWS, BLOCK_W, warps] (or "
+            '"ROWS,BLOCK_W,warps"), three powers of two'
         )
     rows, block_w, warps = sizes
     return rows, block_w, warps

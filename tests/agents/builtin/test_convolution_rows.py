@@ -127,10 +127,14 @@ def test_kernelbench_depthwise_sizes_launch_one_program_a_plane_and_row_block(
     assert [k for k, _, _ in full_size_launches(source, tmp_path, first)] == [DIRECT_KERNEL]
 
 
-def test_a_bad_tile_is_refused_by_name() -> None:
+def test_a_tile_given_as_text_is_read_and_a_bad_one_refused_by_name() -> None:
+    """`--set direct_rows=4,256,4` (conv_builtin.py) gives the tile as text."""
     source = task("self.c(x)", **{k: SERVED["fp16"][k] for k in ("body", "inputs")})
-    with pytest.raises(ValueError, match=r"direct_rows=\[3, 512, 4\]: use \[ROWS, BLOCK_W"):
-        render_with(source, {**ROWS_2X512, "direct_rows": [3, 512, 4]})
+    as_text = render_with(source, {**ROWS_2X512, "direct_rows": "4,256,4"})
+    assert "ROWS=4, BLOCK_W=256, num_warps=4)" in as_text
+    for bad in ([3, 512, 4], "4,256"):
+        with pytest.raises(ValueError, match=r"direct_rows=.*: use \[ROWS, BLOCK_W, warps\]"):
+            render_with(source, {**ROWS_2X512, "direct_rows": bad})
 
 
 def test_a_taps_loads_at_shift_0_are_16_bytes_wide_on_sm90(tmp_path: Path) -> None:
