@@ -20,8 +20,9 @@ list as it was then ran all 35 tasks in about 3 minutes (geometric mean 0.45x of
 `--cudnn-tf32` times cuDNN with torch's default TF32 convolutions (the verifier's eager
 baseline) instead of TF32 off. The forms for strided transposed convolutions and 48-channel
 groups (conv_configs.py: all of them in configuration 0, one at a time in 10-14): `--pick
-1,10,11,12,13,0 --tasks 72,73,75,77,79,81,61,70`. `--device cpu` runs it in the
-interpreter, to check this script itself.
+1,10,11,12,13,0 --tasks 72,73,75,77,79,81,61,70`. The row-tiled depthwise kernel's two tiles
+(configurations 16 and 17, depthwise_writer.py): `--pick 0,16,17 --tasks 82,84,85,86,83`.
+`--device cpu` runs it in the interpreter, to check this script itself.
 """
 
 from __future__ import annotations
