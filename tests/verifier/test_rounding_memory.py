@@ -8,12 +8,7 @@ process over the output's size, with chunks small enough that the output spans m
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
-from .conftest import HERE
+from tests.support.script_report import script_report
 
 ROWS, COLS = 1024, 8192  # 8M float32 outputs, 32 MB; chunks of 1M elements below
 
@@ -45,12 +40,7 @@ print(json.dumps({{"passed": mismatch is None, "extra": peak - before}}))
 
 
 def test_the_float64_second_look_takes_a_few_outputs_worth_of_memory() -> None:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parents[1])}
-    proc = subprocess.run(
-        [sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    got = script_report(CHECK, timeout_s=120)
     assert got["passed"]  # the accurate candidate passes through the second look
     # past what the process held before (the input, its copies and both outputs): 0.7
     # outputs' worth on the CPU, 5.9 when the slack was built whole

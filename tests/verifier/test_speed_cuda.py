@@ -3,15 +3,12 @@ the GPU, kernels compiled ahead without a launch, and the GPU busy fraction."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from types import ModuleType
 
 import pytest
 import torch
 
+from tests.support.script_report import script_report
 from verifier import Verifier, VerifyJob
 from verifier.trials import make_inputs
 
@@ -19,7 +16,6 @@ from .conftest import HERE, source
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 DEVICE = "cuda:0"
-REPO = HERE.parents[1]
 
 
 def _task(get_inputs: object) -> ModuleType:
@@ -63,17 +59,7 @@ print(json.dumps({"compiled": compiled, "kernels": names}))
 
 
 def test_compile_ahead_compiles_the_kernels_and_launches_none() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run(
-        [sys.executable, "-c", COMPILE_AHEAD, str(HERE)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report = script_report(COMPILE_AHEAD, str(HERE), env={"TRITON_INTERPRET": None})
     assert report["compiled"] >= 1
     assert report["kernels"] == []  # no kernel, fill or copy: a timing beside it is undisturbed
 

@@ -8,12 +8,7 @@ and what the allocator keeps count too)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
-from .conftest import HERE
+from tests.support.script_report import script_report
 
 ROWS, COLS = 800_000, 64  # a 205 MB float32 input; the output is one column
 INPUT_BYTES = ROWS * COLS * 4
@@ -73,17 +68,7 @@ print(json.dumps({"passed": result.passed, "message": result.message, "extra": p
 
 
 def test_a_job_peaks_under_seven_inputs_worth_of_memory() -> None:
-    env = {**os.environ, "TRITON_INTERPRET": "1"}
-    env["PYTHONPATH"] = str(HERE.parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run(
-        [sys.executable, "-c", JOB, REFERENCE, CANDIDATE],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report = script_report(JOB, REFERENCE, CANDIDATE, env={"TRITON_INTERPRET": "1"})
     assert report["passed"], report["message"]
     copies = report["extra"] / INPUT_BYTES
     assert copies < 6.9, f"the job's peak took {copies:.1f} inputs' worth of memory"
