@@ -36,6 +36,20 @@ DEFAULT_FORM = ConvForm()
 # one Triton's default layout spreads a warp's threads along, so loads and stores coalesce
 TILE_NOTE = "# tiles are (output channels, pixels): a warp's threads run along the pixels"
 
+# Triton orders a store's threads by the contiguity its axis analysis proves along each dim of
+# the pointer, and breaks a tie (1 and 1: an odd row length) by version: 3.9 the last dim (the
+# pixels), 3.6 the first (the channels: 32 separate 4-byte stores a warp in NCHW). Rows walked
+# padded to an even length prove the pixels contiguous in pairs, so both versions run a warp
+# along the pixels; the padding's position is masked. Rows shorter than this stay odd: one
+# padded position in fewer than PAD_ROWS_FROM + 1 would waste more than a tenth of the tiles.
+PAD_ROWS_FROM = 9
+
+
+def padded_row(extent: str) -> str:
+    """The positions walked along a row of `extent`: odd ones of PAD_ROWS_FROM or more padded
+    to even (an expression for the kernel's constexpr sizes and the host's alike)."""
+    return f"({extent} + {extent} % 2 * ({extent} >= {PAD_ROWS_FROM}))"
+
 
 def _times(index: str, factor: int) -> str:
     return index if factor == 1 else f"{index} * {factor}"
@@ -94,6 +108,7 @@ class ConvWriter(KernelWriter):
         rank = self.plan.rank
         pixels = self._pixels()
         taps = " * ".join(f"KS{d}" for d in range(self.spatial))
+        self.body += self._row()
         if self.mode in ("gemm", "taps"):
             self._gemm_tile()
         else:
@@ -106,10 +121,12 @@ class ConvWriter(KernelWriter):
         self.body += [f"m_mask = offs_m < {pixels}", "# output pixel -> batch, position"]
         rem = "offs_m"
         for d in reversed(range(2, rank)):
-            self.body.append(f"o{d} = {rem} % {self._extent(d)}")
-            self.body.append(f"rem_m = {rem} // {self._extent(d)}")
+            walked = "row_len" if d == rank - 1 else self._extent(d)
+            self.body.append(f"o{d} = {rem} % {walked}")
+            self.body.append(f"rem_m = {rem} // {walked}")
             rem = "rem_m"
         self.body.append(f"batch = {rem}")
+        self.body.append(f"m_mask = m_mask & (o{rank - 1} < {self._extent(rank - 1)})")
         if self.phases > 1:
             self._phase_positions()
         if self.mode in ("gemm", "taps"):
@@ -129,8 +146,18 @@ class ConvWriter(KernelWriter):
         self._epilogue()
 
     def _pixels(self) -> str:
-        """Output pixels of a program's GEMM: all, or those of its phase."""
-        return " * ".join(["n0", *(self._extent(d) for d in range(2, self.plan.rank))])
+        """Output pixels of a program's GEMM, all or those of its phase, the last dim's rows
+        padded (`row_len`)."""
+        return " * ".join(
+            ["n0", *(self._extent(d) for d in range(2, self.plan.rank - 1)), "row_len"]
+        )
+
+    def _row(self) -> list[str]:
+        """The kernel's first lines: the positions walked along a row (PAD_ROWS_FROM)."""
+        return [
+            "# a row walked padded to an even length: each store's warp runs along the pixels",
+            f"row_len = {padded_row(self._extent(self.plan.rank - 1))}",
+        ]
 
     def _extent(self, d: int) -> str:
         """Output positions along dim d a program walks: n<d>, or n<d> / stride per phase."""
@@ -472,9 +499,9 @@ def _taps_grid(plan: Plan, form: ConvForm) -> str:
     if phases(conv) == 1:
         return f"({TILES.format('pixels')}, {conv.groups})"
     strides = zip(plan.f_sizes[2:], conv.stride, strict=True)
-    per_phase = " * ".join(
-        [f"({plan.f_sizes[0]})", *(f"triton.cdiv({n}, {s})" for n, s in strides)]
-    )
+    walked = [f"triton.cdiv({n}, {s})" for n, s in strides]
+    walked[-1] = padded_row(f"triton.cdiv(out_row, {conv.stride[-1]})")
+    per_phase = " * ".join([f"({plan.f_sizes[0]})", *walked])
     if form.phases_interleaved:
         return f"({TILES.format(per_phase)} * {phases(conv)}, {conv.groups})"
     return f"({TILES.format(per_phase)}, {conv.groups * phases(conv)})"
@@ -537,7 +564,7 @@ def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWr
     taps = " * ".join(sizes[f"KS{d}"] for d in range(plan.rank - 2))
     conv, form = _conv(plan), conv_form(config)
     batch, spatial = f"({plan.f_sizes[0]})", plan.f_sizes[2:]
-    pixels = " * ".join([batch, *(f"({size})" for size in spatial)])
+    pixels = " * ".join([batch, *(f"({size})" for size in spatial[:-1]), padded_row("out_row")])
     options = {k: str(config[k]) for k in ("num_warps", "num_stages") if k in config}
     gemm_blocks = {**{k: k for k in GEMM_BLOCKS}, "BLOCK_N": "block_n"}
     direct_blocks = {"BLOCK_M": "DIRECT_BLOCK_M", "BLOCK_N": "DIRECT_BLOCK_N"}
@@ -558,6 +585,8 @@ def conv_launch_lines(plan: Plan, config: dict[str, Any], writers: list[KernelWr
         ]
     return [
         f"cin_g, cout_g = {sizes['CIN_G']}, {sizes['COUT_G']}",
+        f"out_row = {spatial[-1]}",
+        "# output rows walked padded to an even length (conv_writer.PAD_ROWS_FROM)",
         f"pixels = {pixels}",
         *steps,
         *rule,

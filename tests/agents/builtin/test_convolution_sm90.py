@@ -1,7 +1,8 @@
 """The convolution kernels compile for an H100/H200 (sm_90) without a GPU: Triton lowers them
 through its GPU passes and ptxas in a subprocess, so an error the interpreter cannot see (a
 layout, a pipelined loop under a branch) fails here; each output store runs a warp's
-threads along the pixels (coalesced in NCHW); the taps kernel's K walk is one pipelined loop."""
+threads along the pixels (coalesced in NCHW), odd output rows included, in Triton 3.6 (the GPU
+machine's) as in 3.9; the taps kernel's K walk is one pipelined loop."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from agents.builtin.stages import lower_graph
 from tests.agents.builtin.builtin_harness import first_launch_arguments, task
 from tests.agents.builtin.sm90_compile import compile_in_subprocess
 
-# a strided transposed convolution: the phased taps kernel's channel loop sits under a branch
+# a strided transposed convolution: the phased taps kernel's channel loop sits under a branch;
+# its output rows are odd, 17 positions (9 a phase), where Triton 3.6 ran a store's warp along
+# the channels (conv_writer.PAD_ROWS_FROM)
 SOURCE = task(
     "torch.relu(self.c(x))",
     body="self.c = nn.ConvTranspose2d(32, 64, 3, stride=2, padding=1)",
-    inputs="torch.randn(2, 32, 6, 5)",
+    inputs="torch.randn(2, 32, 10, 9)",
 )
 SIZES = {"BLOCK_M": 128, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8, "CIN_G": 32, "COUT_G": 64}
 KERNELS = ["op_kernel", "op_taps_kernel", "op_direct_kernel"]
@@ -52,19 +55,43 @@ def _first_config(source: str) -> dict:
     return configs_for(search_space(lower_graph(trace_reference(source, "torch")).plan))[0]
 
 
+def _along_the_pixels(record: dict) -> bool:
+    """The store's layout runs a warp's 32 threads along the pixels (the tile's last dim)."""
+    layout = record["layout"][1]
+    return "threadsPerWarp = [1, 32]" in layout and "order = [1, 0]" in layout
+
+
 def test_convolution_kernels_compile_for_sm90_with_coalesced_stores(tmp_path: Path) -> None:
-    for record in _compile(tmp_path, SOURCE, _first_config(SOURCE), KERNELS):
-        store, layout = record["layout"]
-        # a (BLOCK_N channels, BLOCK_M pixels) tile, a warp's 32 threads along the pixels
-        assert "tensor<64x128x!tt.ptr<f32>" in store, record
-        assert "threadsPerWarp = [1, 32]" in layout and "order = [1, 0]" in layout, record
+    """Compiled as the task's launch would specialise them (the output's unit stride a
+    constant), rows of 17: each kernel's store a (BLOCK_N channels, BLOCK_M pixels) tile, a
+    warp along the pixels; but the phased taps kernel's, whose pixels are 2 apart along a row
+    (one output phase a program): no layout proves them contiguous, and Triton 3.6 breaks that
+    tie towards the channels, 3.9 towards the pixels."""
+    config = _first_config(SOURCE)
+    launch = _launch(tmp_path, SOURCE, config, "op_taps_kernel")
+    records = _compile(tmp_path, SOURCE, config, KERNELS, {**SIZES, **launch}, launch)
+    for record in records:
+        assert "tensor<64x128x!tt.ptr<f32>" in record["layout"][0], record
+    unphased = [r for r in records if r["kernel"] != "op_taps_kernel"]
+    assert len(unphased) == 2 and all(_along_the_pixels(r) for r in unphased), records
 
 
-def _taps_launch(tmp_path: Path, source: str, config: dict) -> dict:
-    """The integer arguments and constexprs of the taps kernel's launch at the task's size
-    (meta tensors: nothing runs)."""
+def test_the_unphased_taps_kernel_stores_odd_rows_along_the_pixels(tmp_path: Path) -> None:
+    """A convolution with rows of 17 output pixels walks them padded to 18, so that Triton
+    3.6 too proves the pixels contiguous (in pairs) and runs a store's warp along them."""
+    source = task("self.c(x)", body=UNPHASED, inputs="torch.randn(2, 64, 17, 17)")
+    config = _first_config(source)
+    launch = _launch(tmp_path, source, config, "op_taps_kernel")
+    (record,) = _compile(tmp_path, source, config, ["op_taps_kernel"], launch, launch)
+    assert _along_the_pixels(record), record
+
+
+def _launch(tmp_path: Path, source: str, config: dict, kernel: str) -> dict:
+    """The integer arguments and constexprs of `kernel`'s launch at the task's size (meta
+    tensors: nothing runs)."""
     code = lower_graph(trace_reference(source, "torch")).render("op", dict(config), False)
-    launch = first_launch_arguments(code, source, tmp_path, "op_taps_kernel", run=False)
+    launch = first_launch_arguments(code, source, tmp_path, kernel, run=False)
+    assert launch, f"the task launches no {kernel}"
     return {k: v for k, v in launch.items() if type(v) in (int, bool)}
 
 
@@ -89,7 +116,7 @@ def test_the_taps_kernel_walks_taps_and_channels_in_one_pipelined_loop(
         "channels_last": next(c for c in CONV_FP32_CONFIGS if c.get("x_channels_last")),
         "nested": next(c for c in CONV_FP32_CONFIGS if c.get("taps_loop") == "nested"),
     }[form]
-    launch = _taps_launch(tmp_path, source, config)
+    launch = _launch(tmp_path, source, config, "op_taps_kernel")
     (record,) = _compile(tmp_path, source, config, ["op_taps_kernel"], launch, launch)
     assert record["loops"] == loops and record["async_copies"] > 0, record
     assert set(record["copy_widths"]) == widths, record
@@ -105,7 +132,7 @@ def test_the_landing_taps_loop_is_one_pipelined_loop(tmp_path: Path) -> None:
         inputs="torch.randn(2, 64, 32, 32)",
     )
     config = next(c for c in CONV_FP32_CONFIGS if c.get("phase_loop") == "single")
-    launch = _taps_launch(tmp_path, source, config)
+    launch = _launch(tmp_path, source, config, "op_taps_kernel")
     (record,) = _compile(tmp_path, source, config, ["op_taps_kernel"], launch, launch)
     assert record["loops"] == 1 and record["async_copies"] > 0, record
     assert set(record["copy_widths"]) == {"16"}, record
