@@ -100,8 +100,13 @@ class ElementSlack:
 
     def chunks(self, device: torch.device) -> Iterator[torch.Tensor]:
         for a, b in zip(flat_chunks(self.a), flat_chunks(self.b), strict=True):
-            gap = (a.to(device=device, dtype=torch.float64) - b.to(device)).abs()
-            yield self.factor * gap.nan_to_num(0.0, 0.0, 0.0).clamp_min(self.floor)
+            yield self.factor * rounding_gap(a, b, device).clamp_min(self.floor)
+
+
+def rounding_gap(a: torch.Tensor, b: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``|a - b|`` in float64 on ``device``, NaN and Inf as 0: the reference's distance from
+    its float64 run, element by element (the slack and its floor both come from it)."""
+    return (a.to(device=device, dtype=torch.float64) - b.to(device)).abs().nan_to_num(0.0, 0.0, 0.0)
 
 
 Slack = float | torch.Tensor | ElementSlack

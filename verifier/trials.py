@@ -21,6 +21,7 @@ from verifier.compare import (
     compare_outputs,
     flat_chunks,
     flatten_outputs,
+    rounding_gap,
 )
 from verifier.frameworks import ConversionError, seed_frameworks, to_reference, to_torch
 from verifier.guards import ALTERNATE, NAN, KernelLaunches, TorchOpRecorder, poisoned_allocations
@@ -266,7 +267,7 @@ def rounding_gap_floor(
     if e.numel() > sample:
         step = -(-e.numel() // sample)
         e, t = e[::step], t[::step]
-    gap = (e.to(t.device).double() - t).abs().nan_to_num(0.0, 0.0, 0.0)
+    gap = rounding_gap(e, t, t.device)
     if gap.numel() == 0:
         return 0.0
     k = max(1, int(GAP_FLOOR_QUANTILE * gap.numel()))

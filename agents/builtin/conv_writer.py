@@ -459,9 +459,7 @@ class ConvWriter(KernelWriter):
             *(f"i{d} = o{d}[None, :]" for d in range(2, self.plan.rank)),
             "mask = n_mask[:, None] & m_mask[None, :]",
         ]
-        for out in self.plan.outputs:
-            value = self.emit(out.value, self.row)
-            self.body.append(self._store(out, value, "mask"))
+        self._store_outputs("mask")
 
 
 def conv_writers(

@@ -92,9 +92,7 @@ class DepthwiseRowsWriter(KernelWriter):
             "i3 = o3",
             "mask = m_mask & (o3 < n3)",
         ]
-        for out in self.plan.outputs:
-            value = self.emit(out.value, self.row)
-            self.body.append(self._store(out, value, "mask"))
+        self._store_outputs("mask")
 
 
 def rows_launch(plan: Plan, form: ConvForm) -> tuple[str, str, dict[str, str], dict[str, str]]:

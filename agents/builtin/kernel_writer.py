@@ -152,6 +152,11 @@ class KernelWriter(ABC):
             target.append(f"{rem} = {rem} // n{d}")
         target.append(f"i{dims[0]} = {rem}")
 
+    def _store_outputs(self, mask: str) -> None:
+        """Each output's value, emitted in the row scope, stored under ``mask``."""
+        for out in self.plan.outputs:
+            self.body.append(self._store(out, self.emit(out.value, self.row), mask))
+
     def _store(self, out: Output, value: str, mask: str | None) -> str:
         if self.plan.flat:
             offset = "offsets"

@@ -175,7 +175,5 @@ class MatmulWriter(KernelWriter):
             f"i{n} = offs_n[None, :]",
             f"mask = (i{m} < n{m}) & (i{n} < n{n})",
         ]
-        for out in self.plan.outputs:
-            value = self.emit(out.value, self.row)
-            self.body.append(self._store(out, value, "mask"))
+        self._store_outputs("mask")
         self.body[start:] = [indent + line for line in self.body[start:]]

@@ -25,9 +25,7 @@ class PointwiseWriter(KernelWriter):
             ]
             if not self.plan.flat:
                 self._decompose("offsets", list(range(self.plan.rank)), self.body)
-        for out in self.plan.outputs:
-            value = self.emit(out.value, self.row)
-            self.body.append(self._store(out, value, "mask"))
+        self._store_outputs("mask")
 
     def _tile_rows(self) -> None:
         last = self.plan.rank - 1
