@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from verifier.gpu_facts import QUERY
+from tests.support.script_report import script_report
+from verifier.gpu_facts import MAX_SM_CLOCK_ENV, QUERY
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json, os, sys
 from verifier import gpu_facts
@@ -32,12 +29,8 @@ def _fake_nvidia_smi(folder: Path, body: str) -> Path:
 
 
 def _run(path_dir: Path) -> dict[str, object]:
-    env = {**os.environ, "PATH": f"{path_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
-    env.pop("AIKG_GPU_MAX_SM_CLOCK_MHZ", None)
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    path = f"{path_dir}:{os.environ['PATH']}"
+    return script_report(SCRIPT, env={"PATH": path, MAX_SM_CLOCK_ENV: None})
 
 
 def test_the_clock_nvidia_smi_reports_answers_inductor_without_running_it_again(
